@@ -1,0 +1,1 @@
+"""civicline: a city's resident services on its LINE official account."""

@@ -1,0 +1,60 @@
+"""Request ids for the logs, and the console's IP allowlist (X-5)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.template.loader import render_to_string
+
+from .logging import request_id_var
+from .netaddr import address_in, client_ip, parse_networks
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+ALLOWED_NETWORKS_CACHE_KEY = "core:allowed-networks"
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request.id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request.id
+        return response
+
+
+def console_networks() -> tuple:
+    """Configured networks plus those the system administrator added (cached until one changes)."""
+    from .models import AllowedNetwork
+
+    added = cache.get(ALLOWED_NETWORKS_CACHE_KEY)
+    if added is None:
+        added = tuple(AllowedNetwork.objects.values_list("cidr", flat=True))
+        cache.set(ALLOWED_NETWORKS_CACHE_KEY, added, 60)
+    return parse_networks(tuple(settings.CONSOLE_ALLOWED_NETWORKS) + tuple(added))
+
+
+class ConsoleAllowlistMiddleware:
+    """Only /console/ is restricted: residents reach /liff/ and LINE reaches /line/ from anywhere."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/console/"):
+            request.client_ip = client_ip(request)
+            if not address_in(request.client_ip, console_networks()):
+                html = render_to_string("core/forbidden_network.html", {"address": request.client_ip})
+                return HttpResponseForbidden(html)
+        return self.get_response(request)

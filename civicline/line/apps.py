@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LineConfig(AppConfig):
+    name = "civicline.line"
+    label = "line"
+    verbose_name = _("LINE連携")

@@ -1,0 +1,242 @@
+"""civicline settings, read only from the environment.
+
+Defaults are the safe production ones; the demo and the tests opt out explicitly
+(see ``civicline.demo`` and ``tests/settings.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("CIVICLINE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).replace("\n", ",").split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG")
+# The demo runs on plain http on loopback; production is always behind TLS.
+DEMO = env_bool("CIVICLINE_DEMO")
+
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set (see README: Configuration).")
+
+# Fernet keys, newest first; older ones stay until `rotate_encryption_keys` has run.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set (see README: Configuration).")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "huey.contrib.djhuey",
+    "civicline.core",
+    "civicline.line",
+    "civicline.linesim",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "civicline.core.middleware.RequestIdMiddleware",
+    "civicline.core.middleware.ConsoleAllowlistMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "civicline.urls"
+WSGI_APPLICATION = "civicline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "civicline.core.context_processors.console",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'civicline.sqlite3'}"), conn_max_age=60
+    ),
+    # The LINE emulator keeps "LINE's" state apart from ours, as the real platform does.
+    "linesim": dj_database_url.parse(env("LINESIM_DATABASE_URL", f"sqlite:///{VAR_DIR / 'linesim.sqlite3'}")),
+}
+for _db in DATABASES.values():
+    if _db["ENGINE"].endswith("sqlite3"):
+        # WAL and a busy timeout let the web server, worker and emulator share SQLite files.
+        _db.setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+DATABASE_ROUTERS = ["civicline.linesim.routers.EmulatorRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+HUEY = {
+    "name": "civicline",
+    "immediate": env_bool("HUEY_IMMEDIATE"),
+    "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread"},
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+
+AUTH_USER_MODEL = "core.Staff"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:home"
+
+# Lockout after repeated failures (X-15): per account, whatever address the attempts come from.
+AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(env("LOGIN_LOCKOUT_HOURS", "0.5"))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "civicline.core.netaddr.client_ip"
+AXES_LOCKOUT_CALLABLE = "civicline.core.console.auth_views.locked_out"
+AXES_VERBOSE = False
+
+# Idle expiry: the session is renewed on each request and ends after this many idle minutes.
+SESSION_COOKIE_AGE = int(env("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEMO
+CSRF_COOKIE_SECURE = not DEMO
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEMO:
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Networks (CIDR) allowed to reach /console/ (X-5); the system administrator may add more in the console.
+CONSOLE_ALLOWED_NETWORKS = env_list("CONSOLE_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
+# Proxies whose X-Forwarded-For we believe (CIDR list). Empty: the direct peer is the client.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", str(365 * 5)))
+
+# LINE. Unset base URLs mean the real LINE platform; the demo and tests point them at linesim.
+LINE_CHANNEL_ID = env("LINE_CHANNEL_ID")
+LINE_CHANNEL_SECRET = env("LINE_CHANNEL_SECRET")
+LINE_CHANNEL_ACCESS_TOKEN = env("LINE_CHANNEL_ACCESS_TOKEN")
+LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
+LINE_API_DATA_BASE_URL = env(
+    "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"
+).rstrip("/")
+LIFF_ID = env("LIFF_ID")
+LIFF_CHANNEL_ID = env("LIFF_CHANNEL_ID", LIFF_ID.split("-", 1)[0] if LIFF_ID else "")
+# Where the emulator delivers webhooks, and where its LIFF pages live.
+LINESIM_WEBHOOK_URL = env("LINESIM_WEBHOOK_URL", f"{SITE_URL}/line/webhook")
+
+# Mail: SMTP in production; the demo and browser tests use linesim's loopback SMTP mailbox.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "civicline <no-reply@localhost>")
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "civicline" / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "civicline.core.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "civicline.core.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "huey": {"level": "WARNING"},
+    },
+}
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Staff log in from behind the city's NAT, so one address is many people: lock accounts, not addresses.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

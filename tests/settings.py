@@ -1,0 +1,21 @@
+"""Test settings: the production settings with test secrets, in-process jobs and fast hashing."""
+
+import os
+
+from cryptography.fernet import Fernet
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("CIVICLINE_DEMO", "1")
+os.environ.setdefault("LINE_CHANNEL_ID", "1650000000")
+os.environ.setdefault("LINE_CHANNEL_SECRET", "test-channel-secret")
+os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", "test-channel-access-token")
+os.environ.setdefault("LIFF_ID", "1650000001-testliff")
+os.environ.setdefault("CIVICLINE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+
+from civicline.settings import *  # noqa: E402, F403
+
+HUEY = {**HUEY, "immediate": True}  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
