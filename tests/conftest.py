@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "tests.fixtures.core",
+    "tests.fixtures.linesim",
+    "tests.fixtures.line",
+]
