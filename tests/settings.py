@@ -1,6 +1,7 @@
 """Test settings: the production settings with test secrets, in-process jobs and fast hashing."""
 
 import os
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 
@@ -11,9 +12,9 @@ os.environ.setdefault("LINE_CHANNEL_ID", "1650000000")
 os.environ.setdefault("LINE_CHANNEL_SECRET", "test-channel-secret")
 os.environ.setdefault("LINE_CHANNEL_ACCESS_TOKEN", "test-channel-access-token")
 os.environ.setdefault("LIFF_ID", "1650000001-testliff")
-os.environ.setdefault("CIVICLINE_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+os.environ.setdefault("CIVICLINE_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 
-from civicline.settings import *  # noqa: E402, F403
+from civicline.settings import *  # noqa: F403
 
 HUEY = {**HUEY, "immediate": True}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -25,3 +26,5 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 for _alias, _db in DATABASES.items():  # noqa: F405
     if _db["ENGINE"].endswith("sqlite3"):
         _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{_alias}_{_worker}.sqlite3")}  # noqa: F405
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405

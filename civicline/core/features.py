@@ -6,6 +6,7 @@ to mount console and LIFF URLs and to build the console navigation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
@@ -25,6 +26,8 @@ class Feature:
     console_urls: str | None = None  # dotted module with urlpatterns and app_name, mounted at /console/<key>/
     liff_urls: str | None = None  # mounted at /liff/<key>/
     nav: tuple[NavItem, ...] = field(default_factory=tuple)
+    # Called by the demo (idempotently) to give the demo city this feature's sample data.
+    demo_seed: Callable[[], None] | None = None
 
 
 _features: dict[str, Feature] = {}

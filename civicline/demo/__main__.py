@@ -1,0 +1,120 @@
+"""python3 dev.py demo: migrate, seed the demo city, run web server + worker + LINE emulator.
+
+Ctrl-C stops everything. Data stays in var/demo/ between runs (delete it to start over).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from civicline.demo import environment as demo_env
+
+VIRTUAL_RESIDENTS = ["豊中 はなこ", "千里 けんた", "庄内 さち"]
+
+
+def _wait_until_up(url: str, what: str, processes: list[subprocess.Popen], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            raise SystemExit(f"{what} failed to start; see the output above.")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback URL we built
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{what} did not answer at {url} within {timeout:.0f}s.")
+
+
+def _seed_residents(emulator_url: str) -> list[dict]:
+    from civicline.linesim.client import EmulatorClient
+
+    client = EmulatorClient(emulator_url)
+    existing = {u["displayName"]: u for u in client.list_users()}
+    for name in VIRTUAL_RESIDENTS:
+        if name not in existing:
+            user = client.create_user(name)
+            client.follow(user["userId"])
+            existing[name] = user
+    return [existing[n] for n in VIRTUAL_RESIDENTS]
+
+
+def main() -> int:
+    env = demo_env.load()
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from civicline.demo.seed import seed_city
+
+    print("==> preparing the databases", flush=True)
+    call_command("migrate", verbosity=0)
+    call_command("migrate", database="linesim", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    credentials = seed_city(demo_env.DEMO_DIR / "credentials.json")
+
+    python, manage = sys.executable, str(demo_env.ROOT / "manage.py")
+    host, web_port, sim_port = demo_env.HOST, demo_env.WEB_PORT, demo_env.EMULATOR_PORT
+    commands = {
+        "LINE emulator": [python, manage, "linesim", "--port", str(sim_port),
+                          "--smtp-port", str(demo_env.SMTP_PORT)],
+        "web server": [python, "-m", "waitress", f"--listen={host}:{web_port}", "--threads=8",
+                       "civicline.wsgi:application"],
+        "worker": [python, manage, "run_huey"],
+    }
+    processes = [subprocess.Popen(cmd, env=env, cwd=demo_env.ROOT) for cmd in commands.values()]
+    site, emulator = env["SITE_URL"], env["LINE_API_BASE_URL"]
+    try:
+        _wait_until_up(f"{emulator}/sim/api/users", "the LINE emulator", processes)
+        _wait_until_up(f"{site}/healthz", "the web server", processes)
+        residents = _seed_residents(emulator)
+        _print_banner(site, emulator, credentials, residents)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        print("A process stopped unexpectedly; stopping the demo.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+        return 0
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in processes:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _print_banner(site: str, emulator: str, credentials: list, residents: list[dict]) -> None:
+    lines = [
+        "",
+        "=" * 72,
+        " civicline demo city is running (Ctrl-C stops everything)",
+        "=" * 72,
+        f"  Staff console     {site}/console/",
+        f"  LINE emulator     {emulator}/",
+        f"  Health            {site}/readyz",
+        "",
+        "  Staff accounts (password / TOTP secret for an authenticator app):",
+    ]
+    for c in credentials:
+        lines.append(f"    {c.username:<10} {c.password:<20} {c.totp_secret}  {c.department}（{c.role}）")
+    lines += [
+        "  No authenticator app? The current code:  .venv/bin/python -m civicline.demo.totp admin",
+        "",
+        "  Virtual residents: " + "、".join(r["displayName"] for r in residents),
+        "=" * 72,
+    ]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

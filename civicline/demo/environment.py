@@ -1,0 +1,55 @@
+"""The demo's settings: generated once into var/demo/demo.env so restarts keep data readable."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_DIR = Path(os.environ.get("CIVICLINE_DEMO_DIR", ROOT / "var" / "demo"))
+ENV_FILE = DEMO_DIR / "demo.env"
+
+WEB_PORT = int(os.environ.get("CIVICLINE_PORT", "8000"))
+EMULATOR_PORT = int(os.environ.get("LINESIM_PORT", "8001"))
+SMTP_PORT = int(os.environ.get("LINESIM_SMTP_PORT", "8025"))
+HOST = "127.0.0.1"
+
+
+def _generated() -> dict[str, str]:
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "LINE_CHANNEL_ID": "1660000000",
+        "LINE_CHANNEL_SECRET": secrets.token_hex(16),
+        "LINE_CHANNEL_ACCESS_TOKEN": secrets.token_urlsafe(40),
+        "LIFF_ID": "1660000001-demo",
+    }
+
+
+def load() -> dict[str, str]:
+    """The demo's environment, merged over the caller's; secrets are created on first use."""
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    if not ENV_FILE.exists():
+        ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in _generated().items()))
+        ENV_FILE.chmod(0o600)
+    stored = dict(line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
+    site = f"http://{HOST}:{WEB_PORT}"
+    emulator = f"http://{HOST}:{EMULATOR_PORT}"
+    return {
+        **os.environ,
+        **stored,
+        "DJANGO_SETTINGS_MODULE": "civicline.settings",
+        "CIVICLINE_DEMO": "1",
+        "CIVICLINE_VAR_DIR": str(DEMO_DIR),
+        "SITE_URL": site,
+        "LINE_API_BASE_URL": emulator,
+        "LINE_API_DATA_BASE_URL": emulator,
+        "LINESIM_WEBHOOK_URL": f"{site}/line/webhook",
+        "EMAIL_HOST": HOST,
+        "EMAIL_PORT": str(SMTP_PORT),
+        "DEFAULT_FROM_EMAIL": "デモ市役所 <no-reply@demo-city.example>",
+        "PYTHONUNBUFFERED": "1",
+    }
