@@ -22,7 +22,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {**LOGGING, "root": {"handlers": ["console"], "level": "WARNING"}}  # noqa: F405
 
 # File-backed test databases, so that servers running in threads (live server, emulator) share them.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_worker = os.environ.get("PYTEST_XDIST_WORKER", f"pid{os.getpid()}")
 for _alias, _db in DATABASES.items():  # noqa: F405
     if _db["ENGINE"].endswith("sqlite3"):
         _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{_alias}_{_worker}.sqlite3")}  # noqa: F405
