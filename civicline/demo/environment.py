@@ -50,6 +50,7 @@ def load() -> dict[str, str]:
         "LINESIM_WEBHOOK_URL": f"{site}/line/webhook",
         "EMAIL_HOST": HOST,
         "EMAIL_PORT": str(SMTP_PORT),
-        "DEFAULT_FROM_EMAIL": "デモ市役所 <no-reply@demo-city.example>",
+        "CITY_NAME": os.environ.get("CITY_NAME", "みどり市"),
+        "DEFAULT_FROM_EMAIL": "みどり市役所 <no-reply@demo-city.example>",
         "PYTHONUNBUFFERED": "1",
     }
