@@ -1,0 +1,417 @@
+"""The one place that sends messages to LINE: reply, push, multicast, broadcast, narrowcast.
+
+Every send is recorded (``OutboundSend``, and one ``SendRecipient`` per addressed user) before the
+first request leaves, and finished with its outcome. Guarantees:
+
+* at most 5 messages per send: a longer list is rejected with ``TooManyMessagesError`` before
+  anything is recorded or sent (never split: a split send could half-arrive, and callers know
+  best how to regroup their messages);
+* multicast is chunked, at most 500 users per request; more than one chunk runs in the worker;
+* every request carries an ``X-Line-Retry-Key`` kept on the record (chunk *n* > 0 of a multicast
+  uses a key derived from it), so a retry — in-process or by the worker hours later — can never
+  deliver twice; LINE's 409 for an already-accepted key counts as success;
+* 429, 5xx and network errors are retried with exponential backoff and jitter, honouring
+  ``Retry-After``; other 4xx fail at once; attempts are bounded;
+* a reply token lives about a minute and is single-use, so a failed reply is recorded as failed
+  and never handed to the worker for a later retry;
+* requests pass a per-endpoint rate limiter (``client.throttle``) with LINE's documented limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from itertools import groupby
+from typing import Any
+
+import urllib3
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from linebot.v3.messaging import (
+    ApiException,
+    BroadcastRequest,
+    Message,
+    MulticastRequest,
+    NarrowcastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from . import client
+from .models import OutboundSend, SendRecipient
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGES_PER_REQUEST = 5
+MULTICAST_MAX_RECIPIENTS = 500
+REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
+
+MessageLike = Message | Mapping[str, Any] | str
+Messages = MessageLike | Sequence[MessageLike]
+
+# Tests replace this to run backoff without waiting.
+_sleep: Callable[[float], None] = time.sleep
+
+
+class TooManyMessagesError(ValueError):
+    """More messages than LINE accepts in one request (5)."""
+
+
+@dataclass(frozen=True)
+class BackoffPolicy:
+    max_attempts: int = 5
+    base: float = 0.5
+    cap: float = 20.0
+    # A Retry-After beyond this is not slept through in-process; the worker retries later.
+    max_in_process_wait: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """The pause after failed attempt ``attempt`` (1-based): exponential, with jitter."""
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not security
+
+
+def backoff_policy() -> BackoffPolicy:
+    return BackoffPolicy(**getattr(settings, "LINE_SEND_BACKOFF", {}))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    accepted: bool
+    http_status: int | None = None
+    request_id: str = ""
+    error: str = ""
+    retryable: bool = False
+    attempts: int = 0
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def normalize_messages(messages: Messages) -> list[dict[str, Any]]:
+    """SDK models, dicts or plain strings (text messages) → JSON-ready dicts; checks the count."""
+    items = [messages] if isinstance(messages, str | Mapping | Message) else list(messages)
+    if not items:
+        raise ValueError("a send needs at least one message")
+    if len(items) > MAX_MESSAGES_PER_REQUEST:
+        raise TooManyMessagesError(
+            f"LINE accepts at most {MAX_MESSAGES_PER_REQUEST} messages per request, got {len(items)}"
+        )
+    return [_message_dict(item) for item in items]
+
+
+def message_reply(*, reply_token: str, messages: Messages, user_id: str = "") -> OutboundSend:
+    """Answer an event through its reply token (free of charge, single use, valid ~1 minute)."""
+    send = _record(
+        OutboundSend.Kind.REPLY, messages, {"replyToken": reply_token}, [user_id] if user_id else []
+    )
+    return outbound_send_execute(send_id=send.pk)
+
+
+def message_push(*, to: str, messages: Messages, notification_disabled: bool = False) -> OutboundSend:
+    send = _record(OutboundSend.Kind.PUSH, messages, _notification(notification_disabled), [to])
+    return _execute_or_schedule(send)
+
+
+def message_multicast(
+    *,
+    to: Iterable[str],
+    messages: Messages,
+    notification_disabled: bool = False,
+    background: bool | None = None,
+) -> OutboundSend:
+    """Send to a list of users, 500 per request.
+
+    ``background=None`` sends in this process when one request suffices and in the worker
+    otherwise (queued once the caller's transaction commits); the returned record tells the state.
+    """
+    user_ids = list(dict.fromkeys(to))  # LINE rejects duplicates within a request
+    if not user_ids:
+        raise ValueError("a multicast needs at least one recipient")
+    send = _record(OutboundSend.Kind.MULTICAST, messages, _notification(notification_disabled), user_ids)
+    if background is None:
+        background = len(user_ids) > MULTICAST_MAX_RECIPIENTS
+    if background:
+        outbound_send_enqueue(send)
+        return send
+    return _execute_or_schedule(send)
+
+
+def message_broadcast(*, messages: Messages, notification_disabled: bool = False) -> OutboundSend:
+    send = _record(OutboundSend.Kind.BROADCAST, messages, _notification(notification_disabled), [])
+    return _execute_or_schedule(send)
+
+
+def message_narrowcast(
+    *,
+    messages: Messages,
+    recipient: Mapping[str, Any] | None = None,
+    filter: Mapping[str, Any] | None = None,
+    limit: Mapping[str, Any] | None = None,
+    notification_disabled: bool = False,
+) -> OutboundSend:
+    """Send to an audience / demographic selection (LINE's JSON objects, passed through as given)."""
+    options = _notification(notification_disabled)
+    options.update(
+        {k: dict(v) for k, v in (("recipient", recipient), ("filter", filter), ("limit", limit)) if v}
+    )
+    send = _record(OutboundSend.Kind.NARROWCAST, messages, options, [])
+    return _execute_or_schedule(send)
+
+
+def outbound_send_enqueue(send: OutboundSend, *, delay: float | None = None) -> None:
+    """Hand a recorded send to the worker once the surrounding transaction (if any) commits."""
+    from .tasks import outbound_send_task
+
+    def enqueue() -> None:
+        if delay:
+            outbound_send_task.schedule((send.pk,), delay=delay)
+        else:
+            outbound_send_task(send.pk)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def outbound_send_execute(*, send_id: int, final: bool = True) -> OutboundSend:
+    """Send whatever part of a recorded send LINE has not accepted yet, and record the outcome.
+
+    ``final=False`` (the worker, while it has retries left) leaves retryable failures in
+    RETRYING instead of FAILED.
+    """
+    claimed = OutboundSend.objects.filter(
+        pk=send_id, status__in=[OutboundSend.Status.QUEUED, OutboundSend.Status.RETRYING]
+    ).update(status=OutboundSend.Status.SENDING, updated_at=timezone.now())
+    send = OutboundSend.objects.get(pk=send_id)
+    if not claimed:
+        return send  # finished already, or another worker has it
+    outcomes = [_send_chunk(send, chunk, user_ids) for chunk, user_ids in _pending_chunks(send)]
+    return _finish(send, outcomes, final=final or send.kind == OutboundSend.Kind.REPLY)
+
+
+def outbound_sends_sweep() -> tuple[list[int], list[int]]:
+    """Sends a lost queue entry or a dead worker left behind: (to queue again, to try a last time).
+
+    Never started (QUEUED) or interrupted (SENDING) for 10 minutes: queued again, which is safe
+    because every request reuses its retry key. Still RETRYING after an hour: one final attempt.
+    """
+    now = timezone.now()
+    status = OutboundSend.Status
+    stale = OutboundSend.objects.filter(updated_at__lt=now - timezone.timedelta(minutes=10))
+    stale.filter(status=status.SENDING).update(status=status.QUEUED)
+    requeue = list(stale.filter(status=status.QUEUED).values_list("pk", flat=True)[:1000])
+    last_try = OutboundSend.objects.filter(
+        status=status.RETRYING, updated_at__lt=now - timezone.timedelta(hours=1)
+    ).values_list("pk", flat=True)[:1000]
+    return requeue, list(last_try)
+
+
+# --- recording --------------------------------------------------------------------------------
+
+
+def _message_dict(item: MessageLike) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"type": "text", "text": item}
+    if isinstance(item, Message):
+        return item.to_dict()
+    # Checked against the SDK's models now, so a malformed message fails here, before recording.
+    Message.from_dict(dict(item))
+    return dict(item)
+
+
+def _notification(disabled: bool) -> dict[str, Any]:
+    return {"notificationDisabled": True} if disabled else {}
+
+
+def _record(kind: str, messages: Messages, options: dict[str, Any], user_ids: Sequence[str]) -> OutboundSend:
+    payload = normalize_messages(messages)
+    with transaction.atomic():
+        send = OutboundSend.objects.create(kind=kind, messages=payload, options=options)
+        SendRecipient.objects.bulk_create(
+            SendRecipient(send=send, user_id=user_id, chunk=index // MULTICAST_MAX_RECIPIENTS)
+            for index, user_id in enumerate(user_ids)
+        )
+    return send
+
+
+def _execute_or_schedule(send: OutboundSend) -> OutboundSend:
+    send = outbound_send_execute(send_id=send.pk, final=False)
+    if send.status == OutboundSend.Status.RETRYING:
+        outbound_send_enqueue(send, delay=backoff_policy().max_in_process_wait)
+    return send
+
+
+def _pending_chunks(send: OutboundSend) -> list[tuple[int, list[str]]]:
+    if not send.recipients.exists():
+        # Broadcast, narrowcast, a reply to an unknown user: one request, sent until accepted.
+        return [(0, [])]
+    rows = (
+        send.recipients.filter(status=SendRecipient.Status.PENDING)
+        .order_by("chunk", "pk")
+        .values_list("chunk", "user_id")
+    )
+    return [(chunk, [user_id for _, user_id in group]) for chunk, group in groupby(rows, key=lambda r: r[0])]
+
+
+def _finish(send: OutboundSend, outcomes: list[Outcome], *, final: bool) -> OutboundSend:
+    refused = [o for o in outcomes if not o.accepted]
+    error = refused[-1].error if refused else ""
+    if refused and not final and any(o.retryable for o in refused):
+        status = OutboundSend.Status.RETRYING
+    else:
+        if final:
+            # Recipients left pending by a retryable failure will not be tried again.
+            send.recipients.filter(status=SendRecipient.Status.PENDING).update(
+                status=SendRecipient.Status.FAILED, error=error
+            )
+        counts = _recipient_counts(send)
+        if not refused and not counts[SendRecipient.Status.FAILED]:
+            status = OutboundSend.Status.SENT
+        elif counts[SendRecipient.Status.ACCEPTED] or len(refused) < len(outcomes):
+            status = OutboundSend.Status.PARTIAL
+        else:
+            status = OutboundSend.Status.FAILED
+    send.status = status
+    send.attempts += sum(o.attempts for o in outcomes)
+    if outcomes:
+        send.http_status = outcomes[-1].http_status
+        send.request_id = next((o.request_id for o in reversed(outcomes) if o.accepted), send.request_id)
+    send.error = error
+    send.finished_at = None if status == OutboundSend.Status.RETRYING else timezone.now()
+    send.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "http_status",
+            "request_id",
+            "error",
+            "finished_at",
+            "updated_at",
+        ]
+    )
+    if status != OutboundSend.Status.SENT:
+        logger.warning("LINE %s send %s ended %s: %s", send.kind, send.pk, status, error)
+    return send
+
+
+def _recipient_counts(send: OutboundSend) -> dict[str, int]:
+    counts = dict.fromkeys(SendRecipient.Status.values, 0)
+    for status in send.recipients.values_list("status", flat=True):
+        counts[status] += 1
+    return counts
+
+
+# --- one request ------------------------------------------------------------------------------
+
+
+def chunk_retry_key(send: OutboundSend, chunk: int) -> str:
+    """Chunk 0 uses the send's key; later chunks a key derived from it, stable across retries."""
+    if chunk == 0:
+        return str(send.retry_key)
+    return str(uuid.uuid5(send.retry_key, f"chunk:{chunk}"))
+
+
+# kind → (request model, MessagingApi method, whether it takes X-Line-Retry-Key).
+# LINE's reply API has no retry key: the single-use reply token already prevents a double send.
+_ENDPOINTS: dict[str, tuple[type, str, bool]] = {
+    OutboundSend.Kind.REPLY: (ReplyMessageRequest, "reply_message_with_http_info", False),
+    OutboundSend.Kind.PUSH: (PushMessageRequest, "push_message_with_http_info", True),
+    OutboundSend.Kind.MULTICAST: (MulticastRequest, "multicast_with_http_info", True),
+    OutboundSend.Kind.BROADCAST: (BroadcastRequest, "broadcast_with_http_info", True),
+    OutboundSend.Kind.NARROWCAST: (NarrowcastRequest, "narrowcast_with_http_info", True),
+}
+
+
+def _send_chunk(send: OutboundSend, chunk: int, user_ids: list[str]) -> Outcome:
+    request_class, method, keyed = _ENDPOINTS[send.kind]
+    body: dict[str, Any] = {**send.options, "messages": send.messages}
+    if send.kind == OutboundSend.Kind.PUSH:
+        body["to"] = user_ids[0]
+    elif send.kind == OutboundSend.Kind.MULTICAST:
+        body["to"] = user_ids
+    args = [request_class.from_dict(body)]
+    if keyed:
+        args.append(chunk_retry_key(send, chunk))
+    # _preload_content=False: the answer is not parsed, so an accepted request can never look
+    # failed because its response body did not match the SDK's model.
+    call = partial(
+        getattr(client.messaging_api(), method),
+        *args,
+        _request_timeout=REQUEST_TIMEOUT,
+        _preload_content=False,
+    )
+    outcome = call_with_retries(send.kind, call)
+    if user_ids:
+        SendRecipient.objects.filter(send=send, chunk=chunk, user_id__in=user_ids).update(
+            status=(
+                SendRecipient.Status.ACCEPTED
+                if outcome.accepted
+                else (SendRecipient.Status.PENDING if outcome.retryable else SendRecipient.Status.FAILED)
+            ),
+            request_id=outcome.request_id,
+            error=outcome.error,
+        )
+    return outcome
+
+
+def call_with_retries(
+    endpoint: str, call: Callable[[], Any], *, policy: BackoffPolicy | None = None
+) -> Outcome:
+    """Run one LINE request until accepted, refused, or out of attempts (see module docstring)."""
+    policy = policy or backoff_policy()
+    outcome = Outcome(accepted=False)
+    for attempt in range(1, policy.max_attempts + 1):
+        wait = client.throttle(endpoint, max_wait=policy.max_in_process_wait)
+        if wait:
+            return Outcome(
+                False, 429, error=f"local rate limit for {endpoint}", retryable=True, attempts=attempt - 1
+            )
+        outcome, retry_after = _attempt(call, attempt)
+        if outcome.accepted or not outcome.retryable or attempt == policy.max_attempts:
+            return outcome
+        delay = retry_after if retry_after is not None else policy.delay(attempt)
+        if delay > policy.max_in_process_wait:
+            return outcome
+        _sleep(delay)
+    return outcome
+
+
+def _attempt(call: Callable[[], Any], attempt: int) -> tuple[Outcome, float | None]:
+    try:
+        response = call()
+    except ApiException as exc:
+        headers = exc.headers or {}
+        status = exc.status or 0
+        if status == 409:
+            # Our retry key was seen before: LINE already accepted this exact request.
+            return Outcome(True, 409, headers.get("x-line-accepted-request-id", ""), attempts=attempt), None
+        request_id = headers.get("x-line-request-id", "")
+        error = f"HTTP {status} (request {request_id or '-'}): {_body_text(exc.body)}"
+        retryable = status == 429 or status >= 500
+        outcome = Outcome(False, status, request_id, error, retryable, attempt)
+        return outcome, _retry_after(headers.get("retry-after"))
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        return Outcome(False, None, error=f"network: {exc}", retryable=True, attempts=attempt), None
+    return Outcome(
+        True, response.status_code, (response.headers or {}).get("x-line-request-id", ""), attempts=attempt
+    ), None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None  # an HTTP-date; LINE sends seconds, so fall back to our own backoff
+
+
+def _body_text(body: Any) -> str:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    return str(body or "")[:500]

@@ -1,0 +1,174 @@
+"""LINE friends, received webhook events and outbound sends.
+
+Every inbound event is stored before it is acknowledged and every outbound request is recorded
+with its retry key, so that neither a resident's message nor a delivery's outcome is ever lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from civicline.core.crypto import EncryptedCharField, EncryptedJSONField
+
+
+class Friend(models.Model):
+    """A LINE user who has talked to, followed or blocked the city's account."""
+
+    class State(models.TextChoices):
+        FOLLOWING = "following", _("友だち")
+        BLOCKED = "blocked", _("ブロック中")
+
+    user_id = models.CharField(_("LINEユーザーID"), max_length=64, unique=True)
+    # The profile is personal data (X-16): stored sealed, so it is shown but never searched on.
+    display_name = EncryptedCharField(_("表示名"), blank=True, default="")
+    picture_url = EncryptedCharField(_("プロフィール画像URL"), blank=True, default="")
+    language = models.CharField(_("言語"), max_length=16, blank=True)
+    state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.FOLLOWING)
+    followed_at = models.DateTimeField(_("友だち追加日時"), null=True, blank=True)
+    blocked_at = models.DateTimeField(_("ブロック日時"), null=True, blank=True)
+    # None until the profile API answered; a later event retries the fetch.
+    profile_fetched_at = models.DateTimeField(null=True, blank=True)
+    first_seen = models.DateTimeField(_("初回"))
+    last_seen = models.DateTimeField(_("最終利用"))
+
+    class Meta:
+        verbose_name = _("友だち")
+        verbose_name_plural = _("友だち")
+        indexes = [models.Index(fields=["state", "last_seen"])]
+
+    def __str__(self) -> str:
+        return self.user_id
+
+    @property
+    def is_following(self) -> bool:
+        return self.state == self.State.FOLLOWING
+
+
+class WebhookEvent(models.Model):
+    """One event as LINE sent it; stored once whatever the number of deliveries."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("未処理")
+        PROCESSING = "processing", _("処理中")
+        DONE = "done", _("処理済み")
+        FAILED = "failed", _("失敗")
+
+    webhook_event_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(max_length=40)
+    user_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Residents may type anything into a talk, so the raw event is sealed like other personal data.
+    payload = EncryptedJSONField()
+    # LINE's own flag on the first copy we stored (it resends when an earlier answer was not 2xx).
+    is_redelivery = models.BooleanField(default=False)
+    redelivery_count = models.PositiveIntegerField(default=0)
+    last_redelivered_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("Webhookイベント")
+        verbose_name_plural = _("Webhookイベント")
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_event_id}"
+
+
+class OutboundSend(models.Model):
+    """One logical send (reply, push, multicast, broadcast, narrowcast) and how it ended."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("応答")
+        PUSH = "push", _("プッシュ")
+        MULTICAST = "multicast", _("マルチキャスト")
+        BROADCAST = "broadcast", _("一斉送信")
+        NARROWCAST = "narrowcast", _("ナローキャスト")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("送信待ち")
+        SENDING = "sending", _("送信中")
+        RETRYING = "retrying", _("再送待ち")
+        SENT = "sent", _("送信済み")
+        PARTIAL = "partial", _("一部失敗")
+        FAILED = "failed", _("失敗")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Sent as X-Line-Retry-Key on every attempt, so LINE delivers a request at most once (409 = done).
+    retry_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    messages = models.JSONField()
+    # The rest of the request body (reply token, narrowcast recipient/filter/limit, notificationDisabled).
+    options = EncryptedJSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("送信")
+        verbose_name_plural = _("送信")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.retry_key}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SENT, self.Status.PARTIAL, self.Status.FAILED}
+
+
+class SendRecipient(models.Model):
+    """A user a send was addressed to, and whether LINE accepted the request that carried them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("未送信")
+        ACCEPTED = "accepted", _("受付済み")
+        FAILED = "failed", _("失敗")
+
+    send = models.ForeignKey(OutboundSend, on_delete=models.CASCADE, related_name="recipients")
+    user_id = models.CharField(max_length=64)
+    # Multicast requests carry at most 500 users; recipients sharing a chunk share one request.
+    chunk = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    request_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("送信先")
+        verbose_name_plural = _("送信先")
+        constraints = [
+            models.UniqueConstraint(fields=["send", "user_id"], name="line_recipient_once_per_send")
+        ]
+        indexes = [models.Index(fields=["send", "chunk", "status"]), models.Index(fields=["user_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.status})"
+
+
+class MessageContent(models.Model):
+    """A file (image, video, audio, file) a resident sent, copied out of LINE into our storage."""
+
+    message_id = models.CharField(max_length=64, unique=True)
+    user_id = models.CharField(max_length=64, blank=True)
+    file = models.FileField(upload_to="line/content/%Y/%m/")
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("受信ファイル")
+        verbose_name_plural = _("受信ファイル")
+
+    def __str__(self) -> str:
+        return self.message_id
