@@ -123,7 +123,7 @@ REDIS_URL = env("REDIS_URL")
 HUEY = {
     "name": "civicline",
     "immediate": env_bool("HUEY_IMMEDIATE"),
-    "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread"},
+    "consumer": {"workers": int(env("HUEY_WORKERS", "2")), "worker_type": "thread", "verbose": False},
 }
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})

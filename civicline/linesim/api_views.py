@@ -1,0 +1,311 @@
+"""The Messaging API subset civicline uses, answering as api.line.me / api-data.line.me do."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hmac
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from linebot.v3.messaging import (
+    BroadcastRequest,
+    MulticastRequest,
+    NarrowcastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from . import services
+from .models import AcceptedRetryKey, Narrowcast, ReplyToken, UserMessage, VirtualUser
+from .routers import EMULATOR_DB
+from .validation import USER_ID, ApiError, body_error, check_retry_key, parse_json, parse_request
+from .webhooks import bot_user_id
+
+View = Callable[..., HttpResponse]
+
+
+NO_TOKEN = "Authorization header required. Must follow the scheme, 'Authorization: Bearer <ACCESS TOKEN>'"
+BAD_TOKEN = "Authentication failed. Confirm that the access token in the authorization header is valid."
+
+
+def _authenticate(request: HttpRequest) -> None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, NO_TOKEN)
+    expected = settings.LINE_CHANNEL_ACCESS_TOKEN
+    if not expected or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        raise ApiError(401, BAD_TOKEN)
+
+
+def line_api(method: str) -> Callable[[View], View]:
+    """Method and token checks, LINE's error JSON, and the x-line-request-id every answer carries."""
+
+    def decorate(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            request.line_request_id = str(uuid.uuid4())
+            try:
+                if request.method != method:
+                    raise ApiError(405, "Method Not Allowed")
+                _authenticate(request)
+                response = view(request, *args, **kwargs)
+            except ApiError as exc:
+                response = JsonResponse(exc.body(), status=exc.status)
+                for name, value in exc.headers.items():
+                    response[name] = value
+            response["x-line-request-id"] = request.line_request_id
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _send_once(request: HttpRequest, api: str, send: Callable[[str], tuple[dict, int]]) -> JsonResponse:
+    """Run ``send(retry_key)`` at most once per X-Line-Retry-Key, as LINE's idempotent sends do."""
+    key = check_retry_key(request.headers.get("X-Line-Retry-Key"))
+    if key is None:
+        body, status = send("")
+        return JsonResponse(body, status=status)
+    _raise_if_accepted(key)
+    try:
+        with transaction.atomic(using=EMULATOR_DB):
+            body, status = send(str(key))
+            AcceptedRetryKey.objects.create(
+                key=key, api=api, request_id=request.line_request_id, response=body
+            )
+    except IntegrityError:
+        # Another request with this key won the race; its deliveries stand, ours were rolled back.
+        _raise_if_accepted(key)
+        raise
+    return JsonResponse(body, status=status)
+
+
+def _raise_if_accepted(key: uuid.UUID) -> None:
+    accepted = AcceptedRetryKey.objects.filter(key=key).first()
+    if accepted is None:
+        return
+    extra = {"sentMessages": accepted.response["sentMessages"]} if "sentMessages" in accepted.response else {}
+    raise ApiError(
+        409,
+        "The retry key is already accepted",
+        headers={"x-line-accepted-request-id": accepted.request_id},
+        extra=extra,
+    )
+
+
+def _users(user_ids: list[str], prop: str) -> list[VirtualUser]:
+    """The users behind ``user_ids``; ids LINE never issued to this channel are an error."""
+    found = {u.user_id: u for u in VirtualUser.objects.filter(user_id__in=user_ids)}
+    details = [
+        {"message": "Unknown user ID" if USER_ID.match(uid) else "Invalid user ID", "property": prop % i}
+        for i, uid in enumerate(user_ids)
+        if uid not in found
+    ]
+    if details:
+        raise body_error(details)
+    return [found[uid] for uid in dict.fromkeys(user_ids)]
+
+
+@line_api("POST")
+def reply(request: HttpRequest) -> HttpResponse:
+    data = parse_json(request.body)
+    parsed = parse_request(ReplyMessageRequest, data)
+    token = ReplyToken.objects.select_related("user").filter(token=parsed.reply_token).first()
+    # The conditional update makes a token single-use even when two replies race.
+    if (
+        token is None
+        or not token.usable()
+        or not ReplyToken.objects.filter(pk=token.pk, used_at__isnull=True).update(used_at=timezone.now())
+    ):
+        raise ApiError(400, "Invalid reply token")
+    sent, _ = services.messages_deliver(
+        users=[token.user],
+        messages=data["messages"],
+        api="reply",
+        request_id=request.line_request_id,
+        notification_disabled=parsed.notification_disabled,
+    )
+    return JsonResponse({"sentMessages": sent})
+
+
+@line_api("POST")
+def push(request: HttpRequest) -> HttpResponse:
+    data = parse_json(request.body)
+    parsed = parse_request(PushMessageRequest, data)
+    if not USER_ID.match(parsed.to):
+        # Groups and rooms are not emulated; LINE answers this for any id it cannot read.
+        raise ApiError(400, "The property, 'to', in the request body is invalid (line: -, column: -)")
+    user = VirtualUser.objects.filter(user_id=parsed.to).first()
+    if user is None:
+        raise ApiError(400, "Failed to send messages")
+
+    def send(retry_key: str) -> tuple[dict, int]:
+        sent, _ = services.messages_deliver(
+            users=[user],
+            messages=data["messages"],
+            api="push",
+            request_id=request.line_request_id,
+            retry_key=retry_key,
+            notification_disabled=parsed.notification_disabled,
+        )
+        return {"sentMessages": sent}, 200
+
+    return _send_once(request, "push", send)
+
+
+@line_api("POST")
+def multicast(request: HttpRequest) -> HttpResponse:
+    data = parse_json(request.body)
+    parsed = parse_request(MulticastRequest, data)
+    users = _users(parsed.to, "to[%d]")
+
+    def send(retry_key: str) -> tuple[dict, int]:
+        services.messages_deliver(
+            users=users,
+            messages=data["messages"],
+            api="multicast",
+            request_id=request.line_request_id,
+            retry_key=retry_key,
+            notification_disabled=parsed.notification_disabled,
+        )
+        return {}, 200
+
+    return _send_once(request, "multicast", send)
+
+
+@line_api("POST")
+def broadcast(request: HttpRequest) -> HttpResponse:
+    data = parse_json(request.body)
+    parsed = parse_request(BroadcastRequest, data)
+
+    def send(retry_key: str) -> tuple[dict, int]:
+        services.messages_deliver(
+            users=VirtualUser.objects.filter(following=True, blocked=False),
+            messages=data["messages"],
+            api="broadcast",
+            request_id=request.line_request_id,
+            retry_key=retry_key,
+            notification_disabled=parsed.notification_disabled,
+        )
+        return {}, 200
+
+    return _send_once(request, "broadcast", send)
+
+
+@line_api("POST")
+def narrowcast(request: HttpRequest) -> HttpResponse:
+    data = parse_json(request.body)
+    parsed = parse_request(NarrowcastRequest, data)
+
+    def send(retry_key: str) -> tuple[dict, int]:
+        # Audiences and demographic filters are not emulated: every friend is in the target.
+        # LINE sends asynchronously; the emulator finishes at once, so progress reads "succeeded".
+        users = list(VirtualUser.objects.filter(following=True, blocked=False))
+        if parsed.limit and parsed.limit.max:
+            users = users[: parsed.limit.max]
+        _, reached = services.messages_deliver(
+            users=users,
+            messages=data["messages"],
+            api="narrowcast",
+            request_id=request.line_request_id,
+            retry_key=retry_key,
+            notification_disabled=parsed.notification_disabled,
+        )
+        Narrowcast.objects.create(
+            request_id=request.line_request_id,
+            body=data,
+            phase=Narrowcast.Phase.SUCCEEDED,
+            target_count=len(users),
+            success_count=reached,
+            completed_at=timezone.now(),
+        )
+        return {}, 202
+
+    return _send_once(request, "narrowcast", send)
+
+
+def _iso(value: Any) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@line_api("GET")
+def narrowcast_progress(request: HttpRequest) -> HttpResponse:
+    request_id = request.GET.get("requestId", "")
+    if not request_id:
+        detail = {"message": "May not be empty", "property": "requestId"}
+        raise ApiError(400, "The request has 1 error(s)", [detail])
+    item = Narrowcast.objects.filter(request_id=request_id).first()
+    if item is None:
+        raise ApiError(404, "Not found")
+    body: dict[str, Any] = {"phase": item.phase, "acceptedTime": _iso(item.accepted_at)}
+    if item.phase in (Narrowcast.Phase.SUCCEEDED, Narrowcast.Phase.FAILED):
+        body.update(
+            successCount=item.success_count,
+            failureCount=item.failure_count,
+            targetCount=item.target_count,
+            completedTime=_iso(item.completed_at),
+        )
+    if item.phase == Narrowcast.Phase.FAILED:
+        body.update(failedDescription=item.failed_description, errorCode=item.error_code)
+    return JsonResponse(body)
+
+
+@line_api("GET")
+def profile(request: HttpRequest, user_id: str) -> HttpResponse:
+    user = VirtualUser.objects.filter(user_id=user_id).first()
+    # LINE shows profiles only of users who are friends of the account.
+    if user is None or not user.reachable:
+        raise ApiError(404, "Not found")
+    body = {"displayName": user.display_name, "userId": user.user_id, "language": user.language}
+    if user.picture_url:
+        body["pictureUrl"] = user.picture_url
+    if user.status_message:
+        body["statusMessage"] = user.status_message
+    return JsonResponse(body)
+
+
+@line_api("GET")
+def bot_info(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(
+        {
+            "userId": bot_user_id(),
+            "basicId": "@linesim",
+            "displayName": getattr(settings, "LINESIM_BOT_NAME", "civicline"),
+            "chatMode": "bot",
+            "markAsReadMode": "auto",
+        }
+    )
+
+
+@line_api("GET")
+def followers(request: HttpRequest) -> HttpResponse:
+    try:
+        limit = min(max(int(request.GET.get("limit", 300)), 1), 1000)
+        after = int(base64.urlsafe_b64decode(request.GET["start"]).decode()) if "start" in request.GET else 0
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "Invalid parameter") from None
+    page = list(
+        VirtualUser.objects.filter(following=True, blocked=False, pk__gt=after).order_by("pk")[: limit + 1]
+    )
+    body: dict[str, Any] = {"userIds": [u.user_id for u in page[:limit]]}
+    if len(page) > limit:
+        body["next"] = base64.urlsafe_b64encode(str(page[limit - 1].pk).encode()).decode()
+    return JsonResponse(body)
+
+
+@line_api("GET")
+def content(request: HttpRequest, message_id: str) -> HttpResponse:
+    sent = UserMessage.objects.filter(message_id=message_id, content__isnull=False).first()
+    if sent is None:
+        raise ApiError(404, "Not found")
+    return HttpResponse(bytes(sent.content), content_type=sent.content_type or "application/octet-stream")

@@ -1,0 +1,241 @@
+"""What "LINE" knows: its users, what it delivered to them, what they sent, and its own logs.
+
+These tables live in the ``linesim`` database (see ``routers.py``), never in civicline's.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+# LINE says a reply token must be used within one minute of receiving the webhook.
+REPLY_TOKEN_TTL = timedelta(minutes=1)
+
+
+def new_user_id() -> str:
+    return "U" + uuid.uuid4().hex
+
+
+def new_message_id() -> str:
+    # LINE's message ids are numeric strings of about 18 digits.
+    return str(10**17 + secrets.randbelow(9 * 10**17))
+
+
+def new_quote_token() -> str:
+    return secrets.token_urlsafe(96)
+
+
+def new_reply_token() -> str:
+    return uuid.uuid4().hex
+
+
+class VirtualUser(models.Model):
+    user_id = models.CharField(max_length=33, unique=True, default=new_user_id)
+    display_name = models.CharField(max_length=100)
+    picture_url = models.URLField(blank=True)
+    status_message = models.CharField(max_length=500, blank=True)
+    language = models.CharField(max_length=20, default="ja")
+    following = models.BooleanField(default=False)
+    # A blocked account is also unfollowed; it stays blocked until the user follows again.
+    blocked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.user_id})"
+
+    @property
+    def reachable(self) -> bool:
+        """LINE delivers only to users who follow the account and have not blocked it."""
+        return self.following and not self.blocked
+
+    def as_dict(self) -> dict:
+        return {
+            "userId": self.user_id,
+            "displayName": self.display_name,
+            "pictureUrl": self.picture_url,
+            "statusMessage": self.status_message,
+            "language": self.language,
+            "following": self.following,
+            "blocked": self.blocked,
+            "createdAt": self.created_at.isoformat(),
+        }
+
+
+class DeliveredMessage(models.Model):
+    """One message object delivered to one user, exactly as the bot sent it."""
+
+    class Api(models.TextChoices):
+        REPLY = "reply"
+        PUSH = "push"
+        MULTICAST = "multicast"
+        BROADCAST = "broadcast"
+        NARROWCAST = "narrowcast"
+
+    user = models.ForeignKey(VirtualUser, on_delete=models.CASCADE, related_name="delivered")
+    message_id = models.CharField(max_length=32, default=new_message_id)
+    quote_token = models.CharField(max_length=200, blank=True)
+    api = models.CharField(max_length=20, choices=Api.choices)
+    message = models.JSONField()
+    notification_disabled = models.BooleanField(default=False)
+    request_id = models.CharField(max_length=64)
+    retry_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.api} {self.message.get('type')} → {self.user_id}"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.message_id,
+            "quoteToken": self.quote_token or None,
+            "api": self.api,
+            "message": self.message,
+            "notificationDisabled": self.notification_disabled,
+            "requestId": self.request_id,
+            "retryKey": self.retry_key or None,
+            "createdAt": self.created_at.isoformat(),
+        }
+
+
+class ReplyToken(models.Model):
+    token = models.CharField(max_length=64, unique=True, default=new_reply_token)
+    user = models.ForeignKey(VirtualUser, on_delete=models.CASCADE, related_name="reply_tokens")
+    webhook_event_id = models.CharField(max_length=26)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.token
+
+    def usable(self) -> bool:
+        return self.used_at is None and timezone.now() - self.created_at <= REPLY_TOKEN_TTL
+
+
+class AcceptedRetryKey(models.Model):
+    """A retry key LINE has accepted; the same key again answers 409 (LINE keeps them 24 hours)."""
+
+    key = models.UUIDField(unique=True)
+    api = models.CharField(max_length=20)
+    request_id = models.CharField(max_length=64)
+    # What the first request answered, so a retried push can report its sentMessages as LINE does.
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.key)
+
+
+class UserMessage(models.Model):
+    """A message a user sent to the account; image bytes are kept for the content endpoint."""
+
+    user = models.ForeignKey(VirtualUser, on_delete=models.CASCADE, related_name="sent")
+    message_id = models.CharField(max_length=32, unique=True, default=new_message_id)
+    type = models.CharField(max_length=20)
+    message = models.JSONField()
+    content = models.BinaryField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.message_id} from {self.user_id}"
+
+
+class WebhookDelivery(models.Model):
+    webhook_event_id = models.CharField(max_length=26, db_index=True)
+    event_type = models.CharField(max_length=30)
+    user = models.ForeignKey(VirtualUser, null=True, on_delete=models.SET_NULL, related_name="webhooks")
+    # The event alone, so it can be redelivered; payload is the exact signed body that was POSTed.
+    event = models.JSONField()
+    payload = models.TextField()
+    url = models.URLField(max_length=500, blank=True)
+    is_redelivery = models.BooleanField(default=False)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_event_id} → {self.status_code or self.error}"
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    def as_dict(self) -> dict:
+        return {
+            "webhookEventId": self.webhook_event_id,
+            "type": self.event_type,
+            "event": self.event,
+            "url": self.url,
+            "isRedelivery": self.is_redelivery,
+            "statusCode": self.status_code,
+            "error": self.error or None,
+            "ok": self.ok,
+            "createdAt": self.created_at.isoformat(),
+        }
+
+
+class Narrowcast(models.Model):
+    class Phase(models.TextChoices):
+        WAITING = "waiting"
+        SENDING = "sending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    request_id = models.CharField(max_length=64, unique=True)
+    body = models.JSONField()
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.WAITING)
+    target_count = models.PositiveIntegerField(default=0)
+    success_count = models.PositiveIntegerField(default=0)
+    failure_count = models.PositiveIntegerField(default=0)
+    error_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    failed_description = models.CharField(max_length=500, blank=True)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"narrowcast {self.request_id} {self.phase}"
+
+
+class Mail(models.Model):
+    """A mail caught by the emulator's loopback SMTP server."""
+
+    mail_from = models.CharField(max_length=500)
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=1000, blank=True)
+    body = models.TextField(blank=True)
+    # The whole message, for the mailbox page (HTML parts, headers, attachments).
+    raw = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.pk,
+            "from": self.mail_from,
+            "to": self.to,
+            "subject": self.subject,
+            "body": self.body,
+            "receivedAt": self.received_at.isoformat(),
+        }

@@ -1,0 +1,55 @@
+"""A stand-in bot: a loopback HTTP server that records the webhooks the emulator sends it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class WebhookReceiver:
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    status: int = 200
+
+    @property
+    def last(self) -> Received:
+        return self.requests[-1]
+
+
+@pytest.fixture
+def receiver(linesim) -> Iterator[WebhookReceiver]:
+    """A bot's webhook endpoint; the emulator is pointed at it."""
+    state = WebhookReceiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            state.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(state.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/line/webhook"
+    linesim.use_webhook(state.url)
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
