@@ -2,4 +2,5 @@ pytest_plugins = [
     "tests.fixtures.core",
     "tests.fixtures.linesim",
     "tests.fixtures.line",
+    "tests.fixtures.browser",
 ]

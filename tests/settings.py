@@ -28,3 +28,6 @@ for _alias, _db in DATABASES.items():  # noqa: F405
         _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{_alias}_{_worker}.sqlite3")}  # noqa: F405
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+
+# Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
