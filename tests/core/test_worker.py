@@ -34,7 +34,7 @@ def test_queued_and_scheduled_tasks_survive_in_sqlite_until_a_worker_runs_them(t
     assert queue.scheduled_count() == 1
     in_two_hours = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(hours=2)
     for task in queue.read_schedule(in_two_hours):
-        queue.execute(task)
+        queue.execute(task, timestamp=in_two_hours)
     assert done == ["now", "later"]
 
 
