@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "civicline.core",
     "civicline.line",
     "civicline.linesim",
+    "civicline.facilities",
 ]
 
 MIDDLEWARE = [
@@ -196,8 +197,23 @@ LINE_API_DATA_BASE_URL = env(
 ).rstrip("/")
 LIFF_ID = env("LIFF_ID")
 LIFF_CHANNEL_ID = env("LIFF_CHANNEL_ID", LIFF_ID.split("-", 1)[0] if LIFF_ID else "")
+# LINE's LIFF SDK; the demo and tests load the emulator's stand-in (<emulator>/sim/liff-sdk.js) instead.
+LIFF_SDK_URL = env("LIFF_SDK_URL", "https://static.line-scdn.net/liff/edge/2/sdk.js")
+# A resident's session opened from a LIFF ID token ends after this many idle minutes.
+LIFF_SESSION_MINUTES = int(env("LIFF_SESSION_MINUTES", "30"))
 # Where the emulator delivers webhooks, and where its LIFF pages live.
 LINESIM_WEBHOOK_URL = env("LINESIM_WEBHOOK_URL", f"{SITE_URL}/line/webhook")
+# The emulator's phone page (staff preview, X-11). Empty: derived from LINE_API_BASE_URL unless that is
+# real LINE, where there is no phone page to link to.
+LINESIM_PHONE_URL = env("LINESIM_PHONE_URL").rstrip("/")
+
+# Facility map (MP-1): tiles from 国土地理院 by default (OpenStreetMap-style URL templates work too);
+# the centre (lat,lng; default 豊中市役所) is where the list is sorted from without the resident's position.
+MAP_TILE_URL = env("MAP_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env(
+    "MAP_TILE_ATTRIBUTION", '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
+)
+MAP_CENTER = [float(x) for x in env("MAP_CENTER", "34.7812,135.4699").split(",")]
 
 # Mail: SMTP in production; the demo and browser tests use linesim's loopback SMTP mailbox.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("line/", include("civicline.line.urls")),
     path("console/", include("civicline.core.console.urls")),
+    path("liff/", include("civicline.line.liff.urls")),
 ]
 for _feature in all_features():
     if _feature.console_urls:

@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.linesim",
     "tests.fixtures.line",
     "tests.fixtures.browser",
+    "tests.fixtures.phone",
 ]

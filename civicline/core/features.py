@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.http import HttpRequest
 from django.utils.functional import Promise
 
 
@@ -28,6 +29,8 @@ class Feature:
     nav: tuple[NavItem, ...] = field(default_factory=tuple)
     # Called by the demo (idempotently) to give the demo city this feature's sample data.
     demo_seed: Callable[[], None] | None = None
+    # A section of the resident's own page (/liff/): HTML about ``request.resident`` only, or "" for none.
+    liff_summary: Callable[[HttpRequest], str] | None = None
 
 
 _features: dict[str, Feature] = {}

@@ -119,6 +119,7 @@ class AuditEntry(models.Model):
         DELETE = "delete", _("削除")
         VIEW_PERSONAL = "view_personal", _("個人情報の閲覧")
         EXPORT = "export", _("エクスポート")
+        SEND = "send", _("送信")
         PURGE = "purge", _("保存期間経過ログの削除")
 
     sequence = models.PositiveBigIntegerField(_("通番"), unique=True)

@@ -13,6 +13,7 @@ import time
 import urllib.request
 
 from civicline.demo import environment as demo_env
+from civicline.linesim.client import EmulatorClient
 
 VIRTUAL_RESIDENTS = ["豊中 はなこ", "千里 けんた", "庄内 さち"]
 
@@ -30,17 +31,32 @@ def _wait_until_up(url: str, what: str, processes: list[subprocess.Popen], timeo
     raise SystemExit(f"{what} did not answer at {url} within {timeout:.0f}s.")
 
 
-def _seed_residents(emulator_url: str) -> list[dict]:
-    from civicline.linesim.client import EmulatorClient
-
-    client = EmulatorClient(emulator_url)
+def _ensure_followers(client: EmulatorClient, names: list[str]) -> dict[str, dict]:
+    """Virtual users by display name, created (and following the account) when missing."""
     existing = {u["displayName"]: u for u in client.list_users()}
-    for name in VIRTUAL_RESIDENTS:
+    for name in names:
         if name not in existing:
             user = client.create_user(name)
             client.follow(user["userId"])
             existing[name] = user
-    return [existing[n] for n in VIRTUAL_RESIDENTS]
+    return {name: existing[name] for name in names}
+
+
+def _seed_residents(client: EmulatorClient) -> list[dict]:
+    return list(_ensure_followers(client, VIRTUAL_RESIDENTS).values())
+
+
+def _seed_test_devices(client: EmulatorClient) -> None:
+    """One test device per department, so that every demo account can try the staff preview (X-11)."""
+    from civicline.core.models import Department
+    from civicline.line.preview import preview_recipient_seed_demo
+
+    departments = list(Department.objects.filter(is_active=True))
+    users = _ensure_followers(client, [f"テスト端末（{d.name}）" for d in departments])
+    for department, user in zip(departments, users.values(), strict=True):
+        preview_recipient_seed_demo(
+            department=department, user_id=user["userId"], label=f"{department.name}のテスト端末"
+        )
 
 
 def main() -> int:
@@ -73,7 +89,11 @@ def main() -> int:
     try:
         _wait_until_up(f"{emulator}/sim/api/users", "the LINE emulator", processes)
         _wait_until_up(f"{site}/healthz", "the web server", processes)
-        residents = _seed_residents(emulator)
+        client = EmulatorClient(emulator)
+        # The demo's LIFF app opens civicline's resident pages inside the emulator's phone.
+        client.ensure_liff_app(env["LIFF_ID"], f"{site}/liff/", "full")
+        residents = _seed_residents(client)
+        _seed_test_devices(client)
         _print_banner(site, emulator, credentials, residents)
         while all(p.poll() is None for p in processes):
             time.sleep(0.5)

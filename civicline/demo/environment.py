@@ -48,6 +48,8 @@ def load() -> dict[str, str]:
         "LINE_API_BASE_URL": emulator,
         "LINE_API_DATA_BASE_URL": emulator,
         "LINESIM_WEBHOOK_URL": f"{site}/line/webhook",
+        # Resident pages get their LIFF context and ID token from the emulator's phone.
+        "LIFF_SDK_URL": f"{emulator}/sim/liff-sdk.js",
         "EMAIL_HOST": HOST,
         "EMAIL_PORT": str(SMTP_PORT),
         "CITY_NAME": os.environ.get("CITY_NAME", "みどり市"),

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.crypto import EncryptedCharField, EncryptedJSONField
+from civicline.core.scoping import DepartmentScopedQuerySet
 
 
 class Friend(models.Model):
@@ -172,3 +174,44 @@ class MessageContent(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+class PreviewRecipient(models.Model):
+    """A staff member's own LINE account, registered as their department's test device (X-11).
+
+    Drafts are previewed by sending them to these accounts only, never to residents.
+    """
+
+    scope_department_field = "department"
+
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("課"), on_delete=models.PROTECT, related_name="+"
+    )
+    friend = models.ForeignKey(
+        Friend, verbose_name=_("LINEアカウント"), on_delete=models.CASCADE, related_name="test_registrations"
+    )
+    label = models.CharField(_("テスト端末の名前"), max_length=60)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登録した職員"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("テスト端末")
+        verbose_name_plural = _("テスト端末")
+        ordering = ["label", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "friend"], name="line_preview_recipient_once_per_department"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label

@@ -258,6 +258,19 @@ def friend_unfollow(*, user_id: str, at: datetime) -> Friend:
     return friend
 
 
+def friend_liff_open(*, user_id: str, display_name: str = "") -> Friend:
+    """A resident opened a LIFF page with a verified ID token: the friend exists, named as in the token.
+
+    LIFF users need not have followed the account, so they may be seen here first. No profile API
+    call on this path (it runs in the resident's request, and fails for non-friends anyway).
+    """
+    friend = _friend_seen(user_id=user_id, at=timezone.now())
+    if display_name and friend.display_name != display_name:
+        friend.display_name = display_name
+        friend.save(update_fields=["display_name"])
+    return friend
+
+
 def friend_profile_refresh(*, friend: Friend) -> bool:
     """Copy display name and picture from LINE's profile API; best effort (False if unavailable)."""
     if client.throttle("profile"):

@@ -23,11 +23,11 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
-from . import services
+from . import insight, services
 from .models import AcceptedRetryKey, Narrowcast, ReplyToken, UserMessage, VirtualUser
 from .routers import EMULATOR_DB
 from .validation import USER_ID, ApiError, body_error, check_retry_key, parse_json, parse_request
-from .webhooks import bot_user_id
+from .webhooks import bot_display_name, bot_user_id
 
 View = Callable[..., HttpResponse]
 
@@ -68,6 +68,17 @@ def line_api(method: str) -> Callable[[View], View]:
         return wrapper
 
     return decorate
+
+
+def by_method(**views: View) -> View:
+    """One path, one view per HTTP method; any other method gets LINE's 405 from the first view."""
+    fallback = next(iter(views.values()))
+
+    @csrf_exempt
+    def dispatch(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return views.get(request.method or "", fallback)(request, *args, **kwargs)
+
+    return dispatch
 
 
 def _send_once(request: HttpRequest, api: str, send: Callable[[str], tuple[dict, int]]) -> JsonResponse:
@@ -148,6 +159,7 @@ def push(request: HttpRequest) -> HttpResponse:
     user = VirtualUser.objects.filter(user_id=parsed.to).first()
     if user is None:
         raise ApiError(400, "Failed to send messages")
+    units = insight.units_of(data)
 
     def send(retry_key: str) -> tuple[dict, int]:
         sent, _ = services.messages_deliver(
@@ -158,6 +170,7 @@ def push(request: HttpRequest) -> HttpResponse:
             retry_key=retry_key,
             notification_disabled=parsed.notification_disabled,
         )
+        insight.units_record(request.line_request_id, units)
         return {"sentMessages": sent}, 200
 
     return _send_once(request, "push", send)
@@ -168,6 +181,7 @@ def multicast(request: HttpRequest) -> HttpResponse:
     data = parse_json(request.body)
     parsed = parse_request(MulticastRequest, data)
     users = _users(parsed.to, "to[%d]")
+    units = insight.units_of(data)
 
     def send(retry_key: str) -> tuple[dict, int]:
         services.messages_deliver(
@@ -178,6 +192,7 @@ def multicast(request: HttpRequest) -> HttpResponse:
             retry_key=retry_key,
             notification_disabled=parsed.notification_disabled,
         )
+        insight.units_record(request.line_request_id, units)
         return {}, 200
 
     return _send_once(request, "multicast", send)
@@ -280,7 +295,7 @@ def bot_info(request: HttpRequest) -> HttpResponse:
         {
             "userId": bot_user_id(),
             "basicId": "@linesim",
-            "displayName": getattr(settings, "LINESIM_BOT_NAME", "civicline"),
+            "displayName": bot_display_name(),
             "chatMode": "bot",
             "markAsReadMode": "auto",
         }

@@ -102,3 +102,51 @@ class EmulatorClient:
 
     def mails(self) -> list[dict]:
         return self._call("GET", "mails")["mails"]
+
+    # Rich menus on the phone
+    def richmenu_for(self, user_id: str) -> dict:
+        """The menu the user sees (per-user link, else default): size, areas, chatBarText, imageUrl."""
+        return self._call("GET", f"users/{user_id}/richmenu")
+
+    def switch_richmenu(self, user_id: str, alias_id: str, data: str) -> dict:
+        """Tap a richmenuswitch area: ``{"status", "richMenu", "webhook"}`` (a postback is sent)."""
+        return self._call(
+            "POST", f"users/{user_id}/richmenu/switch", json={"richMenuAliasId": alias_id, "data": data}
+        )
+
+    # Insight: what the phone reports the user saw and opened
+    def report_open(self, user_id: str, message_id: str) -> bool:
+        """Count the message as seen by the user; False if it already was."""
+        body = {"event": "open", "messageId": message_id}
+        return self._call("POST", f"users/{user_id}/insight", json=body)["counted"]
+
+    def report_click(self, user_id: str, message_id: str, url: str) -> bool:
+        body = {"event": "click", "messageId": message_id, "url": url}
+        return self._call("POST", f"users/{user_id}/insight", json=body)["counted"]
+
+    # LIFF
+    def create_liff_app(self, endpoint_url: str, view_type: str = "full") -> dict:
+        """A new LIFF app with an id LINE-style generated; returns it as GET /liff/v1/apps lists it."""
+        return self._call("POST", "liff/apps", json={"endpointUrl": endpoint_url, "viewType": view_type})
+
+    def ensure_liff_app(self, liff_id: str, endpoint_url: str, view_type: str = "full") -> dict:
+        """The LIFF app with exactly ``liff_id`` (e.g. settings.LIFF_ID), created or updated to match."""
+        payload = {"liffId": liff_id, "endpointUrl": endpoint_url, "viewType": view_type}
+        return self._call("POST", "liff/apps", json=payload)
+
+    def resolve_liff_url(self, url: str, user_id: str | None = None) -> dict:
+        """The page the phone opens for a LIFF URL: ``{"url", "viewType", "liffId", "endpointUrl"}``.
+
+        With ``user_id`` the URL's fragment carries that user's LIFF context and ID token.
+        """
+        params = {"url": url, **({"user": user_id} if user_id else {})}
+        return self._call("GET", "liff/resolve", params=params)
+
+    def issue_id_token(
+        self, liff_id: str, user_id: str, *, nonce: str | None = None, expires_in: int | None = None
+    ) -> str:
+        """An ID token as ``liff.getIDToken()`` gives it; ``expires_in <= 0`` gives an expired one."""
+        payload: dict[str, Any] = {"liffId": liff_id, "userId": user_id, "nonce": nonce}
+        if expires_in is not None:
+            payload["expiresIn"] = expires_in
+        return self._call("POST", "liff/token", json=payload)["idToken"]

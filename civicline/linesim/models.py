@@ -239,3 +239,142 @@ class Mail(models.Model):
             "body": self.body,
             "receivedAt": self.received_at.isoformat(),
         }
+
+
+def new_rich_menu_id() -> str:
+    return "richmenu-" + uuid.uuid4().hex
+
+
+class RichMenu(models.Model):
+    """A rich menu object as the bot created it, with its image once uploaded (LINE allows one upload)."""
+
+    rich_menu_id = models.CharField(max_length=41, unique=True, default=new_rich_menu_id)
+    # The rich menu object exactly as sent, so it is answered back unchanged.
+    body = models.JSONField()
+    image = models.BinaryField(null=True, blank=True)
+    image_content_type = models.CharField(max_length=20, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.rich_menu_id} {self.body.get('name', '')}"
+
+    @property
+    def has_image(self) -> bool:
+        return self.image is not None
+
+    def as_dict(self) -> dict:
+        keys = ("size", "selected", "name", "chatBarText", "areas")
+        return {"richMenuId": self.rich_menu_id, **{k: self.body[k] for k in keys}}
+
+
+class RichMenuAlias(models.Model):
+    alias_id = models.CharField(max_length=32, unique=True)
+    # Not a foreign key: an alias outlives its menu, and a switch to it then reports RICHMENU_NOTFOUND.
+    rich_menu_id = models.CharField(max_length=41)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "rich menu aliases"
+
+    def __str__(self) -> str:
+        return f"{self.alias_id} → {self.rich_menu_id}"
+
+    def as_dict(self) -> dict:
+        return {"richMenuAliasId": self.alias_id, "richMenuId": self.rich_menu_id}
+
+
+class RichMenuLink(models.Model):
+    """The per-user rich menu; it wins over the default one. Deleting the menu unlinks it."""
+
+    user = models.OneToOneField(VirtualUser, on_delete=models.CASCADE, related_name="rich_menu_link")
+    rich_menu = models.ForeignKey(RichMenu, on_delete=models.CASCADE, related_name="links")
+    linked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.rich_menu_id}"
+
+
+class LiffApp(models.Model):
+    class ViewType(models.TextChoices):
+        COMPACT = "compact"
+        TALL = "tall"
+        FULL = "full"
+
+    liff_id = models.CharField(max_length=64, unique=True)
+    view_type = models.CharField(max_length=10, choices=ViewType.choices)
+    endpoint_url = models.URLField(max_length=1000)
+    module_mode = models.BooleanField(default=False)
+    description = models.CharField(max_length=500, blank=True)
+    features = models.JSONField(default=dict)
+    permanent_link_pattern = models.CharField(max_length=20, default="concat")
+    scope = models.JSONField(default=list)
+    bot_prompt = models.CharField(max_length=20, default="none")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "LIFF app"
+
+    def __str__(self) -> str:
+        return f"{self.liff_id} → {self.endpoint_url}"
+
+    @property
+    def channel_id(self) -> str:
+        """The LINE Login channel the app belongs to: its ID tokens carry this as ``aud``."""
+        return self.liff_id.split("-", 1)[0]
+
+    def as_dict(self) -> dict:
+        view: dict = {"type": self.view_type, "url": self.endpoint_url}
+        if self.module_mode:
+            view["moduleMode"] = True
+        body: dict = {"liffId": self.liff_id, "view": view}
+        if self.description:
+            body["description"] = self.description
+        if self.features:
+            body["features"] = self.features
+        body.update(permanentLinkPattern=self.permanent_link_pattern, scope=self.scope)
+        body["botPrompt"] = self.bot_prompt
+        return body
+
+
+class InsightEvent(models.Model):
+    """A user seeing a delivered message, or opening a URL in it, as reported by the phone page."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open"
+        CLICK = "click"
+
+    user = models.ForeignKey(VirtualUser, on_delete=models.CASCADE, related_name="insight_events")
+    message_id = models.CharField(max_length=32)
+    request_id = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    url = models.CharField(max_length=1000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message_id", "kind", "url"], name="linesim_insight_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id} by {self.user_id}"
+
+
+class AggregationUnitUse(models.Model):
+    """A push or multicast sent with ``customAggregationUnits`` (LINE allows one unit per request)."""
+
+    unit = models.CharField(max_length=30, db_index=True)
+    request_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ← {self.request_id}"

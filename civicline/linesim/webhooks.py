@@ -27,6 +27,10 @@ def bot_user_id() -> str:
     return "U" + hashlib.sha256(f"linesim-bot:{settings.LINE_CHANNEL_ID}".encode()).hexdigest()[:32]
 
 
+def bot_display_name() -> str:
+    return getattr(settings, "LINESIM_BOT_NAME", "civicline")
+
+
 def new_webhook_event_id() -> str:
     """A ULID, which is what LINE's webhookEventId is: 48-bit milliseconds + 80 random bits."""
     value = (int(time.time() * 1000) << 80) | secrets.randbits(80)

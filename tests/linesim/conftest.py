@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
+from django.conf import settings
 
 
 @dataclass
@@ -53,3 +55,29 @@ def receiver(linesim) -> Iterator[WebhookReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@dataclass
+class LineApi:
+    """Raw calls to the emulator's LINE endpoints with the channel access token, for exact error bodies."""
+
+    base_url: str
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        *,
+        data: bytes | dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        headers = {"Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}", **(headers or {})}
+        return requests.request(
+            method, f"{self.base_url}{path}", json=body, data=data, headers=headers, timeout=10
+        )
+
+
+@pytest.fixture
+def line_api(linesim) -> LineApi:
+    return LineApi(linesim.base_url)

@@ -1,0 +1,30 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FacilitiesConfig(AppConfig):
+    name = "civicline.facilities"
+    label = "facilities"
+    verbose_name = _("施設マップ")
+
+    def ready(self) -> None:
+        from civicline.core.features import Feature, NavItem, register
+
+        from . import demo, handlers
+
+        handlers.register()
+        register(
+            Feature(
+                key="facilities",
+                label=_("施設マップ"),
+                console_urls="civicline.facilities.console.urls",
+                liff_urls="civicline.facilities.liff.urls",
+                nav=(
+                    NavItem(_("施設"), "facilities:facility-list"),
+                    NavItem(_("避難所の開設状況"), "facilities:shelter-board"),
+                    NavItem(_("施設のデータセット"), "facilities:dataset-list"),
+                    NavItem(_("施設の分類"), "facilities:category-list", system_admin_only=True),
+                ),
+                demo_seed=demo.seed,
+            )
+        )

@@ -1,0 +1,378 @@
+"""Staff pages: facilities, datasets and their imports, categories, and the shelter board.
+
+Views stay thin: check access (selectors), call a service, respond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civicline.core.console.decorators import staff_required, system_admin_required
+from civicline.core.exports import csv_response
+
+from .. import selectors, services
+from ..importing import SHOWN_IN_PREVIEW, build_plan
+from ..models import FacilityCategory, MapState, Shelter
+from ..opendata import export_columns, export_row
+from .forms import (
+    CategoryForm,
+    DatasetForm,
+    DisasterKindForm,
+    FacilityFilterForm,
+    FacilityForm,
+    ImportUploadForm,
+    ShelterFilterForm,
+)
+
+PAGE_SIZE = 50
+BOARD_FILTERS = ("q", "status", "page")
+
+
+def _form_page(
+    request: HttpRequest, form: forms.BaseForm, on_valid: Callable[[Any], HttpResponse], **context: Any
+) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            return on_valid(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "core/console/form_page.html", {"form": form, **context})
+
+
+def _model_data(form: forms.ModelForm, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form._meta.fields if name not in without}
+
+
+def _department(request: HttpRequest, form: forms.Form) -> Any:
+    return form.cleaned_data.get("department") or request.user.department
+
+
+# --- facilities ------------------------------------------------------------------------------------
+
+
+@staff_required
+def facility_list(request: HttpRequest) -> HttpResponse:
+    datasets = selectors.dataset_list_for(fetched_by=request.user)
+    form = FacilityFilterForm(request.GET or None, datasets=datasets)
+    facilities = selectors.facility_list_for(fetched_by=request.user, **form.filters())
+    page = Paginator(facilities, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "facilities/console/facility_list.html", {"form": form, "page": page})
+
+
+@staff_required
+def facility_export(request: HttpRequest) -> HttpResponse:
+    datasets = selectors.dataset_list_for(fetched_by=request.user)
+    form = FacilityFilterForm(request.GET or None, datasets=datasets)
+    facilities = selectors.facility_list_for(fetched_by=request.user, **form.filters()).select_related(
+        "shelter"
+    )
+    services.facility_export_record(
+        actor=request.user, request=request, dataset=None, count=facilities.count()
+    )
+    columns = [*export_columns(None), _("分類"), _("担当課")]
+    rows = ([*export_row(f, columns[:-2]), f.category.name, f.department.name] for f in facilities.iterator())
+    return csv_response(filename=f"施設一覧_{timezone.localtime():%Y%m%d}.csv", header=columns, rows=rows)
+
+
+@staff_required
+def facility_create(request: HttpRequest) -> HttpResponse:
+    def create(form: FacilityForm) -> HttpResponse:
+        facility = services.facility_create(
+            actor=request.user,
+            request=request,
+            department=_department(request, form),
+            data=form.facility_data,
+            kinds=form.cleaned_data["kinds"],
+        )
+        messages.success(request, _("施設「%(name)s」を登録しました。") % {"name": facility.name})
+        return redirect("facilities:facility-list")
+
+    form = FacilityForm(request.POST or None, staff=request.user, with_department=True)
+    return _form_page(request, form, create, title=_("施設の登録"), back_url_name="facilities:facility-list")
+
+
+@staff_required
+def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = selectors.access_facility(fetched_by=request.user, pk=pk)
+
+    def update(form: FacilityForm) -> HttpResponse:
+        services.facility_update(
+            facility=facility,
+            actor=request.user,
+            request=request,
+            data=form.facility_data,
+            kinds=form.cleaned_data["kinds"],
+        )
+        messages.success(request, _("施設「%(name)s」を保存しました。") % {"name": facility.name})
+        return redirect("facilities:facility-list")
+
+    form = FacilityForm(request.POST or None, instance=facility, staff=request.user)
+    note = (
+        _("この施設はデータセット「%(name)s」から取り込んだものです。次の取り込みで上書きされます。")
+        % {"name": facility.dataset.name}
+        if facility.dataset
+        else ""
+    )
+    return _form_page(
+        request, form, update, title=_("施設の編集"), note=note, back_url_name="facilities:facility-list"
+    )
+
+
+@staff_required
+@require_POST
+def facility_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = selectors.access_facility(fetched_by=request.user, pk=pk)
+    services.facility_delete(facility=facility, actor=request.user, request=request)
+    messages.success(request, _("施設「%(name)s」を削除しました。") % {"name": facility.name})
+    return redirect("facilities:facility-list")
+
+
+# --- datasets and imports (MP-2) --------------------------------------------------------------------
+
+
+@staff_required
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    datasets = selectors.dataset_list_for(fetched_by=request.user)
+    return render(request, "facilities/console/dataset_list.html", {"datasets": datasets})
+
+
+@staff_required
+def dataset_create(request: HttpRequest) -> HttpResponse:
+    def create(form: DatasetForm) -> HttpResponse:
+        dataset = services.dataset_create(
+            actor=request.user,
+            request=request,
+            department=_department(request, form),
+            **_model_data(form),
+        )
+        messages.success(
+            request,
+            _("データセット「%(name)s」を作成しました。ファイルを取り込んでください。")
+            % {"name": dataset.name},
+        )
+        return redirect("facilities:dataset-detail", pk=dataset.pk)
+
+    form = DatasetForm(request.POST or None, staff=request.user, with_department=True)
+    return _form_page(
+        request,
+        form,
+        create,
+        title=_("データセットの作成"),
+        back_url_name="facilities:dataset-list",
+        note=_("各課が管理している施設の一覧（オープンデータのCSVなど）ごとに1つ作成します。"),
+    )
+
+
+@staff_required
+def dataset_update(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
+
+    def update(form: DatasetForm) -> HttpResponse:
+        services.dataset_update(dataset=dataset, actor=request.user, request=request, data=_model_data(form))
+        messages.success(request, _("データセットを保存しました。"))
+        return redirect("facilities:dataset-detail", pk=dataset.pk)
+
+    form = DatasetForm(request.POST or None, instance=dataset, staff=request.user)
+    return _form_page(
+        request, form, update, title=_("データセットの編集"), back_url_name="facilities:dataset-list"
+    )
+
+
+@staff_required
+@require_POST
+def dataset_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
+    count = services.dataset_delete(dataset=dataset, actor=request.user, request=request)
+    messages.success(
+        request,
+        _("データセット「%(name)s」と施設 %(n)d 件を削除しました。") % {"name": dataset.name, "n": count},
+    )
+    return redirect("facilities:dataset-list")
+
+
+@staff_required
+def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dataset, and the form to upload a new version of its file."""
+    dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        facility_import = services.facility_import_upload(
+            dataset=dataset, actor=request.user, request=request, filename=upload.name, content=upload.read()
+        )
+        return redirect("facilities:import-preview", pk=facility_import.pk)
+    context = {
+        "dataset": dataset,
+        "form": form,
+        "count": dataset.facilities.count(),
+        "imports": dataset.imports.select_related("uploaded_by")[:10],
+    }
+    return render(request, "facilities/console/dataset_detail.html", context)
+
+
+@staff_required
+def dataset_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dataset in the columns of the file it was imported from (same format, MP-2)."""
+    dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
+    facilities = dataset.facilities.select_related("shelter").order_by("pk")
+    services.facility_export_record(
+        actor=request.user, request=request, dataset=dataset, count=facilities.count()
+    )
+    columns = export_columns(dataset)
+    rows = (export_row(f, columns) for f in facilities.iterator())
+    return csv_response(filename=f"{dataset.name}.csv", header=columns, rows=rows)
+
+
+@staff_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    facility_import = selectors.access_facility_import(fetched_by=request.user, pk=pk)
+    if facility_import.applied_at is not None:
+        return redirect("facilities:dataset-detail", pk=facility_import.dataset_id)
+    plan = build_plan(facility_import.dataset, bytes(facility_import.content))
+    context = {
+        "facility_import": facility_import,
+        "dataset": facility_import.dataset,
+        "plan": plan,
+        "shown": SHOWN_IN_PREVIEW,
+        "shown_slice": f":{SHOWN_IN_PREVIEW}",
+    }
+    return render(request, "facilities/console/import_preview.html", context)
+
+
+@staff_required
+@require_POST
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    facility_import = selectors.access_facility_import(fetched_by=request.user, pk=pk)
+    try:
+        plan = services.facility_import_apply(
+            facility_import=facility_import, actor=request.user, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("facilities:import-preview", pk=pk)
+    messages.success(
+        request, _("取り込みました: 追加 %(new)d件・変更 %(changed)d件・削除 %(removed)d件") % plan.counts()
+    )
+    return redirect("facilities:dataset-detail", pk=facility_import.dataset_id)
+
+
+# --- categories (system administrator) ----------------------------------------------------------------
+
+
+@system_admin_required
+def category_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "facilities/console/category_list.html", {"categories": selectors.category_list()})
+
+
+@system_admin_required
+def category_create(request: HttpRequest) -> HttpResponse:
+    def create(form: CategoryForm) -> HttpResponse:
+        services.category_create(actor=request.user, request=request, **_model_data(form))
+        messages.success(request, _("分類を作成しました。"))
+        return redirect("facilities:category-list")
+
+    return _form_page(
+        request,
+        CategoryForm(request.POST or None),
+        create,
+        title=_("施設の分類の作成"),
+        back_url_name="facilities:category-list",
+    )
+
+
+@system_admin_required
+def category_update(request: HttpRequest, pk: int) -> HttpResponse:
+    category = get_object_or_404(FacilityCategory, pk=pk)
+
+    def update(form: CategoryForm) -> HttpResponse:
+        services.category_update(
+            category=category, actor=request.user, request=request, data=_model_data(form)
+        )
+        messages.success(request, _("分類を保存しました。"))
+        return redirect("facilities:category-list")
+
+    return _form_page(
+        request,
+        CategoryForm(request.POST or None, instance=category),
+        update,
+        title=_("施設の分類の編集"),
+        back_url_name="facilities:category-list",
+    )
+
+
+# --- shelters in an emergency (MP-4) ----------------------------------------------------------------
+
+
+@staff_required
+def shelter_board(request: HttpRequest) -> HttpResponse:
+    """The phone-friendly page staff use during a disaster: open, close, mark full."""
+    form = ShelterFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    shelters = selectors.shelter_list_for(
+        fetched_by=request.user, status=filters.get("status", ""), text=filters.get("q", "").strip()
+    )
+    state = MapState.current()
+    context = {
+        "form": form,
+        "page": Paginator(shelters, PAGE_SIZE).get_page(request.GET.get("page")),
+        "state": state,
+        "kind_form": DisasterKindForm(initial={"kind": state.disaster_kind}),
+        "can_set_kind": selectors.can_set_disaster_kind(request.user),
+        "statuses": Shelter.Status.choices,
+    }
+    return render(request, "facilities/console/shelter_board.html", context)
+
+
+@staff_required
+@require_POST
+def shelter_status(request: HttpRequest, pk: int) -> HttpResponse:
+    shelter = selectors.access_shelter(fetched_by=request.user, pk=pk)
+    try:
+        services.shelter_status_set(
+            shelter=shelter, status=request.POST.get("status", ""), actor=request.user, request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("「%(name)s」を「%(status)s」にしました。")
+            % {"name": shelter.facility.name, "status": shelter.get_status_display()},
+        )
+    return redirect(_back_to_board(request))
+
+
+@staff_required
+@require_POST
+def disaster_kind(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_set_disaster_kind(request.user):
+        raise Http404
+    form = DisasterKindForm(request.POST)
+    if form.is_valid():
+        state = services.disaster_kind_set(
+            kind=form.cleaned_data["kind"], actor=request.user, request=request
+        )
+        messages.success(request, _("現在の災害種別を「%(kind)s」にしました。") % {"kind": str(state)})
+    else:
+        messages.error(request, _("災害種別の指定が正しくありません。"))
+    return redirect(_back_to_board(request))
+
+
+def _back_to_board(request: HttpRequest) -> str:
+    """The board again, with the filters the staff member was using."""
+    kept = QueryDict(request.POST.get("back", "")).dict()
+    query = urlencode({k: v for k, v in kept.items() if k in BOARD_FILTERS and v})
+    return reverse("facilities:shelter-board") + (f"?{query}" if query else "")

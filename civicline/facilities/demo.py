@@ -1,0 +1,95 @@
+"""The demo city's facilities: the real open-data files in ../shared/data/facilities/, imported
+through the same path staff use (upload, preview, apply), so the demo shows real shelters.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from civicline.core.models import Department, Staff
+
+from . import services
+from .models import FacilityCategory, FacilityDataset, Shelter
+from .selectors import facility_nearest
+
+logger = logging.getLogger(__name__)
+
+DATA_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "facilities"
+Kind = FacilityDataset.Kind
+# (department code, dataset name, kind, category key, attribution, file) — see SOURCES.md there.
+DATASETS = [
+    (
+        "kikikanri",
+        "豊中市 指定避難所",
+        Kind.SHELTERS,
+        "shelter",
+        "国土地理院 指定緊急避難場所・指定避難所データ（豊中市）",
+        "toyonaka_272035_shitei_hinanjo.geojson",
+    ),
+    (
+        "kikikanri",
+        "豊中市 指定緊急避難場所",
+        Kind.EVACUATION_SPACES,
+        "evacuation_space",
+        "国土地理院 指定緊急避難場所・指定避難所データ（豊中市）",
+        "toyonaka_272035_shitei_kinkyu_hinanbasho.geojson",
+    ),
+    (
+        "kikikanri",
+        "焼津市 指定緊急避難場所一覧",
+        Kind.EVACUATION_SPACES,
+        "evacuation_space",
+        "焼津市オープンデータ（CC BY 4.0）",
+        "yaizu_222127_evacuation_space.csv",
+    ),
+    (
+        "shimin",
+        "焼津市 公共施設一覧",
+        Kind.PUBLIC_FACILITIES,
+        "city",
+        "焼津市オープンデータ（CC BY 4.0）",
+        "yaizu_222127_facilities_smartmap.csv",
+    ),
+]
+# A few shelters near the city hall are open in the demo, so that the talk's shelter search answers.
+OPEN_IN_DEMO = 4
+
+
+@transaction.atomic
+def seed() -> None:
+    admin = Staff.objects.filter(role=Staff.Role.SYSTEM_ADMIN, is_active=True).order_by("pk").first()
+    if admin is None:
+        return
+    FacilityCategory.ensure_standard()
+    for code, name, kind, category_key, attribution, filename in DATASETS:
+        department = Department.objects.filter(code=code).first()
+        path = DATA_DIR / filename
+        if department is None or not path.exists():
+            logger.warning("demo facilities: skipped %s (department or file missing)", filename)
+            continue
+        dataset = FacilityDataset.objects.filter(department=department, name=name).first()
+        if dataset is None:
+            dataset = services.dataset_create(
+                actor=admin,
+                department=department,
+                name=name,
+                kind=kind,
+                category=FacilityCategory.objects.get(key=category_key),
+                attribution=attribution,
+            )
+        if dataset.imported_at is None:
+            upload = services.facility_import_upload(
+                dataset=dataset, actor=admin, filename=filename, content=path.read_bytes()
+            )
+            services.facility_import_apply(facility_import=upload, actor=admin)
+    if not Shelter.objects.exclude(status=Shelter.Status.CLOSED).exists():
+        lat, lng = settings.MAP_CENTER
+        for nearby in facility_nearest(
+            latitude=lat, longitude=lng, limit=OPEN_IN_DEMO, categories=["shelter"]
+        ):
+            shelter = Shelter.objects.get(facility_id=nearby.pk)
+            services.shelter_status_set(shelter=shelter, status=Shelter.Status.OPEN, actor=admin)

@@ -1,0 +1,193 @@
+"""The talk side of the shelter search (MP-4).
+
+A resident who sends a location gets the nearest open shelters for the current disaster kind;
+「近くの避難所」 (postback ``feature=facilities&action=nearest``, from the rich menu) asks for the
+location with LINE's location quick reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from civicline.line import registry
+from civicline.line.registry import LineContext
+
+from . import selectors
+from .geo import distance_label, google_maps_route_url
+from .models import DisasterKind, Shelter
+
+FEATURE_KEY = "facilities"
+NEAREST_ACTION = "nearest"
+SHELTERS_IN_REPLY = 5
+# Run after features that hold a conversation: a location sent for their question is theirs.
+LOCATION_PRIORITY = 500
+
+STATUS_COLOURS = {
+    Shelter.Status.OPEN: "#06c755",
+    Shelter.Status.FULL: "#d93025",
+    Shelter.Status.CLOSED: "#6b7280",
+}
+
+
+def register() -> None:
+    registry.on_event("message", on_location, priority=LOCATION_PRIORITY)
+    registry.on_postback(FEATURE_KEY, ask_location, action=NEAREST_ACTION)
+
+
+def ask_location(ctx: LineContext) -> None:
+    ctx.reply(
+        {
+            "type": "text",
+            "text": _(
+                "現在地から近い、開設中の避難所をお探しします。下の「位置情報を送る」から現在地を送ってください。"
+            ),
+            "quickReply": {
+                "items": [
+                    {"type": "action", "action": {"type": "location", "label": _("位置情報を送る")}},
+                    {
+                        "type": "action",
+                        "action": {
+                            "type": "uri",
+                            "label": _("地図で探す"),
+                            "uri": map_link(),
+                        },
+                    },
+                ]
+            },
+        }
+    )
+
+
+def on_location(ctx: LineContext) -> None:
+    message = getattr(ctx.event, "message", None)
+    if ctx.handled or getattr(message, "type", None) != "location":
+        return
+    shelters, kind = selectors.nearest_open_shelters(
+        latitude=message.latitude, longitude=message.longitude, limit=SHELTERS_IN_REPLY
+    )
+    ctx.reply(shelter_carousel(shelters, kind) if shelters else no_open_shelter(kind))
+
+
+def map_link(*, facility_pk: int | None = None) -> str:
+    """The map page as a resident's LINE opens it: in the LIFF view when a LIFF app is configured.
+
+    The LIFF app's endpoint is civicline's /liff/, so /liff/facilities/… is liff.line.me/<id>/facilities/….
+    """
+    path = selectors.map_url(facility_pk=facility_pk)
+    if settings.LIFF_ID:
+        return f"https://liff.line.me/{settings.LIFF_ID}{path.removeprefix('/liff')}"
+    return settings.SITE_URL + path
+
+
+def _kind_note(kind: str) -> str:
+    return (
+        _("災害種別「%(kind)s」に対応した避難先です。") % {"kind": DisasterKind(kind).label} if kind else ""
+    )
+
+
+def no_open_shelter(kind: str) -> dict[str, Any]:
+    text = (
+        _("お近くに開設中の避難所はありません。")
+        + _kind_note(kind)
+        + _("指定避難所・指定緊急避難場所の場所は地図でご確認いただけます。")
+    )
+    return {
+        "type": "text",
+        "text": text,
+        "quickReply": {
+            "items": [
+                {
+                    "type": "action",
+                    "action": {
+                        "type": "uri",
+                        "label": _("地図で見る"),
+                        "uri": map_link(),
+                    },
+                },
+            ]
+        },
+    }
+
+
+def shelter_carousel(shelters: list[selectors.Nearby], kind: str) -> dict[str, Any]:
+    """A Flex carousel: one bubble per shelter, nearest first (name, distance, status, map link)."""
+    alt = _("近くの開設中の避難所: ") + "、".join(
+        f"{s.name}（{distance_label(s.distance_m)}）" for s in shelters
+    )
+    return {
+        "type": "flex",
+        "altText": alt[:400],
+        "contents": {"type": "carousel", "contents": [_bubble(s, kind) for s in shelters]},
+    }
+
+
+def _bubble(shelter: selectors.Nearby, kind: str) -> dict[str, Any]:
+    status = Shelter.Status(shelter.status)
+    body: list[dict[str, Any]] = [
+        {"type": "text", "text": shelter.name, "weight": "bold", "size": "lg", "wrap": True},
+        {
+            "type": "box",
+            "layout": "baseline",
+            "spacing": "sm",
+            "contents": [
+                {
+                    "type": "text",
+                    "text": str(status.label),
+                    "color": STATUS_COLOURS[status],
+                    "weight": "bold",
+                    "size": "sm",
+                    "flex": 0,
+                },
+                {
+                    "type": "text",
+                    "text": _("現在地から約 %(d)s") % {"d": distance_label(shelter.distance_m)},
+                    "size": "sm",
+                    "color": "#555555",
+                    "flex": 1,
+                    "align": "end",
+                },
+            ],
+        },
+    ]
+    if shelter.address:
+        body.append({"type": "text", "text": shelter.address, "size": "sm", "color": "#555555", "wrap": True})
+    if kind:
+        body.append(
+            {"type": "text", "text": _kind_note(kind), "size": "xs", "color": "#888888", "wrap": True}
+        )
+    return {
+        "type": "bubble",
+        "size": "kilo",
+        "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": body},
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "spacing": "sm",
+            "contents": [
+                {
+                    "type": "button",
+                    "style": "primary",
+                    "color": "#06c755",
+                    "height": "sm",
+                    "action": {
+                        "type": "uri",
+                        "label": _("経路を調べる"),
+                        "uri": google_maps_route_url(shelter.latitude, shelter.longitude),
+                    },
+                },
+                {
+                    "type": "button",
+                    "style": "secondary",
+                    "height": "sm",
+                    "action": {
+                        "type": "uri",
+                        "label": _("地図で見る"),
+                        "uri": map_link(facility_pk=shelter.pk),
+                    },
+                },
+            ],
+        },
+    }

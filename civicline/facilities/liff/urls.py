@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "facilities_liff"
+urlpatterns = [
+    path("", views.map_page, name="map"),
+    path("facilities.geojson", views.map_data, name="data"),
+]

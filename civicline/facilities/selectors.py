@@ -1,0 +1,254 @@
+"""Reads: staff's lists scoped to their department, and the public map and nearest-shelter search.
+
+Facilities are public information, so residents' reads (``facility_nearest``, ``map_geojson``)
+are not scoped; everything staff edit is reached through ``visible_to``/``access_*``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from civicline.core.models import Staff
+from civicline.core.scoping import access_or_404
+
+from .geo import bounding_box, haversine_m
+from .models import (
+    DisasterKind,
+    Facility,
+    FacilityCategory,
+    FacilityDataset,
+    FacilityImport,
+    MapState,
+    Shelter,
+)
+
+# Search radii tried in turn until enough candidates lie within one (metres).
+SEARCH_RADII_M = (1_000, 3_000, 10_000, 30_000, 100_000)
+MAP_CACHE_SECONDS = 60 * 60
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def category_list() -> QuerySet[FacilityCategory]:
+    return FacilityCategory.objects.all()
+
+
+def dataset_list_for(*, fetched_by: Staff) -> QuerySet[FacilityDataset]:
+    return FacilityDataset.objects.visible_to(fetched_by).select_related("department", "category")
+
+
+def access_dataset(*, fetched_by: Staff, pk: int) -> FacilityDataset:
+    return access_or_404(dataset_list_for(fetched_by=fetched_by), fetched_by, pk=pk)
+
+
+def facility_list_for(
+    *,
+    fetched_by: Staff,
+    category: FacilityCategory | None = None,
+    dataset: FacilityDataset | None = None,
+    text: str = "",
+) -> QuerySet[Facility]:
+    facilities = Facility.objects.visible_to(fetched_by).select_related("category", "department", "dataset")
+    if category is not None:
+        facilities = facilities.filter(category=category)
+    if dataset is not None:
+        facilities = facilities.filter(dataset=dataset)
+    if text:
+        facilities = facilities.filter(
+            Q(name__icontains=text) | Q(kana__icontains=text) | Q(address__icontains=text)
+        )
+    return facilities
+
+
+def access_facility(*, fetched_by: Staff, pk: int) -> Facility:
+    return access_or_404(facility_list_for(fetched_by=fetched_by), fetched_by, pk=pk)
+
+
+def shelter_list_for(*, fetched_by: Staff, status: str = "", text: str = "") -> QuerySet[Shelter]:
+    shelters = (
+        Shelter.objects.visible_to(fetched_by)
+        .filter(facility__category__is_shelter=True)
+        .select_related("facility", "facility__category")
+        .order_by("facility__kana", "facility__name", "pk")
+    )
+    if status:
+        shelters = shelters.filter(status=status)
+    if text:
+        shelters = shelters.filter(Q(facility__name__icontains=text) | Q(facility__kana__icontains=text))
+    return shelters
+
+
+def access_shelter(*, fetched_by: Staff, pk: int) -> Shelter:
+    return access_or_404(shelter_list_for(fetched_by=fetched_by), fetched_by, pk=pk)
+
+
+def access_facility_import(*, fetched_by: Staff, pk: int) -> FacilityImport:
+    imports = FacilityImport.objects.visible_to(fetched_by).select_related("dataset", "dataset__category")
+    return access_or_404(imports, fetched_by, pk=pk)
+
+
+def can_set_disaster_kind(staff: Staff) -> bool:
+    """The system administrator, and departments that keep shelters (危機管理課…)."""
+    if not (staff.is_authenticated and staff.is_active):
+        return False
+    return staff.is_system_admin or Shelter.objects.visible_to(staff).exists()
+
+
+# --- residents -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Nearby:
+    pk: int
+    name: str
+    address: str
+    latitude: float
+    longitude: float
+    distance_m: float
+    status: str  # "" for a facility that is not a shelter
+
+
+def shelters_for_kind(kind: str) -> Q:
+    """Shelters designated for ``kind``, or designated for no kind in particular (指定避難所)."""
+    if not kind:
+        return Q()
+    no_kind = Q(**{f"shelter__{k.value}": False for k in DisasterKind})
+    return Q(**{f"shelter__{kind}": True}) | no_kind
+
+
+def facility_nearest(
+    *,
+    latitude: float,
+    longitude: float,
+    limit: int = 5,
+    open_shelters_for: str | None = None,
+    categories: list[str] | None = None,
+) -> list[Nearby]:
+    """The ``limit`` facilities nearest the point, nearest first (within 100 km).
+
+    ``open_shelters_for``: only open shelters for that disaster kind ("" for any kind).
+    Candidates come from an indexed latitude/longitude box, widened until enough of them lie
+    within its radius, and are ranked by exact distance.
+    """
+    facilities = Facility.objects.all()
+    if categories:
+        facilities = facilities.filter(category__key__in=categories)
+    if open_shelters_for is not None:
+        facilities = facilities.filter(
+            shelters_for_kind(open_shelters_for),
+            category__is_shelter=True,
+            shelter__status=Shelter.Status.OPEN,
+        )
+    for radius in SEARCH_RADII_M:
+        box = bounding_box(latitude, longitude, radius)
+        candidates = facilities.filter(
+            latitude__range=(box.south, box.north), longitude__range=(box.west, box.east)
+        ).values_list("pk", "name", "address", "latitude", "longitude", "shelter__status")
+        ranked = sorted(
+            (
+                Nearby(pk, name, address, lat, lng, haversine_m(latitude, longitude, lat, lng), status or "")
+                for pk, name, address, lat, lng, status in candidates
+            ),
+            key=lambda n: (n.distance_m, n.pk),
+        )
+        within = [n for n in ranked if n.distance_m <= radius]
+        if len(within) >= limit:
+            break
+    return within[:limit]
+
+
+def nearest_open_shelters(*, latitude: float, longitude: float, limit: int = 5) -> tuple[list[Nearby], str]:
+    """Open shelters for the current disaster kind nearest the point, and that kind ("" for none)."""
+    kind = MapState.current().disaster_kind
+    return facility_nearest(latitude=latitude, longitude=longitude, limit=limit, open_shelters_for=kind), kind
+
+
+def map_revision() -> str:
+    return MapState.current().revision
+
+
+def map_geojson() -> bytes:
+    """All facilities as compact GeoJSON for the map page, cached until the data's next change."""
+    state = MapState.current()
+    key = f"facilities:map:{state.revision}"
+    data = cache.get(key)
+    if data is None:
+        data = _build_map_geojson(state)
+        cache.set(key, data, MAP_CACHE_SECONDS)
+    return data
+
+
+# Short property names keep the payload small on a phone's connection.
+_PROPERTIES = (
+    ("n", "name"),
+    ("k", "kana"),
+    ("a", "address"),
+    ("t", "phone"),
+    ("h", "hours"),
+    ("u", "url"),
+    ("cap", "capacity"),
+    ("acc", "accessibility"),
+    ("d", "description"),
+)
+
+
+def _build_map_geojson(state: MapState) -> bytes:
+    categories = list(FacilityCategory.objects.all())
+    kinds = [kind.value for kind in DisasterKind]
+    columns = [name for _short, name in _PROPERTIES]
+    rows = Facility.objects.order_by("pk").values_list(
+        "pk",
+        "latitude",
+        "longitude",
+        "category__key",
+        "category__is_shelter",
+        "shelter__status",
+        *columns,
+        *(f"shelter__{kind}" for kind in kinds),
+    )
+    features = []
+    for pk, lat, lng, category_key, is_shelter, status, *rest in rows.iterator(chunk_size=2000):
+        values, flags = rest[: len(columns)], rest[len(columns) :]
+        properties: dict[str, Any] = {"c": category_key}
+        properties.update(
+            {short: value for (short, _name), value in zip(_PROPERTIES, values, strict=True) if value}
+        )
+        if is_shelter and status:
+            properties["s"] = status
+            properties["dk"] = [kind for kind, flag in zip(kinds, flags, strict=True) if flag]
+        features.append(
+            {
+                "type": "Feature",
+                "id": pk,
+                "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+                "properties": properties,
+            }
+        )
+    attributions = sorted(
+        set(FacilityDataset.objects.exclude(attribution="").values_list("attribution", flat=True))
+    )
+    payload = {
+        "type": "FeatureCollection",
+        "revision": state.revision,
+        "disasterKind": state.disaster_kind,
+        "categories": [
+            {"key": c.key, "name": c.name, "icon": c.icon, "colour": c.colour, "shelter": c.is_shelter}
+            for c in categories
+        ],
+        "attributions": attributions,
+        "features": features,
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def map_url(*, facility_pk: int | None = None) -> str:
+    """The map page's path, opened on one facility when given."""
+    url = reverse("facilities_liff:map")
+    return f"{url}?facility={facility_pk}" if facility_pk else url

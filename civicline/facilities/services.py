@@ -1,0 +1,448 @@
+"""Every change to facilities, datasets, categories, shelter statuses and the disaster kind.
+
+Each service runs in one transaction, writes the audit log, and raises the map data's revision
+so that the cached GeoJSON residents load is renewed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.models import Department, Staff
+
+from . import selectors
+from .importing import ROW_FIELDS, ImportPlan, build_plan
+from .models import (
+    DisasterKind,
+    Facility,
+    FacilityCategory,
+    FacilityDataset,
+    FacilityImport,
+    MapState,
+    Shelter,
+    new_revision,
+)
+
+CATEGORY_FIELDS = ("key", "name", "icon", "colour", "is_shelter", "order")
+DATASET_FIELDS = ("name", "kind", "category", "attribution")
+FACILITY_FIELDS = ("category", *ROW_FIELDS)
+KIND_FIELDS = tuple(kind.value for kind in DisasterKind)
+AUDITED_KEYS = 200  # dataset IDs listed in an import's audit entry; the counts are complete
+
+
+def _snapshot(instance: models.Model, fields: Collection[str]) -> dict[str, Any]:
+    values = {}
+    for name in fields:
+        try:
+            value = getattr(instance, name)
+        except ObjectDoesNotExist:  # a relation not set yet on a new object
+            value = None
+        values[name] = str(value) if isinstance(value, models.Model) else value
+    return values
+
+
+def _set(instance: models.Model, fields: Collection[str], data: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValueError(f"fields not editable here: {sorted(unknown)}")
+    before = _snapshot(instance, fields)
+    for name, value in data.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    return changes_between(before, _snapshot(instance, fields))
+
+
+def _map_changed() -> None:
+    """Renew the map data's revision (inside the caller's transaction)."""
+    if not MapState.objects.filter(pk=1).update(revision=new_revision()):
+        MapState.objects.get_or_create(pk=1)
+
+
+def _own_department(actor: Staff, department: Department) -> None:
+    if not actor.is_system_admin and actor.department_id != department.pk:
+        raise PermissionDenied("another department's facilities")
+
+
+# --- categories (city-wide, system administrator) ------------------------------------------------
+
+
+@transaction.atomic
+def category_create(*, actor: Staff, request: HttpRequest | None = None, **data: Any) -> FacilityCategory:
+    if not actor.is_system_admin:
+        raise PermissionDenied("categories are kept by the system administrator")
+    category = FacilityCategory()
+    _set(category, CATEGORY_FIELDS, data)
+    _map_changed()
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        target=category,
+        summary=_("施設の分類を作成"),
+        changes=_snapshot(category, CATEGORY_FIELDS),
+    )
+    return category
+
+
+@transaction.atomic
+def category_update(
+    *, category: FacilityCategory, actor: Staff, request: HttpRequest | None = None, data: Mapping[str, Any]
+) -> FacilityCategory:
+    if not actor.is_system_admin:
+        raise PermissionDenied("categories are kept by the system administrator")
+    changes = _set(category, CATEGORY_FIELDS, data)
+    if category.is_shelter:
+        _ensure_shelters(Facility.objects.filter(category=category))
+    _map_changed()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=category,
+        summary=_("施設の分類を変更"),
+        changes=changes,
+    )
+    return category
+
+
+# --- datasets ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dataset_create(
+    *,
+    actor: Staff,
+    request: HttpRequest | None = None,
+    department: Department,
+    name: str,
+    kind: str,
+    category: FacilityCategory,
+    attribution: str = "",
+) -> FacilityDataset:
+    _own_department(actor, department)
+    dataset = FacilityDataset(department=department)
+    _set(
+        dataset,
+        DATASET_FIELDS,
+        {"name": name, "kind": kind, "category": category, "attribution": attribution},
+    )
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        target=dataset,
+        summary=_("施設のデータセットを作成"),
+        changes=_snapshot(dataset, DATASET_FIELDS),
+    )
+    return dataset
+
+
+@transaction.atomic
+def dataset_update(
+    *, dataset: FacilityDataset, actor: Staff, request: HttpRequest | None = None, data: Mapping[str, Any]
+) -> FacilityDataset:
+    _own_department(actor, dataset.department)
+    changes = _set(dataset, DATASET_FIELDS, data)
+    if "category" in changes:
+        dataset.facilities.update(category=dataset.category)
+        if dataset.category.is_shelter:
+            _ensure_shelters(dataset.facilities.all())
+    _map_changed()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=dataset,
+        summary=_("施設のデータセットを変更"),
+        changes=changes,
+    )
+    return dataset
+
+
+@transaction.atomic
+def dataset_delete(*, dataset: FacilityDataset, actor: Staff, request: HttpRequest | None = None) -> int:
+    """Delete the dataset and its facilities; returns how many facilities went."""
+    _own_department(actor, dataset.department)
+    count = dataset.facilities.count()
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        request=request,
+        target=dataset,
+        summary=_("施設のデータセットを削除（施設 %(n)d 件）") % {"n": count},
+        changes={"name": dataset.name, "facilities": count},
+    )
+    dataset.delete()
+    _map_changed()
+    return count
+
+
+# --- facilities entered by hand ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def facility_create(
+    *,
+    actor: Staff,
+    request: HttpRequest | None = None,
+    department: Department,
+    data: Mapping[str, Any],
+    kinds: Collection[str] = (),
+) -> Facility:
+    _own_department(actor, department)
+    facility = Facility(department=department)
+    _set(facility, FACILITY_FIELDS, data)
+    _ensure_shelters([facility], kinds=kinds)
+    _map_changed()
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        target=facility,
+        summary=_("施設を登録"),
+        changes={**_snapshot(facility, FACILITY_FIELDS), "kinds": sorted(kinds)},
+    )
+    return facility
+
+
+@transaction.atomic
+def facility_update(
+    *,
+    facility: Facility,
+    actor: Staff,
+    request: HttpRequest | None = None,
+    data: Mapping[str, Any],
+    kinds: Collection[str] | None = None,
+) -> Facility:
+    """Change a facility; ``kinds`` (disaster kinds covered) applies to shelters only."""
+    _own_department(actor, facility.department)
+    changes = _set(facility, FACILITY_FIELDS, data)
+    shelter = _ensure_shelters([facility]).get(facility.pk)
+    if shelter is not None and kinds is not None:
+        before = sorted(k.value for k in shelter.kinds)
+        for kind in KIND_FIELDS:
+            setattr(shelter, kind, kind in kinds)
+        shelter.save()
+        changes |= changes_between({"kinds": before}, {"kinds": sorted(k.value for k in shelter.kinds)})
+    _map_changed()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=facility,
+        summary=_("施設を変更"),
+        changes=changes,
+    )
+    return facility
+
+
+@transaction.atomic
+def facility_delete(*, facility: Facility, actor: Staff, request: HttpRequest | None = None) -> None:
+    _own_department(actor, facility.department)
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        request=request,
+        target=facility,
+        summary=_("施設を削除"),
+        changes=_snapshot(facility, FACILITY_FIELDS),
+    )
+    facility.delete()
+    _map_changed()
+
+
+def _ensure_shelters(facilities: Any, *, kinds: Collection[str] = ()) -> dict[int, Shelter]:
+    """Shelter rows for those of ``facilities`` in a shelter category (created where missing)."""
+    result = {}
+    for facility in facilities:
+        if not facility.category.is_shelter:
+            continue
+        shelter, _created = Shelter.objects.get_or_create(
+            facility=facility, defaults={kind: kind in kinds for kind in KIND_FIELDS}
+        )
+        result[facility.pk] = shelter
+    return result
+
+
+# --- imports (MP-2) ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def facility_import_upload(
+    *,
+    dataset: FacilityDataset,
+    actor: Staff,
+    request: HttpRequest | None = None,
+    filename: str,
+    content: bytes,
+) -> FacilityImport:
+    """Keep an uploaded file for its preview; nothing changes until it is applied."""
+    _own_department(actor, dataset.department)
+    # Only the newest preview of a dataset can be applied; older unapplied files are dropped.
+    FacilityImport.objects.filter(dataset=dataset, applied_at__isnull=True).delete()
+    upload = FacilityImport.objects.create(
+        dataset=dataset, uploaded_by=actor, filename=filename[:255], content=content
+    )
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        target=dataset,
+        summary=_("取り込むファイルをアップロード（%(file)s）") % {"file": upload.filename},
+        changes={"import": upload.pk, "bytes": len(content)},
+    )
+    return upload
+
+
+@transaction.atomic
+def facility_import_apply(
+    *, facility_import: FacilityImport, actor: Staff, request: HttpRequest | None = None
+) -> ImportPlan:
+    """Carry out the import: all of it in one transaction, or — with any invalid row — none of it.
+
+    Idempotent: rows are matched on the dataset's ID column, so applying the same file again
+    changes nothing. Shelters' statuses are never touched by an import.
+    """
+    dataset = (
+        FacilityDataset.objects.select_for_update()
+        .select_related("category")
+        .get(pk=facility_import.dataset_id)
+    )
+    _own_department(actor, dataset.department)
+    upload = FacilityImport.objects.select_for_update().get(pk=facility_import.pk)
+    if upload.applied_at is not None:
+        raise ValidationError(
+            _("このファイルは反映済みです。もう一度取り込む場合はアップロードし直してください。")
+        )
+    plan = build_plan(dataset, bytes(upload.content))
+    if not plan.can_apply:
+        raise ValidationError(
+            _("エラーのある行があるため反映できません。ファイルを直してからアップロードし直してください。")
+        )
+    now = timezone.now()
+    created = Facility.objects.bulk_create(
+        Facility(
+            department=dataset.department,
+            category=dataset.category,
+            dataset=dataset,
+            dataset_key=row.key,
+            extra=row.extra,
+            **{name: row.values[name] for name in ROW_FIELDS},
+        )
+        for row in plan.new
+    )
+    if dataset.category.is_shelter:
+        Shelter.objects.bulk_create(
+            Shelter(facility=facility, **(row.kinds or {}))
+            for facility, row in zip(created, plan.new, strict=True)
+        )
+    changed = []
+    for change in plan.changed:
+        facility = change.facility
+        for name in ROW_FIELDS:
+            setattr(facility, name, change.row.values[name])
+        facility.extra, facility.category, facility.updated_at = change.row.extra, dataset.category, now
+        changed.append(facility)
+        shelter = getattr(facility, "shelter", None)
+        if shelter is not None and change.row.kinds is not None:
+            for kind, value in change.row.kinds.items():
+                setattr(shelter, kind, value)
+            shelter.save(update_fields=list(change.row.kinds))
+    Facility.objects.bulk_update(changed, [*ROW_FIELDS, "extra", "category", "updated_at"], batch_size=500)
+    if dataset.category.is_shelter:
+        _ensure_shelters(dataset.facilities.filter(shelter__isnull=True).select_related("category"))
+    Facility.objects.filter(pk__in=[f.pk for f in plan.removed]).delete()
+    dataset.columns, dataset.imported_at = plan.parsed.columns, now
+    dataset.save(update_fields=["columns", "imported_at"])
+    upload.applied_at, upload.content, upload.summary = now, b"", plan.counts()
+    upload.save(update_fields=["applied_at", "content", "summary"])
+    _map_changed()
+    counts = plan.counts()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=dataset,
+        summary=_("ファイルを取り込み（%(file)s）: 追加 %(new)d件・変更 %(changed)d件・削除 %(removed)d件")
+        % {"file": upload.filename, **counts},
+        changes={
+            **counts,
+            "added_ids": [r.key for r in plan.new][:AUDITED_KEYS],
+            "changed_ids": [c.row.key for c in plan.changed][:AUDITED_KEYS],
+            "removed_ids": [f.dataset_key for f in plan.removed][:AUDITED_KEYS],
+        },
+    )
+    return plan
+
+
+def facility_export_record(
+    *, actor: Staff, request: HttpRequest | None = None, dataset: FacilityDataset | None, count: int
+) -> None:
+    """Exports are audited like any other access to the department's data."""
+    audit_record(
+        action=Action.EXPORT,
+        actor=actor,
+        request=request,
+        target=dataset,
+        summary=_("施設一覧をCSVで書き出し（%(n)d件）") % {"n": count},
+    )
+
+
+# --- emergencies (MP-4) ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def shelter_status_set(
+    *, shelter: Shelter, status: str, actor: Staff, request: HttpRequest | None = None
+) -> Shelter:
+    """Open, close or mark a shelter full; residents' next search sees it at once."""
+    _own_department(actor, shelter.facility.department)
+    if status not in Shelter.Status.values:
+        raise ValidationError(_("開設状況の指定が正しくありません。"))
+    before = shelter.status
+    if before != status:
+        shelter.status, shelter.status_changed_at = status, timezone.now()
+        shelter.save(update_fields=["status", "status_changed_at"])
+        _map_changed()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=shelter.facility,
+        summary=_("避難先の開設状況を「%(status)s」に変更") % {"status": shelter.get_status_display()},
+        changes=changes_between({"status": before}, {"status": status}),
+    )
+    return shelter
+
+
+@transaction.atomic
+def disaster_kind_set(*, kind: str, actor: Staff, request: HttpRequest | None = None) -> MapState:
+    """Set the disaster under way ("" for none): residents are sent to shelters for this kind."""
+    if not selectors.can_set_disaster_kind(actor):
+        raise PermissionDenied("only departments keeping shelters set the disaster kind")
+    if kind and kind not in DisasterKind.values:
+        raise ValidationError(_("災害種別の指定が正しくありません。"))
+    MapState.current()
+    state = MapState.objects.select_for_update().get(pk=1)
+    before = state.disaster_kind
+    state.disaster_kind, state.disaster_kind_changed_at = kind, timezone.now()
+    state.revision = new_revision()
+    state.save()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        department=actor.department,
+        summary=_("現在の災害種別を「%(kind)s」に変更") % {"kind": str(state)},
+        changes=changes_between({"disaster_kind": before}, {"disaster_kind": kind}),
+    )
+    return state

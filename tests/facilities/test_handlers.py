@@ -1,0 +1,126 @@
+"""The talk side of the shelter search (MP-4): a location in, the nearest open shelters out."""
+
+import uuid
+
+import pytest
+
+from civicline.facilities import services
+from civicline.facilities.models import Shelter
+from tests.facilities.factories import CITY_HALL, shelter_at
+from tests.fixtures.line import post_webhook, postback_event, text_event
+
+pytestmark = pytest.mark.django_db
+
+
+def location_event(user_id, latitude, longitude):
+    event = text_event(user_id, "")
+    event["message"] = {
+        "id": str(uuid.uuid4().int)[:18],
+        "type": "location",
+        "title": "現在地",
+        "address": "大阪府豊中市",
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+    return event
+
+
+@pytest.fixture
+def deliver(client, run_on_commit, fake_line_api):
+    def deliver(event):
+        with run_on_commit():
+            assert post_webhook(client, [event]).status_code == 200
+        return fake_line_api.replies[-1].body["messages"]
+
+    return deliver
+
+
+def bubbles(messages):
+    (message,) = messages
+    assert message["type"] == "flex" and message["contents"]["type"] == "carousel"
+    return message["contents"]["contents"]
+
+
+def bubble_name(bubble):
+    return bubble["body"]["contents"][0]["text"]
+
+
+def test_mp4_location_gets_the_nearest_open_shelters_as_a_carousel(deliver):
+    shelter_at("第二中学校", 1200)
+    first = shelter_at("第一小学校", -250)
+    shelter_at("閉鎖中の公民館", 50, status=Shelter.Status.CLOSED)
+
+    messages = deliver(location_event("U1", *CITY_HALL))
+
+    cards = bubbles(messages)
+    assert [bubble_name(b) for b in cards] == ["第一小学校", "第二中学校"]
+    status, distance = cards[0]["body"]["contents"][1]["contents"]
+    assert status["text"] == "開設中" and distance["text"] == "現在地から約 250 m"
+    route, map_link = (c["action"]["uri"] for c in cards[0]["footer"]["contents"])
+    assert route.startswith("https://www.google.com/maps/dir/?api=1&destination=34.")
+    assert map_link == f"https://liff.line.me/1650000001-testliff/facilities/?facility={first.facility.pk}"
+    assert "第一小学校（250 m）" in messages[0]["altText"]
+
+
+def test_mp4_a_shelter_closed_by_staff_is_skipped_at_the_next_search(deliver, staff_user):
+    near = shelter_at("第一小学校", 100, department=staff_user.department)
+    shelter_at("第二中学校", 800, department=staff_user.department)
+    assert bubble_name(bubbles(deliver(location_event("U1", *CITY_HALL)))[0]) == "第一小学校"
+
+    services.shelter_status_set(shelter=near, status=Shelter.Status.CLOSED, actor=staff_user)
+
+    assert [bubble_name(b) for b in bubbles(deliver(location_event("U1", *CITY_HALL)))] == ["第二中学校"]
+
+
+def test_mp4_no_open_shelter_says_so_with_the_disaster_kind_and_a_map_link(deliver, staff_user):
+    shelter_at("地震用の公園", 100, kinds=["earthquake"], department=staff_user.department)
+    services.disaster_kind_set(kind="flood", actor=staff_user)
+
+    (message,) = deliver(location_event("U1", *CITY_HALL))
+
+    assert message["type"] == "text"
+    assert message["text"].startswith(
+        "お近くに開設中の避難所はありません。災害種別「洪水」に対応した避難先です。"
+    )
+    (item,) = message["quickReply"]["items"]
+    assert item["action"]["uri"] == "https://liff.line.me/1650000001-testliff/facilities/"
+
+
+def test_mp3_map_link_is_the_site_url_without_a_liff_app(deliver, settings):
+    settings.LIFF_ID, settings.SITE_URL = "", "https://line.city.example.jp"
+    shelter = shelter_at("第一小学校", 100)
+
+    (card,) = bubbles(deliver(location_event("U1", *CITY_HALL)))
+
+    link = card["footer"]["contents"][1]["action"]["uri"]
+    assert link == f"https://line.city.example.jp/liff/facilities/?facility={shelter.facility.pk}"
+
+
+def test_mp4_nearest_shelter_button_asks_for_the_location(deliver):
+    (message,) = deliver(postback_event("U1", "feature=facilities&action=nearest"))
+
+    assert "位置情報を送る" in message["text"]
+    actions = [item["action"] for item in message["quickReply"]["items"]]
+    assert actions[0] == {"type": "location", "label": "位置情報を送る"}
+    assert actions[1]["type"] == "uri"
+
+
+def test_mp4_a_location_another_feature_took_is_left_alone(deliver, line_registry):
+    shelter_at("第一小学校", 100)
+
+    def photo_report(ctx):
+        ctx.reply("通報の場所を受け付けました。")
+
+    line_registry.on_event("message", photo_report)
+
+    messages = deliver(location_event("U1", *CITY_HALL))
+
+    assert [m["text"] for m in messages] == ["通報の場所を受け付けました。"]
+
+
+def test_mp4_text_messages_are_not_taken_for_locations(deliver):
+    shelter_at("第一小学校", 100)
+
+    (message,) = deliver(text_event("U1", "避難所"))
+
+    assert message["type"] == "text" and "避難所" not in message["text"]
