@@ -63,7 +63,9 @@ INSTALLED_APPS = [
     "civicline.core",
     "civicline.line",
     "civicline.linesim",
+    "civicline.chatbot",
     "civicline.facilities",
+    "civicline.reservations",
 ]
 
 MIDDLEWARE = [

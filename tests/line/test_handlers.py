@@ -119,18 +119,18 @@ def test_text_pattern_routes_to_first_match_by_priority(deliver, fake_line_api, 
 
 def test_postback_convention_routes_by_feature_and_action(deliver, fake_line_api, line_registry):
     seen = []
-    line_registry.on_postback("reservations", lambda ctx: seen.append(("any", ctx.postback)))
+    line_registry.on_postback("parking", lambda ctx: seen.append(("any", ctx.postback)))
     line_registry.on_postback(
-        "reservations", lambda ctx: seen.append(("cancel", ctx.postback)), action="cancel"
+        "parking", lambda ctx: seen.append(("cancel", ctx.postback)), action="cancel"
     )
 
-    deliver(postback_event("U1", "feature=reservations&action=cancel&booking=42"))
-    deliver(postback_event("U1", "feature=reservations&action=list"))
+    deliver(postback_event("U1", "feature=parking&action=cancel&booking=42"))
+    deliver(postback_event("U1", "feature=parking&action=list"))
 
     assert seen[0] == (
         "cancel",
         Postback(
-            "feature=reservations&action=cancel&booking=42", "reservations", "cancel", {"booking": "42"}
+            "feature=parking&action=cancel&booking=42", "parking", "cancel", {"booking": "42"}
         ),
     )
     assert seen[1][0] == "any" and seen[1][1].action == "list"

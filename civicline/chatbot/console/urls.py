@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+app_name = "chatbot"
+urlpatterns = [
+    path("", views.faq_list, name="faq-list"),
+    path("faq/new/", views.faq_create, name="faq-create"),
+    path("faq/<int:pk>/", views.faq_update, name="faq-update"),
+    path("faq/<int:pk>/delete/", views.faq_delete, name="faq-delete"),
+    path("garbage/", views.garbage_list, name="garbage-list"),
+    path("garbage/new/", views.garbage_create, name="garbage-create"),
+    path("garbage/import/", views.garbage_import, name="garbage-import"),
+    path("garbage/<int:pk>/", views.garbage_update, name="garbage-update"),
+    path("garbage/<int:pk>/delete/", views.garbage_delete, name="garbage-delete"),
+    path("garbage/categories/<int:pk>/", views.garbage_category_update, name="garbage-category-update"),
+    path("scenarios/", views.scenario_list, name="scenario-list"),
+    path("scenarios/new/", views.scenario_create, name="scenario-create"),
+    path("scenarios/<int:pk>/", views.scenario_update, name="scenario-update"),
+    path("scenarios/<int:pk>/delete/", views.scenario_delete, name="scenario-delete"),
+    path("insights/", views.insights, name="insights"),
+    path("questions/<int:pk>/adopt/", views.question_adopt_faq, name="question-adopt-faq"),
+    path("questions/<int:pk>/phrasing/", views.question_adopt_phrasing, name="question-adopt-phrasing"),
+]

@@ -1,0 +1,376 @@
+"""Console pages of the chatbot: Q&A, garbage dictionary, scenarios, question analysis (CB-3…CB-8).
+
+Views stay thin: check access (``selectors.access_*`` answer 404 for another department's entry),
+call a service, respond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from civicline.core.console.decorators import staff_required
+
+from .. import search, selectors, services
+from ..models import FaqEntry, ScenarioNode
+from .forms import (
+    AdoptFaqForm,
+    AdoptPhrasingForm,
+    FaqForm,
+    GarbageCategoryForm,
+    GarbageImportForm,
+    GarbageItemForm,
+    ScenarioNodeForm,
+)
+
+PAGE_SIZE = 50
+
+
+def _form_page(
+    request: HttpRequest, form: forms.Form, on_valid: Callable[[dict], HttpResponse], **context
+) -> HttpResponse:
+    """Render ``form``; on a valid POST call ``on_valid``. A service's refusal is shown on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return on_valid(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+    return render(request, "chatbot/console/form_page.html", {"form": form, **context})
+
+
+def _department(request: HttpRequest, data: dict):
+    return data.get("department") or request.user.department
+
+
+# --- Q&A ----------------------------------------------------------------------------------------
+
+
+@staff_required
+def faq_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.faq_list_for(fetched_by=request.user, search=q), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "chatbot/console/faq_list.html", {"page": page, "q": q})
+
+
+@staff_required
+def faq_create(request: HttpRequest) -> HttpResponse:
+    form = FaqForm(request.POST or None, staff=request.user)
+
+    def save(data: dict) -> HttpResponse:
+        services.faq_create(
+            actor=request.user,
+            department=_department(request, data),
+            question=data["question"],
+            answer=data["answer"],
+            category=data["category"],
+            phrasings=data["phrasings"],
+            flex=data["flex"],
+            status=data["status"],
+        )
+        messages.success(request, _("Q&Aを登録しました。"))
+        return redirect("chatbot:faq-list")
+
+    return _form_page(request, form, save, title=_("Q&Aを登録"), back_url="chatbot:faq-list")
+
+
+@staff_required
+def faq_update(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.access_faq(fetched_by=request.user, pk=pk)
+    form = FaqForm(request.POST or None, staff=request.user, entry=entry)
+
+    def save(data: dict) -> HttpResponse:
+        values = {k: data[k] for k in ("category", "question", "answer", "flex", "status")}
+        if "department" in data:
+            values["department"] = data["department"]
+        services.faq_update(actor=request.user, entry=entry, phrasings=data["phrasings"], **values)
+        messages.success(request, _("Q&Aを保存しました。"))
+        return redirect("chatbot:faq-list")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("Q&Aを編集"),
+        back_url="chatbot:faq-list",
+        delete_url_name="chatbot:faq-delete",
+        obj=entry,
+    )
+
+
+@staff_required
+@require_POST
+def faq_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.access_faq(fetched_by=request.user, pk=pk)
+    services.faq_delete(actor=request.user, entry=entry)
+    messages.success(request, _("Q&A「%(q)s」を削除しました。") % {"q": entry.question})
+    return redirect("chatbot:faq-list")
+
+
+# --- garbage dictionary -------------------------------------------------------------------------
+
+
+@staff_required
+def garbage_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    items = selectors.garbage_item_list_for(fetched_by=request.user, search=q)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    categories = selectors.garbage_category_list_for(fetched_by=request.user)
+    return render(
+        request, "chatbot/console/garbage_list.html", {"page": page, "q": q, "categories": categories}
+    )
+
+
+@staff_required
+def garbage_create(request: HttpRequest) -> HttpResponse:
+    form = GarbageItemForm(request.POST or None, staff=request.user)
+
+    def save(data: dict) -> HttpResponse:
+        services.garbage_item_create(
+            actor=request.user,
+            department=_department(request, data),
+            name=data["name"],
+            category_name=data["category_name"],
+            **{k: data[k] for k in ("reading", "how_to", "note", "fee", "status")},
+        )
+        messages.success(request, _("品目を登録しました。"))
+        return redirect("chatbot:garbage-list")
+
+    return _form_page(request, form, save, title=_("ごみ分別品目を登録"), back_url="chatbot:garbage-list")
+
+
+@staff_required
+def garbage_update(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.access_garbage_item(fetched_by=request.user, pk=pk)
+    form = GarbageItemForm(request.POST or None, staff=request.user, item=item)
+
+    def save(data: dict) -> HttpResponse:
+        services.garbage_item_update(
+            actor=request.user,
+            item=item,
+            category_name=data["category_name"],
+            **{k: data[k] for k in ("name", "reading", "how_to", "note", "fee", "status")},
+        )
+        messages.success(request, _("品目を保存しました。"))
+        return redirect("chatbot:garbage-list")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("ごみ分別品目を編集"),
+        back_url="chatbot:garbage-list",
+        delete_url_name="chatbot:garbage-delete",
+        obj=item,
+    )
+
+
+@staff_required
+@require_POST
+def garbage_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.access_garbage_item(fetched_by=request.user, pk=pk)
+    services.garbage_item_delete(actor=request.user, item=item)
+    messages.success(request, _("品目「%(n)s」を削除しました。") % {"n": item.name})
+    return redirect("chatbot:garbage-list")
+
+
+@staff_required
+def garbage_import(request: HttpRequest) -> HttpResponse:
+    form = GarbageImportForm(request.POST or None, request.FILES or None, staff=request.user)
+
+    def save(data: dict) -> HttpResponse:
+        result = services.garbage_import(
+            actor=request.user,
+            department=_department(request, data),
+            data=data["file"].read(),
+            format=data["format"],
+            mapping=data["mapping"],
+        )
+        if result.errors:
+            raise ValidationError(
+                [_("取り込みを中止しました（何も変更していません）。"), *result.errors[:20]]
+            )
+        messages.success(
+            request,
+            _("取り込みました: 新規 %(c)d 件、更新 %(u)d 件、分別区分が空で下書きにした品目 %(d)d 件")
+            % {"c": result.created, "u": result.updated, "d": result.drafts},
+        )
+        return redirect("chatbot:garbage-list")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("ごみ分別辞書の取り込み"),
+        back_url="chatbot:garbage-list",
+        multipart=True,
+    )
+
+
+@staff_required
+def garbage_category_update(request: HttpRequest, pk: int) -> HttpResponse:
+    category = selectors.access_garbage_category(fetched_by=request.user, pk=pk)
+    form = GarbageCategoryForm(request.POST or None, initial={"how_to": category.how_to})
+
+    def save(data: dict) -> HttpResponse:
+        services.garbage_category_update(actor=request.user, category=category, how_to=data["how_to"])
+        messages.success(request, _("分別区分「%(n)s」の出し方を保存しました。") % {"n": category.name})
+        return redirect("chatbot:garbage-list")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("分別区分「%(n)s」の出し方") % {"n": category.name},
+        back_url="chatbot:garbage-list",
+    )
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+
+def _parents(request: HttpRequest, exclude: ScenarioNode | None = None):
+    nodes = ScenarioNode.objects.visible_to(request.user).filter(answer="")
+    return nodes.exclude(pk=exclude.pk) if exclude else nodes
+
+
+@staff_required
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    nodes = selectors.scenario_node_list_for(fetched_by=request.user)
+    return render(request, "chatbot/console/scenario_list.html", {"nodes": nodes})
+
+
+@staff_required
+def scenario_create(request: HttpRequest) -> HttpResponse:
+    form = ScenarioNodeForm(request.POST or None, staff=request.user, parents=_parents(request))
+
+    def save(data: dict) -> HttpResponse:
+        services.scenario_node_create(
+            actor=request.user,
+            department=_department(request, data),
+            **{k: data[k] for k in ("parent", "label", "answer", "order", "status")},
+        )
+        messages.success(request, _("シナリオの項目を登録しました。"))
+        return redirect("chatbot:scenario-list")
+
+    return _form_page(request, form, save, title=_("シナリオの項目を登録"), back_url="chatbot:scenario-list")
+
+
+@staff_required
+def scenario_update(request: HttpRequest, pk: int) -> HttpResponse:
+    node = selectors.access_scenario_node(fetched_by=request.user, pk=pk)
+    form = ScenarioNodeForm(
+        request.POST or None, staff=request.user, parents=_parents(request, node), node=node
+    )
+
+    def save(data: dict) -> HttpResponse:
+        services.scenario_node_update(
+            actor=request.user,
+            node=node,
+            **{k: data[k] for k in ("parent", "label", "answer", "order", "status")},
+        )
+        messages.success(request, _("シナリオの項目を保存しました。"))
+        return redirect("chatbot:scenario-list")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("シナリオの項目を編集"),
+        back_url="chatbot:scenario-list",
+        delete_url_name="chatbot:scenario-delete",
+        obj=node,
+    )
+
+
+@staff_required
+@require_POST
+def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    node = selectors.access_scenario_node(fetched_by=request.user, pk=pk)
+    try:
+        services.scenario_node_delete(actor=request.user, node=node)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("「%(l)s」を削除しました。") % {"l": node.label})
+    return redirect("chatbot:scenario-list")
+
+
+# --- analysis and learning (CB-4, CB-5, CB-6) -----------------------------------------------------
+
+
+@staff_required
+def insights(request: HttpRequest) -> HttpResponse:
+    staff = request.user
+    logs = selectors.question_log_list_for(fetched_by=staff).order_by("-asked_at")
+    return render(
+        request,
+        "chatbot/console/insights.html",
+        {
+            "stats": selectors.question_stats_for(fetched_by=staff),
+            "most_asked": selectors.most_asked_for(fetched_by=staff),
+            "clusters": selectors.unanswered_clusters_for(fetched_by=staff)[:50],
+            "recent": Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page")),
+        },
+    )
+
+
+@staff_required
+def question_adopt_faq(request: HttpRequest, pk: int) -> HttpResponse:
+    log = selectors.access_question_log(fetched_by=request.user, pk=pk)
+    form = AdoptFaqForm(request.POST or None, staff=request.user, initial={"question": log.text})
+
+    def save(data: dict) -> HttpResponse:
+        services.question_adopt_as_faq(
+            actor=request.user,
+            log=log,
+            question=data["question"],
+            answer=data["answer"],
+            category=data["category"],
+            department=_department(request, data),
+        )
+        messages.success(request, _("Q&Aとして登録しました。同じ質問にはこの回答が表示されます。"))
+        return redirect("chatbot:insights")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("未回答の質問をQ&Aに登録"),
+        note=_("質問: %(q)s") % {"q": log.text},
+        back_url="chatbot:insights",
+    )
+
+
+@staff_required
+def question_adopt_phrasing(request: HttpRequest, pk: int) -> HttpResponse:
+    log = selectors.access_question_log(fetched_by=request.user, pk=pk)
+    entries = FaqEntry.objects.visible_to(request.user)
+    suggestions = [c.id for c in search.rank(log.text).candidates if c.kind == "faq"]
+    initial = {"entry": suggestions[0]} if suggestions else {}
+    form = AdoptPhrasingForm(request.POST or None, entries=entries, initial=initial)
+
+    def save(data: dict) -> HttpResponse:
+        services.question_adopt_as_phrasing(actor=request.user, log=log, entry=data["entry"])
+        messages.success(request, _("言い換えとして追加しました。"))
+        return redirect("chatbot:insights")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("既存のQ&Aに言い換えとして追加"),
+        note=_("質問: %(q)s") % {"q": log.text},
+        back_url="chatbot:insights",
+    )

@@ -1,0 +1,580 @@
+"""Every change to the chatbot's knowledge and question log, in one place, audited (CB-3, CB-8).
+
+Staff change only their own department's entries (the system administrator any); views reach
+existing entries through ``selectors.access_*``, and the services check the department again for
+anything they create or move.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
+
+from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.models import Department, Staff
+
+from . import importers, search
+from .models import (
+    FaqEntry,
+    FaqPhrasing,
+    GarbageCategory,
+    GarbageItem,
+    QuestionLog,
+    ScenarioNode,
+    Status,
+)
+from .text import compact, reading_of, strip_personal_data
+
+MAX_QUESTION_LENGTH = 500
+
+
+def _require_department(actor: Staff | None, department: Department) -> None:
+    if actor is not None and not actor.is_system_admin and actor.department_id != department.pk:
+        raise PermissionDenied(_("他の課のデータは変更できません。"))
+
+
+def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return model_to_dict(obj, fields=fields)
+
+
+def _clean_lines(texts: Any) -> list[str]:
+    return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+
+
+# --- Q&A ----------------------------------------------------------------------------------------
+
+FAQ_FIELDS = ("department", "category", "question", "answer", "flex", "status")
+
+
+@transaction.atomic
+def faq_create(
+    *,
+    actor: Staff | None,
+    department: Department,
+    question: str,
+    answer: str,
+    category: str = "",
+    phrasings: list[str] | tuple[str, ...] = (),
+    flex: dict | None = None,
+    status: str = Status.PUBLISHED,
+    source: str = FaqEntry.Source.CONSOLE,
+    actor_label: str = "",
+) -> FaqEntry:
+    _require_department(actor, department)
+    entry = FaqEntry(
+        department=department,
+        question=question.strip(),
+        answer=answer.strip(),
+        category=category.strip(),
+        flex=flex,
+        status=status,
+        source=source,
+    )
+    entry.full_clean()
+    entry.save()
+    FaqPhrasing.objects.bulk_create(FaqPhrasing(entry=entry, text=t) for t in _clean_lines(phrasings))
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=entry,
+        summary=_("Q&Aを登録: %(q)s") % {"q": entry.question},
+        changes={"after": {**_snapshot(entry, FAQ_FIELDS), "phrasings": _clean_lines(phrasings)}},
+    )
+    return entry
+
+
+@transaction.atomic
+def faq_update(
+    *, actor: Staff, entry: FaqEntry, phrasings: list[str] | tuple[str, ...] | None = None, **values: Any
+) -> FaqEntry:
+    _require_department(actor, entry.department)
+    if "department" in values:
+        _require_department(actor, values["department"])
+    before = {**_snapshot(entry, FAQ_FIELDS), "phrasings": [p.text for p in entry.phrasings.all()]}
+    for name, value in values.items():
+        if name not in FAQ_FIELDS:
+            raise TypeError(name)
+        setattr(entry, name, value.strip() if isinstance(value, str) else value)
+    entry.full_clean()
+    entry.save()
+    if phrasings is not None:
+        entry.phrasings.all().delete()
+        FaqPhrasing.objects.bulk_create(FaqPhrasing(entry=entry, text=t) for t in _clean_lines(phrasings))
+    after = {**_snapshot(entry, FAQ_FIELDS), "phrasings": [p.text for p in entry.phrasings.all()]}
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        target=entry,
+        summary=_("Q&Aを変更: %(q)s") % {"q": entry.question},
+        changes=changes_between(before, after),
+    )
+    return entry
+
+
+@transaction.atomic
+def faq_delete(*, actor: Staff, entry: FaqEntry) -> None:
+    _require_department(actor, entry.department)
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        target=entry,
+        summary=_("Q&Aを削除: %(q)s") % {"q": entry.question},
+        changes={"before": _snapshot(entry, FAQ_FIELDS)},
+    )
+    entry.delete()
+
+
+@transaction.atomic
+def faq_phrasing_add(*, actor: Staff, entry: FaqEntry, text: str) -> FaqPhrasing:
+    _require_department(actor, entry.department)
+    phrasing = FaqPhrasing(entry=entry, text=text.strip())
+    phrasing.full_clean()
+    phrasing.save()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        target=entry,
+        summary=_("Q&Aに言い換えを追加: %(t)s") % {"t": phrasing.text},
+        changes={"phrasing_added": phrasing.text},
+    )
+    return phrasing
+
+
+# --- garbage dictionary -------------------------------------------------------------------------
+
+GARBAGE_FIELDS = ("department", "name", "reading", "category", "how_to", "note", "fee", "status")
+
+
+def garbage_category_for(*, department: Department, name: str) -> GarbageCategory:
+    category, _created = GarbageCategory.objects.get_or_create(department=department, name=name.strip())
+    return category
+
+
+@transaction.atomic
+def garbage_item_create(
+    *, actor: Staff, department: Department, name: str, category_name: str, **values: Any
+) -> GarbageItem:
+    _require_department(actor, department)
+    item = GarbageItem(department=department, name=name.strip(), **values)
+    item.category = (
+        garbage_category_for(department=department, name=category_name) if category_name.strip() else None
+    )
+    item.reading = item.reading.strip() or reading_of(item.name)
+    item.full_clean()
+    item.save()
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        target=item,
+        summary=_("ごみ分別品目を登録: %(n)s") % {"n": item.name},
+        changes={"after": _snapshot(item, GARBAGE_FIELDS)},
+    )
+    return item
+
+
+@transaction.atomic
+def garbage_item_update(
+    *, actor: Staff, item: GarbageItem, category_name: str | None = None, **values: Any
+) -> GarbageItem:
+    _require_department(actor, item.department)
+    before = _snapshot(item, GARBAGE_FIELDS)
+    for name, value in values.items():
+        if name not in GARBAGE_FIELDS or name == "department":
+            raise TypeError(name)
+        setattr(item, name, value.strip() if isinstance(value, str) else value)
+    if category_name is not None:
+        item.category = (
+            garbage_category_for(department=item.department, name=category_name)
+            if category_name.strip()
+            else None
+        )
+    item.reading = item.reading or reading_of(item.name)
+    item.full_clean()
+    item.save()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        target=item,
+        summary=_("ごみ分別品目を変更: %(n)s") % {"n": item.name},
+        changes=changes_between(before, _snapshot(item, GARBAGE_FIELDS)),
+    )
+    return item
+
+
+@transaction.atomic
+def garbage_item_delete(*, actor: Staff, item: GarbageItem) -> None:
+    _require_department(actor, item.department)
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        target=item,
+        summary=_("ごみ分別品目を削除: %(n)s") % {"n": item.name},
+        changes={"before": _snapshot(item, GARBAGE_FIELDS)},
+    )
+    item.delete()
+
+
+@transaction.atomic
+def garbage_category_update(*, actor: Staff, category: GarbageCategory, how_to: str) -> GarbageCategory:
+    _require_department(actor, category.department)
+    before = category.how_to
+    category.how_to = how_to.strip()
+    category.full_clean()
+    category.save()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        target=category,
+        summary=_("分別区分の出し方を変更: %(n)s") % {"n": category.name},
+        changes=changes_between({"how_to": before}, {"how_to": category.how_to}),
+    )
+    return category
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    drafts: int = 0  # rows without a category: kept as drafts for staff to finish
+    errors: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def garbage_import(
+    *,
+    actor: Staff | None,
+    department: Department,
+    data: bytes,
+    format: str = "auto",
+    mapping: str = "",
+    actor_label: str = "",
+) -> ImportResult:
+    """Add or update the department's garbage items from a CSV file; nothing changes on an error."""
+    _require_department(actor, department)
+    rows = importers.garbage_rows(data, format=format, mapping=mapping)
+    result = ImportResult()
+    existing = {item.name: item for item in GarbageItem.objects.filter(department=department)}
+    categories = {c.name: c for c in GarbageCategory.objects.filter(department=department)}
+    for row in rows:
+        values = row.values
+        name = values.get("name", "")
+        if not name:
+            result.errors.append(_("%(line)d 行目: 品目が空です。") % {"line": row.line})
+            continue
+        category_name = values.get("category", "")
+        if category_name and category_name not in categories:
+            categories[category_name] = GarbageCategory.objects.create(
+                department=department, name=category_name
+            )
+        item = existing.get(name) or GarbageItem(department=department, name=name)
+        created = item.pk is None
+        item.category = categories.get(category_name)
+        item.reading = values.get("reading") or item.reading or reading_of(name)
+        for field_name in ("how_to", "note", "fee"):
+            if field_name in values:
+                setattr(item, field_name, values[field_name])
+        item.status = Status.PUBLISHED if item.category else Status.DRAFT
+        result.drafts += item.category is None
+        try:
+            item.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            result.errors.append(
+                _("%(line)d 行目: %(error)s") % {"line": row.line, "error": "; ".join(exc.messages)}
+            )
+            continue
+        item.save()
+        existing[name] = item
+        result.created += created
+        result.updated += not created
+    if result.errors:
+        transaction.set_rollback(True)
+        return result
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        department=department,
+        summary=_("ごみ分別辞書を取り込み: 新規 %(c)d 件、更新 %(u)d 件")
+        % {"c": result.created, "u": result.updated},
+        changes={"created": result.created, "updated": result.updated, "drafts": result.drafts},
+    )
+    return result
+
+
+@transaction.atomic
+def faq_import(
+    *, actor: Staff | None, data: bytes, default_department: Department | None, actor_label: str = ""
+) -> ImportResult:
+    """Add or update Q&A from a CSV file (``question,answer[,category][,department]``)."""
+    rows = importers.faq_rows(data)
+    departments = {d.code: d for d in Department.objects.all()} | {
+        d.name: d for d in Department.objects.all()
+    }
+    result = ImportResult()
+    for row in rows:
+        values = row.values
+        department = (
+            departments.get(values.get("department", "")) if values.get("department") else default_department
+        )
+        if department is None:
+            result.errors.append(
+                _("%(line)d 行目: 担当課「%(d)s」が見つかりません。")
+                % {"line": row.line, "d": values.get("department", "")}
+            )
+            continue
+        try:
+            _require_department(actor, department)
+        except PermissionDenied as exc:
+            result.errors.append(_("%(line)d 行目: %(error)s") % {"line": row.line, "error": exc})
+            continue
+        entry = FaqEntry.objects.filter(department=department, question=values["question"]).first()
+        created = entry is None
+        entry = entry or FaqEntry(
+            department=department, question=values["question"], source=FaqEntry.Source.IMPORT
+        )
+        entry.answer = values["answer"]
+        entry.category = values.get("category", entry.category)
+        try:
+            entry.full_clean()
+        except ValidationError as exc:
+            result.errors.append(
+                _("%(line)d 行目: %(error)s") % {"line": row.line, "error": "; ".join(exc.messages)}
+            )
+            continue
+        entry.save()
+        result.created += created
+        result.updated += not created
+    if result.errors:
+        transaction.set_rollback(True)
+        return result
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        department=default_department,
+        summary=_("Q&Aを取り込み: 新規 %(c)d 件、更新 %(u)d 件") % {"c": result.created, "u": result.updated},
+        changes={"created": result.created, "updated": result.updated},
+    )
+    return result
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+SCENARIO_FIELDS = ("department", "parent", "label", "answer", "order", "status")
+
+
+@transaction.atomic
+def scenario_node_create(
+    *,
+    actor: Staff | None,
+    department: Department,
+    label: str,
+    parent: ScenarioNode | None = None,
+    answer: str = "",
+    order: int = 0,
+    status: str = Status.PUBLISHED,
+    actor_label: str = "",
+) -> ScenarioNode:
+    _require_department(actor, department)
+    node = ScenarioNode(
+        department=department,
+        parent=parent,
+        label=label.strip(),
+        answer=answer.strip(),
+        order=order,
+        status=status,
+    )
+    node.full_clean()
+    node.save()
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=node,
+        summary=_("シナリオを登録: %(l)s") % {"l": " > ".join(node.path_labels())},
+        changes={"after": _snapshot(node, SCENARIO_FIELDS)},
+    )
+    return node
+
+
+@transaction.atomic
+def scenario_node_update(*, actor: Staff, node: ScenarioNode, **values: Any) -> ScenarioNode:
+    _require_department(actor, node.department)
+    before = _snapshot(node, SCENARIO_FIELDS)
+    for name, value in values.items():
+        if name not in SCENARIO_FIELDS or name == "department":
+            raise TypeError(name)
+        setattr(node, name, value.strip() if isinstance(value, str) else value)
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.pk == node.pk:
+            raise ValidationError(_("自分自身の下には移動できません。"))
+        ancestor = ancestor.parent
+    node.full_clean()
+    node.save()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        target=node,
+        summary=_("シナリオを変更: %(l)s") % {"l": node.label},
+        changes=changes_between(before, _snapshot(node, SCENARIO_FIELDS)),
+    )
+    return node
+
+
+@transaction.atomic
+def scenario_node_delete(*, actor: Staff, node: ScenarioNode) -> None:
+    _require_department(actor, node.department)
+    if node.children.exclude(department=node.department).exists() and not actor.is_system_admin:
+        raise PermissionDenied(_("他の課の項目を含むため削除できません。"))
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        target=node,
+        summary=_("シナリオを削除: %(l)s") % {"l": node.label},
+        changes={"before": _snapshot(node, SCENARIO_FIELDS)},
+    )
+    node.delete()
+
+
+# --- residents' questions (CB-4, CB-5, CB-6) -----------------------------------------------------
+
+
+def asker_key(user_id: str) -> str:
+    """A keyed hash of the LINE user: links feedback to its question without storing who asked."""
+    if not user_id:
+        return ""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"chatbot-asker:{user_id}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class Asked:
+    log: QuestionLog
+    ranking: search.Ranking
+
+
+def question_ask(*, text: str, user_id: str = "") -> Asked:
+    """Rank a resident's question and log it (masked); the caller answers from ``ranking``."""
+    text = (text or "").strip()[:MAX_QUESTION_LENGTH]
+    ranking = search.rank(text)
+    best = ranking.best
+    if ranking.confident:
+        outcome = QuestionLog.Outcome.ANSWERED
+    elif best is not None and best.score >= search.CANDIDATE_THRESHOLD:
+        outcome = QuestionLog.Outcome.CANDIDATES
+    else:
+        outcome = QuestionLog.Outcome.UNANSWERED
+    masked = strip_personal_data(text)
+    log = QuestionLog.objects.create(
+        text=masked[:MAX_QUESTION_LENGTH],
+        key=compact(masked)[:MAX_QUESTION_LENGTH],
+        outcome=outcome,
+        score=best.score if best else 0.0,
+        asker_key=asker_key(user_id),
+        **(_answer_fields(best) if outcome == QuestionLog.Outcome.ANSWERED and best else {}),
+    )
+    return Asked(log=log, ranking=ranking)
+
+
+def _answer_fields(candidate: search.Candidate) -> dict[str, Any]:
+    return {
+        "answer_kind": candidate.kind,
+        "answer_id": candidate.id,
+        "answer_title": candidate.title[:300],
+        "department_id": candidate.department_id,
+    }
+
+
+KINDS = {FaqEntry: "faq", GarbageItem: "garbage", ScenarioNode: "scenario"}
+
+
+def _entry_candidate(entry: FaqEntry | GarbageItem | ScenarioNode) -> search.Candidate:
+    return search.Candidate(KINDS[type(entry)], entry.pk, str(entry), "", 1.0, entry.department_id)
+
+
+def question_answered(
+    *, log_id: int, user_id: str, entry: FaqEntry | GarbageItem | ScenarioNode
+) -> QuestionLog | None:
+    """The resident picked one of the offered candidates: the question reached that answer."""
+    log = QuestionLog.objects.filter(pk=log_id, asker_key=asker_key(user_id)).first()
+    if log is None or log.outcome == QuestionLog.Outcome.UNANSWERED:
+        return None
+    for name, value in {
+        **_answer_fields(_entry_candidate(entry)),
+        "outcome": QuestionLog.Outcome.ANSWERED,
+    }.items():
+        setattr(log, name, value)
+    log.save(update_fields=["answer_kind", "answer_id", "answer_title", "department", "outcome"])
+    return log
+
+
+def question_ask_scenario(*, node: ScenarioNode, user_id: str = "") -> QuestionLog:
+    """A resident reached an answer through the scenario tree: logged like an answered question."""
+    text = " > ".join(node.path_labels())[:MAX_QUESTION_LENGTH]
+    return QuestionLog.objects.create(
+        text=text,
+        key=compact(text),
+        outcome=QuestionLog.Outcome.ANSWERED,
+        score=1.0,
+        asker_key=asker_key(user_id),
+        **_answer_fields(_entry_candidate(node)),
+    )
+
+
+def question_feedback(*, log_id: int, user_id: str, resolved: bool) -> QuestionLog | None:
+    """解決した / しなかった, accepted only from the resident who asked."""
+    log = QuestionLog.objects.filter(pk=log_id, asker_key=asker_key(user_id)).first()
+    if log is None:
+        return None
+    log.resolved = resolved
+    log.save(update_fields=["resolved"])
+    return log
+
+
+def _mark_handled(key: str) -> None:
+    QuestionLog.objects.filter(key=key, handled=False).exclude(outcome=QuestionLog.Outcome.ANSWERED).update(
+        handled=True
+    )
+
+
+@transaction.atomic
+def question_adopt_as_faq(
+    *,
+    actor: Staff,
+    log: QuestionLog,
+    question: str,
+    answer: str,
+    category: str = "",
+    department: Department | None = None,
+) -> FaqEntry:
+    """Turn an unanswered question into a new published Q&A in one step (CB-6)."""
+    entry = faq_create(
+        actor=actor,
+        department=department or actor.department,
+        question=question or log.text,
+        answer=answer,
+        category=category,
+        source=FaqEntry.Source.UNANSWERED,
+        phrasings=[log.text] if question and question.strip() != log.text else [],
+    )
+    _mark_handled(log.key)
+    return entry
+
+
+@transaction.atomic
+def question_adopt_as_phrasing(*, actor: Staff, log: QuestionLog, entry: FaqEntry) -> FaqPhrasing:
+    """Teach an existing Q&A the words a resident used (CB-6)."""
+    phrasing = faq_phrasing_add(actor=actor, entry=entry, text=log.text)
+    _mark_handled(log.key)
+    return phrasing

@@ -1,0 +1,225 @@
+"""Console forms of reservations: counters, services (hours as text, questions as rows), special
+days, the booking filter, phone bookings, cancellation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from civicline.core.forms import ConsoleForm, ConsoleModelForm
+from civicline.core.models import Department, Staff
+
+from .. import questions, schedule
+from ..models import DAY_KEYS, Booking, Counter, Service, SpecialDay
+from ..selectors import BookingFilters
+
+DAY_LABELS = dict(
+    zip(
+        DAY_KEYS,
+        [
+            _("月曜日"),
+            _("火曜日"),
+            _("水曜日"),
+            _("木曜日"),
+            _("金曜日"),
+            _("土曜日"),
+            _("日曜日"),
+            _("祝日・振替休日"),
+        ],
+        strict=True,
+    )
+)
+HOURS_HELP = _("例: 9:00-12:00, 13:00-17:00（空欄はその日は受付なし）")
+
+
+class CounterForm(ConsoleModelForm):
+    department = forms.ModelChoiceField(label=_("担当課"), queryset=Department.objects.filter(is_active=True))
+
+    class Meta:
+        model = Counter
+        fields = ["department", "name", "category", "place", "description", "is_active"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not staff.is_system_admin:
+            # Department staff always work for their own department; the field is not theirs to choose.
+            del self.fields["department"]
+
+    def counter_data(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "department"}
+
+
+SERVICE_SECTIONS = [
+    (_("基本"), ["name", "description", "is_active"]),
+    (_("枠"), ["slot_minutes", "seats_per_slot"]),
+    (_("受付時間"), [f"hours_{key}" for key in DAY_KEYS] + ["year_end_closed"]),
+    (
+        _("予約の受付期間と取消"),
+        [
+            "book_from_days",
+            "book_until_days",
+            "book_cutoff",
+            "cancel_days_before",
+            "cancel_cutoff",
+            "max_open_per_resident",
+        ],
+    ),
+    (_("写真・場所"), ["allow_photos", "allow_location"]),
+    (_("通知"), ["notification_email", "notify_with_answers", "reminder_time", "reminder_text"]),
+]
+
+
+class ServiceForm(ConsoleModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            name for _title, names in SERVICE_SECTIONS for name in names if not name.startswith("hours_")
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "reminder_text": forms.Textarea(attrs={"rows": 2}),
+            "book_cutoff": forms.TimeInput(attrs={"type": "time"}),
+            "cancel_cutoff": forms.TimeInput(attrs={"type": "time"}),
+            "reminder_time": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        hours = self.instance.hours or {}
+        for key in DAY_KEYS:
+            self.fields[f"hours_{key}"] = forms.CharField(
+                label=DAY_LABELS[key],
+                required=False,
+                help_text=HOURS_HELP if key == DAY_KEYS[0] else "",
+                initial=schedule.ranges_format(hours.get(key, [])),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        hours = {}
+        for key in DAY_KEYS:
+            try:
+                ranges = schedule.ranges_parse(cleaned.get(f"hours_{key}", ""))
+            except ValidationError as exc:
+                self.add_error(f"hours_{key}", exc)
+                continue
+            if ranges:
+                hours[key] = ranges
+        cleaned["hours"] = hours
+        until, start = cleaned.get("book_until_days"), cleaned.get("book_from_days")
+        if until is not None and start is not None and until < start:
+            self.add_error("book_until_days", _("「何日後まで」は「何日後から」以上にしてください。"))
+        return cleaned
+
+    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in SERVICE_SECTIONS]
+
+    def service_data(self, question_list: list[dict[str, Any]]) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        data.update(hours=self.cleaned_data["hours"], questions=question_list)
+        return data
+
+
+class QuestionForm(forms.Form):
+    label = forms.CharField(label=_("質問"), max_length=200, required=False)
+    type = forms.ChoiceField(label=_("種類"), choices=list(questions.TYPES.items()), initial="text")
+    required = forms.BooleanField(label=_("必須"), required=False)
+    choices = forms.CharField(
+        label=_("選択肢（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, max_num=questions.MAX_QUESTIONS)
+
+
+def question_formset(data: Any = None, *, service: Service | None = None) -> forms.BaseFormSet:
+    initial = [
+        {**q, "choices": "\n".join(q.get("choices", []))} for q in (service.questions if service else [])
+    ]
+    return QuestionFormSet(data, initial=initial, prefix="q")
+
+
+def questions_from(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The formset's filled rows as the questions schema; raises ValidationError with the problem."""
+    rows = [
+        {**f.cleaned_data, "choices": f.cleaned_data.get("choices", "").splitlines()}
+        for f in formset.forms
+        if f.cleaned_data.get("label", "").strip()
+    ]
+    return questions.questions_validate(rows)
+
+
+class SpecialDayForm(ConsoleModelForm):
+    hours_text = forms.CharField(label=_("受付時間（臨時開設の場合）"), required=False, help_text=HOURS_HELP)
+
+    class Meta:
+        model = SpecialDay
+        fields = ["date", "kind", "note"]
+        widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def clean_hours_text(self) -> list[list[str]]:
+        return schedule.ranges_parse(self.cleaned_data["hours_text"])
+
+
+class BookingFilterForm(ConsoleForm):
+    service = forms.TypedChoiceField(label=_("予約メニュー"), required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(
+        label=_("状態"), required=False, choices=[("", _("すべて")), *Booking.Status.choices]
+    )
+    channel = forms.ChoiceField(
+        label=_("受付方法"), required=False, choices=[("", _("すべて")), *Booking.Channel.choices]
+    )
+    date_from = forms.DateField(
+        label=_("日付（から）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("日付（まで）"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    receipt_number = forms.CharField(label=_("受付番号"), required=False, max_length=20)
+
+    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].choices = [("", _("すべて"))] + [
+            (s.pk, f"{s.counter.name} / {s.name}") for s in services
+        ]
+
+    def filters(self) -> BookingFilters:
+        if not self.is_bound or not self.is_valid():
+            return BookingFilters()
+        return BookingFilters(**self.cleaned_data)
+
+
+class PhoneBookingForm(ConsoleForm):
+    start = forms.ChoiceField(label=_("時間"), widget=forms.RadioSelect)
+    name = forms.CharField(label=_("氏名"), max_length=100)
+    contact = forms.CharField(label=_("電話番号"), max_length=200)
+    capacity_override = forms.BooleanField(
+        label=_("満席でも定員を超えて登録する（記録されます）"), required=False
+    )
+
+    def __init__(self, *args: Any, service: Service, slots: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.fields["start"].choices = [
+            (s.starts_at.isoformat(), f"{s.starts_at:%H:%M}〜{s.ends_at:%H:%M}（{s.taken}/{s.seats}）")
+            for s in slots
+        ]
+        self.question_keys = list(questions.form_fields(service.questions))
+        self.fields.update(questions.form_fields(service.questions))
+        # The override sits last, after the answers, where it is read before saving.
+        self.order_fields([*[k for k in self.fields if k != "capacity_override"], "capacity_override"])
+
+    def answers(self) -> dict[str, Any]:
+        return questions.answers_from(self.service.questions, self.cleaned_data)
+
+
+class CancelForm(ConsoleForm):
+    reason = forms.CharField(
+        label=_("取消理由"),
+        max_length=300,
+        help_text=_("LINEで予約した住民には、この理由をLINEでお知らせします。個人情報は書かないでください。"),
+    )

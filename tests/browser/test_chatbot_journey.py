@@ -1,0 +1,58 @@
+"""A resident asks the chatbot on the emulator's phone; staff turn the unknown question into a Q&A
+(issue 9: CB-1, CB-2, CB-4, CB-5, CB-6)."""
+
+from __future__ import annotations
+
+from civicline.chatbot import demo
+from civicline.core.models import Department
+from tests.fixtures.core import StaffFactory
+from tests.fixtures.linesim import linesim_db
+
+UNKNOWN = "飼い犬の登録はどうすればいいですか"
+
+
+@linesim_db
+def test_resident_asks_garbage_and_faq_and_staff_teach_the_unknown_question(
+    phone, staff_browser, live_server, shot
+):
+    demo.seed()
+    staff = StaffFactory(department=Department.objects.get(code="kankyo"))
+    hanako = phone("高松 花子")
+    hanako.follow()
+
+    # A garbage question typed in hiragana gets its category and how to put it out.
+    hanako.type_text("ぺっとぼとる")
+    hanako.wait_for_bot_text("【缶・びん・ペットボトル】")
+    shot(hanako.page, "garbage-answer")
+    hanako.tap_quick_reply("解決した")
+    hanako.wait_for_bot_text("ご利用ありがとうございました")
+
+    # An FAQ in other words: candidates as quick replies; the tapped one answers.
+    hanako.type_text("コンビニで住民票って出せますか")
+    hanako.wait_for_bot_text("お探しの内容は次のどれですか")
+    assert any(label.startswith("住民票をコンビニで") for label in hanako.quick_reply_labels())
+    shot(hanako.page, "faq-candidates")
+    label = next(label for label in hanako.quick_reply_labels() if label.startswith("住民票をコンビニで"))
+    hanako.tap_quick_reply(label)
+    hanako.wait_for_bot_text("マルチコピー機")
+
+    # Something nobody registered yet.
+    hanako.type_text(UNKNOWN)
+    hanako.wait_for_bot_text("分かりませんでした")
+    shot(hanako.page, "not-understood")
+
+    # Staff find it among the unanswered questions and add it as a Q&A in one step.
+    console = staff_browser(staff)
+    console.goto(f"{live_server.url}/console/chatbot/insights/")
+    row = console.locator("#unanswered tr").filter(has_text=UNKNOWN)
+    row.get_by_role("link", name="Q&Aとして登録").click()
+    console.fill("textarea[name=answer]", "環境政策課で登録します。狂犬病予防注射済票と一緒に交付します。")
+    shot(console, "adopt-form")
+    console.get_by_role("button", name="保存").click()
+    console.get_by_text("Q&Aとして登録しました").wait_for()
+    shot(console, "insights-after")
+
+    # The same question now gets that answer.
+    hanako.type_text(UNKNOWN)
+    hanako.wait_for_bot_text("狂犬病予防注射済票")
+    shot(hanako.page, "learned-answer")

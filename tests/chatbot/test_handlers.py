@@ -1,0 +1,114 @@
+"""The chatbot in the talk screen: answers, candidates, feedback, scenarios (CB-1, CB-2, CB-5)."""
+
+from urllib.parse import parse_qs
+
+import pytest
+
+from civicline.chatbot.models import QuestionLog
+from tests.fixtures.line import post_webhook, postback_event, text_event
+
+from .factories import ScenarioNodeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ask(client, run_on_commit, fake_line_api):
+    """Send one event as LINE would and return the messages of the reply."""
+
+    def ask(event):
+        before = len(fake_line_api.replies)
+        with run_on_commit():
+            assert post_webhook(client, [event]).status_code == 200
+        assert len(fake_line_api.replies) == before + 1
+        return fake_line_api.replies[-1].body["messages"]
+
+    return ask
+
+
+def quick_replies(message):
+    return [item["action"] for item in message.get("quickReply", {}).get("items", [])]
+
+
+def test_garbage_question_in_hiragana_gets_category_and_how_to_CB2(knowledge, ask):
+    messages = ask(text_event("U1", "ぺっとぼとる"))
+
+    assert "【缶・びん・ペットボトル】" in messages[0]["text"]
+    labels = [a["label"] for a in quick_replies(messages[-1])]
+    assert labels == ["解決した", "解決しなかった"]
+
+
+def test_oversized_garbage_links_to_reservations_CB2(knowledge, ask, settings):
+    settings.CHATBOT_OVERSIZED_GARBAGE_URL = "https://city.example/liff/reservations/sodai"
+
+    messages = ask(text_event("U1", "ソファーの捨て方"))
+
+    assert "【粗大ごみ】" in messages[0]["text"] and "処理券" in messages[0]["text"]
+    button = messages[1]["template"]["actions"][0]
+    assert button["type"] == "uri" and button["uri"] == "https://city.example/liff/reservations/sodai"
+
+
+def test_vague_question_gets_candidates_and_a_tap_gives_the_answer_CB1(knowledge, ask):
+    messages = ask(text_event("U1", "住民票ってどこでもらえるの"))
+
+    actions = quick_replies(messages[0])
+    assert 2 <= len(actions) <= 6 and messages[0]["text"].startswith("お探しの内容は")
+    chosen = next(a for a in actions if a.get("displayText") == knowledge["juminhyo"].question)
+    assert parse_qs(chosen["data"])["action"] == ["answer"]
+
+    answer = ask(postback_event("U1", chosen["data"]))
+
+    assert answer[0]["text"] == knowledge["juminhyo"].answer
+    log = QuestionLog.objects.get()
+    assert log.outcome == QuestionLog.Outcome.ANSWERED and log.answer_id == knowledge["juminhyo"].pk
+
+
+def test_unknown_question_is_politely_not_understood_and_logged(knowledge, ask):
+    messages = ask(text_event("U1", "明日の天気はどうなりますか"))
+
+    assert "分かりませんでした" in messages[0]["text"]
+    assert [a["label"] for a in quick_replies(messages[0])] == ["分野から探す", "問い合わせ先"]
+    assert QuestionLog.objects.get().outcome == QuestionLog.Outcome.UNANSWERED
+
+
+def test_feedback_is_kept_with_the_question_CB5(knowledge, ask):
+    messages = ask(text_event("U1", "ペットボトル"))
+    not_solved = quick_replies(messages[-1])[1]
+
+    reply = ask(postback_event("U1", not_solved["data"]))
+
+    assert "お役に立てず" in reply[0]["text"]
+    assert QuestionLog.objects.get().resolved is False
+
+
+def test_scenario_tree_as_quick_replies_CB1(department, ask):
+    root = ScenarioNodeFactory(department=department, label="子育て")
+    leaf = ScenarioNodeFactory(
+        department=department, label="児童手当", parent=root, answer="こども課で申請します。"
+    )
+
+    top = ask(postback_event("U1", "feature=chatbot&action=scenario"))
+    assert [a["label"] for a in quick_replies(top[0])] == ["子育て"]
+    middle = ask(postback_event("U1", quick_replies(top[0])[0]["data"]))
+    assert [a["label"] for a in quick_replies(middle[0])] == ["児童手当"]
+    answer = ask(postback_event("U1", quick_replies(middle[0])[0]["data"]))
+
+    assert answer[0]["text"] == "こども課で申請します。"
+    assert QuestionLog.objects.get().answer_id == leaf.pk
+
+
+def test_candidate_that_was_unpublished_meanwhile(knowledge, ask):
+    knowledge["juminhyo"].delete()
+
+    reply = ask(
+        postback_event("U1", f"feature=chatbot&action=answer&kind=faq&id={knowledge['juminhyo'].pk or 999}")
+    )
+
+    assert "ご案内できません" in reply[0]["text"]
+
+
+def test_without_any_knowledge_the_account_keeps_its_usual_reply(ask):
+    messages = ask(text_event("U1", "こんにちは"))
+
+    assert messages[0]["text"].startswith("メッセージありがとうございます。")
+    assert not QuestionLog.objects.exists()

@@ -1,0 +1,75 @@
+"""Ranking questions against the knowledge (CB-1, CB-2, CB-7)."""
+
+import pytest
+
+from civicline.chatbot import search, services
+from civicline.chatbot.models import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def top(question):
+    ranking = search.rank(question)
+    return ranking.best.title if ranking.best else None
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("ぺっとぼとる", "ペットボトル"),
+        ("ﾍﾟｯﾄﾎﾞﾄﾙ", "ペットボトル"),
+        ("スプレー缶", "スプレー缶"),
+        ("電池はどう捨てる？", "乾電池"),
+        ("フライパン 捨て方", "フライパン"),
+        ("ちゃだんす", "茶だんす"),
+        ("ソファーを処分したいのですが", "ソファー"),
+        ("アイロソ台", "アイロン台"),  # one-character typo
+    ],
+)
+def test_garbage_questions_find_the_item_CB2(knowledge, question, expected):
+    assert top(question) == expected
+
+
+def test_exact_name_is_answered_with_confidence(knowledge):
+    ranking = search.rank("ペットボトル")
+
+    assert (
+        ranking.confident
+        and ranking.best.kind == "garbage"
+        and ranking.best.category == "缶・びん・ペットボトル"
+    )
+
+
+def test_a_paraphrase_gets_the_faq_among_candidates_CB1(knowledge):
+    titles = [c.title for c in search.rank("住民票ってどこでもらえるの").candidates[:3]]
+
+    assert knowledge["juminhyo"].question in titles
+
+
+def test_synonyms_match_マイナカード(knowledge):
+    assert top("マイナカードを申請したい") == knowledge["mynumber"].question
+
+
+def test_unrelated_question_gets_no_confident_answer(knowledge):
+    ranking = search.rank("今日の天気は晴れですか")
+
+    assert not ranking.confident
+    assert ranking.best is None or ranking.best.score < search.CANDIDATE_THRESHOLD
+
+
+def test_index_follows_changes_without_restart_CB3(knowledge, staff_user):
+    search.rank("ペットボトル")  # builds the index
+    services.faq_create(
+        actor=staff_user,
+        department=staff_user.department,
+        question="犬の登録はどうすればよいですか",
+        answer="保健所へ",
+    )
+
+    assert top("犬の登録") == "犬の登録はどうすればよいですか"
+
+
+def test_drafts_are_not_offered(knowledge, staff_user):
+    services.faq_update(actor=staff_user, entry=knowledge["tennyu"], status=Status.DRAFT)
+
+    assert knowledge["tennyu"].question not in [c.title for c in search.rank("転入届の手続き").candidates]
