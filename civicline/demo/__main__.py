@@ -59,7 +59,13 @@ def _seed_test_devices(client: EmulatorClient) -> None:
         )
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # A supervisor's SIGTERM must stop the children too, exactly as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     env = demo_env.load()
     os.environ.update(env)
     import django
