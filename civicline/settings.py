@@ -66,10 +66,12 @@ INSTALLED_APPS = [
     "civicline.chatbot",
     "civicline.facilities",
     "civicline.reservations",
+    "civicline.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "civicline.ops.middleware.MetricsMiddleware",
     "civicline.core.middleware.RequestIdMiddleware",
     "civicline.core.middleware.ConsoleAllowlistMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -11,6 +11,7 @@ from civicline.core.features import all_features
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", include("civicline.ops.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("line/", include("civicline.line.urls")),
     path("console/", include("civicline.core.console.urls")),

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.line",
     "tests.fixtures.browser",
     "tests.fixtures.phone",
+    "tests.fixtures.ops",
 ]

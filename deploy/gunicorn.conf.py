@@ -1,0 +1,48 @@
+"""gunicorn for civicline's web processes (deploy/Dockerfile, bench/peak.py).
+
+Threaded workers: a request mostly waits on PostgreSQL, Redis or LINE, so threads serve many at
+once within one process's memory. Metrics from all workers are summed through prometheus_client's
+multiprocess directory: set here (the workers inherit it, other commands never see it), emptied
+when the server starts and removed when it stops.
+"""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"civicline-prometheus-{os.getpid()}")
+)
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# A webhook must be answered within seconds; a stuck request is killed rather than queueing others.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Let in-flight requests finish on restarts and upgrades (SIGTERM), then stop.
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then, so a slow leak never grows into an outage.
+max_requests = 5000
+max_requests_jitter = 500
+# The app logs one JSON line per event with its request id; gunicorn's own access log would repeat it.
+accesslog = None
+errorlog = "-"
+
+
+def on_starting(server):
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(directory, ignore_errors=True)
+    Path(directory).mkdir(parents=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
