@@ -66,7 +66,9 @@ INSTALLED_APPS = [
     "civicline.chatbot",
     "civicline.facilities",
     "civicline.reservations",
+    "civicline.reports",
     "civicline.ops",
+    "civicline.conversations",
 ]
 
 MIDDLEWARE = [

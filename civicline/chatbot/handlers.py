@@ -62,6 +62,12 @@ def _feedback_items(log_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def _ask_staff_item() -> dict[str, Any]:
+    # Sent as the resident's own text, so that whichever feature answers 「職員と話したい」 takes it.
+    text = _("職員と話したい")
+    return {"type": "action", "action": {"type": "message", "label": _label(text), "text": text}}
+
+
 def _text(text: str) -> dict[str, Any]:
     return {"type": "text", "text": text[:5000]}
 
@@ -154,6 +160,7 @@ def _not_understood(ctx: LineContext) -> None:
             [
                 _postback(_("分野から探す"), _data("scenario"), _("分野から探す")),
                 _postback(_("問い合わせ先"), _data("contact"), _("問い合わせ先")),
+                _ask_staff_item(),
             ],
         )
     )
@@ -229,6 +236,7 @@ def on_feedback(ctx: LineContext) -> None:
             [
                 _postback(_("分野から探す"), _data("scenario"), _("分野から探す")),
                 _postback(_("問い合わせ先"), _data("contact"), _("問い合わせ先")),
+                _ask_staff_item(),
             ],
         )
     )

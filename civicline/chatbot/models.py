@@ -25,6 +25,7 @@ class FaqEntry(models.Model):
     class Source(models.TextChoices):
         CONSOLE = "console", _("管理画面")
         IMPORT = "import", _("CSV取込")
+        WEB = "web", _("ウェブから取込")
         UNANSWERED = "unanswered", _("未回答の質問から")
         DEMO = "demo", _("サンプル")
 
@@ -220,6 +221,120 @@ class QuestionLog(models.Model):
     @property
     def reached_answer(self) -> bool:
         return self.outcome == self.Outcome.ANSWERED and self.resolved is not False
+
+
+class WebSource(models.Model):
+    """Pages of the city's website whose Q&A are imported, and imported again to see changes (CB-9)."""
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("担当課"), on_delete=models.PROTECT, related_name="+"
+    )
+    page_urls = models.JSONField(_("ページのURL"), default=list, blank=True)
+    sitemap_url = models.URLField(_("サイトマップのURL"), max_length=1000, blank=True)
+    # A sitemap lists the whole site: only its pages whose address contains this are read.
+    url_filter = models.CharField(_("URLに含む文字"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Q&Aの取り込み元")
+        verbose_name_plural = _("Q&Aの取り込み元")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        first = self.sitemap_url or (self.page_urls[0] if self.page_urls else "")
+        others = len(self.page_urls) - (0 if self.sitemap_url else 1)
+        return f"{first} ほか {others} ページ" if others > 0 else first
+
+
+class WebSync(models.Model):
+    """One reading of a source's pages, run by the worker; its progress is shown to staff."""
+
+    scope_department_field = "source__department"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("待機中")
+        RUNNING = "running", _("取得中")
+        DONE = "done", _("完了")
+        FAILED = "failed", _("失敗")
+
+    source = models.ForeignKey(WebSource, on_delete=models.CASCADE, related_name="syncs")
+    status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(_("依頼日時"), auto_now_add=True)
+    started_at = models.DateTimeField(_("開始"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("終了"), null=True, blank=True)
+    pages_total = models.PositiveIntegerField(default=0)
+    pages_done = models.PositiveIntegerField(default=0)
+    # One {"url", "found", "error"} per page read, in order.
+    pages = models.JSONField(default=list, blank=True)
+    error = models.TextField(_("エラー"), blank=True)
+    n_new = models.PositiveIntegerField(_("新規"), default=0)
+    n_changed = models.PositiveIntegerField(_("変更"), default=0)
+    n_removed = models.PositiveIntegerField(_("削除"), default=0)
+    n_unchanged = models.PositiveIntegerField(_("変更なし"), default=0)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Q&Aの取得")
+        verbose_name_plural = _("Q&Aの取得")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.get_status_display()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class WebEntry(models.Model):
+    """A Q&A found on the site, waiting for staff's review or linked to the Q&A it became.
+
+    ``question`` / ``answer`` / ``content_hash`` are what the site says now; ``previous_*`` what it
+    said when staff last reviewed it, so a change is shown as a before/after. The published Q&A
+    (``faq``) may differ from both: staff may edit the text when they accept it.
+    """
+
+    scope_department_field = "source__department"
+
+    class State(models.TextChoices):
+        NEW = "new", _("新規")
+        CHANGED = "changed", _("変更あり")
+        REMOVED = "removed", _("サイトから削除")
+        ACCEPTED = "accepted", _("反映済み")
+        REJECTED = "rejected", _("却下")
+
+    PENDING = (State.NEW, State.CHANGED, State.REMOVED)
+
+    source = models.ForeignKey(WebSource, on_delete=models.CASCADE, related_name="entries")
+    url = models.URLField(_("ページ"), max_length=1000)
+    key = models.CharField(max_length=300)
+    category = models.CharField(_("カテゴリ"), max_length=100, blank=True)
+    question = models.CharField(_("質問"), max_length=300)
+    answer = models.TextField(_("回答"))
+    content_hash = models.CharField(max_length=64)
+    previous_question = models.CharField(_("変更前の質問"), max_length=300, blank=True)
+    previous_answer = models.TextField(_("変更前の回答"), blank=True)
+    faq = models.ForeignKey(
+        FaqEntry, verbose_name=_("Q&A"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.NEW)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("取り込んだQ&A")
+        verbose_name_plural = _("取り込んだQ&A")
+        ordering = ["url", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "url", "key"], name="chatbot_web_entry_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.question
 
 
 class KnowledgeVersion(models.Model):

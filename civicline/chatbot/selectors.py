@@ -10,7 +10,15 @@ from django.http import Http404
 from civicline.core.models import Staff
 from civicline.core.scoping import access_or_404
 
-from .models import FaqEntry, GarbageCategory, GarbageItem, QuestionLog, ScenarioNode
+from .models import (
+    FaqEntry,
+    GarbageCategory,
+    GarbageItem,
+    QuestionLog,
+    ScenarioNode,
+    WebEntry,
+    WebSource,
+)
 from .text import analyse
 
 
@@ -166,3 +174,27 @@ def unanswered_clusters_for(*, fetched_by: Staff, limit: int = 300, threshold: f
         else:
             clusters.append((terms, Cluster(representative=log, texts=[log.text], count=1)))
     return sorted((c for _, c in clusters), key=lambda c: -c.count)
+
+
+# --- Q&A from the city's website (CB-9) -----------------------------------------------------------
+
+
+def web_source_list_for(*, fetched_by: Staff) -> QuerySet[WebSource]:
+    return (
+        WebSource.objects.visible_to(fetched_by)
+        .select_related("department")
+        .annotate(n_pending=Count("entries", filter=Q(entries__state__in=WebEntry.PENDING)))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def access_web_source(*, fetched_by: Staff, pk: int) -> WebSource:
+    return access_or_404(WebSource.objects.select_related("department"), fetched_by, pk=pk)
+
+
+def web_entry_list_for(*, fetched_by: Staff, source: WebSource) -> QuerySet[WebEntry]:
+    return WebEntry.objects.visible_to(fetched_by).filter(source=source).select_related("faq")
+
+
+def access_web_entry(*, fetched_by: Staff, pk: int) -> WebEntry:
+    return access_or_404(WebEntry.objects.select_related("source__department", "faq"), fetched_by, pk=pk)

@@ -10,18 +10,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicline.core.audit import Action, audit_record, changes_between
 from civicline.core.models import Department, Staff
 
-from . import importers, search
+from . import importers, search, web_extract, web_fetch
 from .models import (
     FaqEntry,
     FaqPhrasing,
@@ -30,6 +32,9 @@ from .models import (
     QuestionLog,
     ScenarioNode,
     Status,
+    WebEntry,
+    WebSource,
+    WebSync,
 )
 from .text import compact, reading_of, strip_personal_data
 
@@ -578,3 +583,273 @@ def question_adopt_as_phrasing(*, actor: Staff, log: QuestionLog, entry: FaqEntr
     phrasing = faq_phrasing_add(actor=actor, entry=entry, text=log.text)
     _mark_handled(log.key)
     return phrasing
+
+
+# --- Q&A from the city's website (CB-9) -----------------------------------------------------------
+
+MAX_WEB_PAGE_URLS = 100
+MAX_WEB_PAGES = 300
+# A sync still "running" after this long lost its worker: another may be started.
+WEB_SYNC_STALE = timedelta(hours=2)
+
+
+def _web_url(url: str) -> str:
+    try:
+        url = web_fetch.check_url(url)
+    except web_fetch.FetchError as exc:
+        raise ValidationError(str(exc)) from None
+    if len(url) > 1000:
+        raise ValidationError(_("URLが長すぎます（1000文字まで）。"))
+    return url
+
+
+@transaction.atomic
+def web_source_create(
+    *,
+    actor: Staff | None,
+    department: Department,
+    page_urls: list[str] | tuple[str, ...] = (),
+    sitemap_url: str = "",
+    url_filter: str = "",
+    actor_label: str = "",
+) -> WebSource:
+    """Pages (or a sitemap) of the city's site to import Q&A from, owned by ``department``."""
+    _require_department(actor, department)
+    urls = [_web_url(u) for u in _clean_lines(page_urls)]
+    if not urls and not sitemap_url.strip():
+        raise ValidationError(_("ページのURLかサイトマップのURLを指定してください。"))
+    if len(urls) > MAX_WEB_PAGE_URLS:
+        raise ValidationError(_("ページのURLは %(n)d 件までです。") % {"n": MAX_WEB_PAGE_URLS})
+    source = WebSource(
+        department=department,
+        page_urls=urls,
+        sitemap_url=_web_url(sitemap_url) if sitemap_url.strip() else "",
+        url_filter=url_filter.strip(),
+    )
+    source.full_clean()
+    source.save()
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=source,
+        summary=_("Q&Aの取り込み元を登録: %(s)s") % {"s": source},
+        changes={"after": _snapshot(source, ("department", "page_urls", "sitemap_url", "url_filter"))},
+    )
+    return source
+
+
+@transaction.atomic
+def web_sync_start(
+    *, actor: Staff | None, source: WebSource, enqueue: bool = True, actor_label: str = ""
+) -> WebSync:
+    """Ask the worker to read the source's pages (``enqueue=False``: the caller runs it itself)."""
+    _require_department(actor, source.department)
+    if source.syncs.filter(
+        status__in=(WebSync.Status.QUEUED, WebSync.Status.RUNNING),
+        created_at__gte=timezone.now() - WEB_SYNC_STALE,
+    ).exists():
+        raise ValidationError(_("取得中です。終わってからもう一度お試しください。"))
+    sync = WebSync.objects.create(source=source)
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        actor_label=actor_label,
+        target=source,
+        department=source.department,
+        summary=_("ウェブからQ&Aを取得: %(s)s") % {"s": source},
+    )
+    if enqueue:
+        from .tasks import web_sync_task  # here, as tasks imports this module
+
+        transaction.on_commit(lambda: web_sync_task(sync.pk), robust=True)
+    return sync
+
+
+def web_sync_run(*, sync_id: int, fetcher: web_fetch.Fetcher | None = None) -> WebSync:
+    """Read the source's pages and set aside what changed for staff's review (in the worker)."""
+    sync = WebSync.objects.select_related("source").get(pk=sync_id)
+    if sync.status != WebSync.Status.QUEUED:
+        return sync  # a redelivered task: the sync already ran or is running
+    sync.status, sync.started_at = WebSync.Status.RUNNING, timezone.now()
+    sync.save(update_fields=["status", "started_at"])
+    fetcher = fetcher or web_fetch.Fetcher()
+    try:
+        urls = _web_page_urls(sync.source, fetcher)
+        sync.pages_total = len(urls)
+        sync.save(update_fields=["pages_total"])
+        seen: set[tuple[str, str]] = set()
+        settled: set[str] = set()  # pages whose content we know: read, or gone (404/410)
+        for url in urls:
+            report = {"url": url, "found": 0, "error": ""}
+            try:
+                page = fetcher.page(url)
+            except web_fetch.PageGone as exc:
+                settled.add(url)
+                report["error"] = str(exc)
+            except web_fetch.FetchError as exc:
+                report["error"] = str(exc)
+            else:
+                pairs = web_extract.extract(page.content, url=page.url, encoding=page.encoding)
+                _web_entries_update(sync, url, pairs)
+                seen |= {(url, p.key) for p in pairs}
+                settled.add(url)
+                report["found"] = len(pairs)
+            sync.pages.append(report)
+            sync.pages_done += 1
+            sync.save(update_fields=["pages", "pages_done", "n_new", "n_changed", "n_unchanged"])
+        _web_entries_removed(sync, urls, seen, settled)
+    except web_fetch.FetchError as exc:
+        return _web_sync_finish(sync, error=str(exc))
+    except Exception:
+        _web_sync_finish(sync, error=_("予期しないエラーで中断しました。"))
+        raise
+    return _web_sync_finish(sync)
+
+
+def _web_page_urls(source: WebSource, fetcher: web_fetch.Fetcher) -> list[str]:
+    urls = list(source.page_urls)
+    if source.sitemap_url:
+        urls += [u for u in fetcher.sitemap_urls(source.sitemap_url) if source.url_filter in u]
+    return list(dict.fromkeys(urls))[:MAX_WEB_PAGES]
+
+
+def _web_sync_finish(sync: WebSync, *, error: str = "") -> WebSync:
+    sync.status = WebSync.Status.FAILED if error else WebSync.Status.DONE
+    sync.error, sync.finished_at = error, timezone.now()
+    sync.save()
+    return sync
+
+
+@transaction.atomic
+def _web_entries_update(sync: WebSync, url: str, pairs: list[web_extract.Pair]) -> None:
+    existing = {e.key: e for e in sync.source.entries.filter(url=url)}
+    for pair in pairs:
+        entry = existing.get(pair.key)
+        if entry is None:
+            WebEntry.objects.create(
+                source=sync.source,
+                url=url,
+                key=pair.key,
+                category=pair.category,
+                question=pair.question,
+                answer=pair.answer,
+                content_hash=pair.content_hash,
+            )
+            sync.n_new += 1
+            continue
+        if entry.content_hash == pair.content_hash:
+            if entry.state == WebEntry.State.REMOVED:  # the page came back as it was
+                entry.state = WebEntry.State.ACCEPTED
+                entry.save(update_fields=["state", "updated_at"])
+            sync.n_unchanged += 1
+            continue
+        if entry.faq_id is None or entry.state in (WebEntry.State.NEW, WebEntry.State.REJECTED):
+            # Never published: staff review the newer text as a new entry.
+            entry.state = WebEntry.State.NEW
+            sync.n_new += 1
+        else:
+            if entry.state != WebEntry.State.CHANGED:  # keep the text staff last reviewed
+                entry.previous_question, entry.previous_answer = entry.question, entry.answer
+            entry.state = WebEntry.State.CHANGED
+            sync.n_changed += 1
+        entry.question, entry.answer, entry.content_hash = pair.question, pair.answer, pair.content_hash
+        entry.category = pair.category or entry.category
+        entry.save()
+
+
+@transaction.atomic
+def _web_entries_removed(
+    sync: WebSync, urls: list[str], seen: set[tuple[str, str]], settled: set[str]
+) -> None:
+    """Entries no longer on their page (or whose page left the source); unreadable pages prove nothing."""
+    for entry in sync.source.entries.all():
+        if (entry.url, entry.key) in seen or (entry.url in urls and entry.url not in settled):
+            continue
+        if entry.faq_id is None or entry.state in (WebEntry.State.NEW, WebEntry.State.REJECTED):
+            entry.delete()  # nothing published from it: nothing to review
+        elif entry.state != WebEntry.State.REMOVED:
+            entry.state = WebEntry.State.REMOVED
+            entry.save(update_fields=["state", "updated_at"])
+            sync.n_removed += 1
+    sync.save(update_fields=["n_removed"])
+
+
+def _web_review_audit(actor: Staff, entry: WebEntry, summary: str) -> None:
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        target=entry,
+        department=entry.source.department,
+        summary=summary % {"q": entry.question, "url": entry.url},
+        changes={"state": entry.state, "url": entry.url, "content_hash": entry.content_hash},
+    )
+
+
+def web_answer_text(entry: WebEntry) -> str:
+    """The answer residents get: the page's text and where to read more."""
+    return _("%(answer)s\n\n詳しくは市のホームページをご覧ください: %(url)s") % {
+        "answer": entry.answer,
+        "url": entry.url,
+    }
+
+
+@transaction.atomic
+def web_entry_accept(
+    *,
+    actor: Staff,
+    entry: WebEntry,
+    question: str | None = None,
+    answer: str | None = None,
+    category: str | None = None,
+) -> FaqEntry | None:
+    """Apply one reviewed entry: publish a new Q&A, take the site's new text, or unpublish a removed one.
+
+    ``question`` / ``answer`` / ``category`` are staff's edits; by default the site's text is used.
+    """
+    _require_department(actor, entry.source.department)
+    if entry.state not in WebEntry.PENDING:
+        raise ValidationError(_("この項目は確認済みです。"))
+    faq = entry.faq
+    if entry.state == WebEntry.State.REMOVED:
+        _web_review_audit(actor, entry, _("サイトから削除されたQ&Aを非公開に: %(q)s"))
+        if faq is not None:
+            faq_update(actor=actor, entry=faq, status=Status.DRAFT)
+        entry.delete()
+        return faq
+    values = {
+        "question": entry.question if question is None else question,
+        "answer": web_answer_text(entry) if answer is None else answer,
+    }
+    if faq is None:
+        faq = faq_create(
+            actor=actor,
+            department=entry.source.department,
+            category=entry.category if category is None else category,
+            source=FaqEntry.Source.WEB,
+            **values,
+        )
+    else:
+        if category is not None:
+            values["category"] = category
+        faq = faq_update(actor=actor, entry=faq, **values)
+    _web_review_audit(actor, entry, _("ウェブから取り込んだQ&Aを反映: %(q)s（%(url)s）"))
+    entry.faq, entry.state = faq, WebEntry.State.ACCEPTED
+    entry.previous_question = entry.previous_answer = ""
+    entry.save()
+    return faq
+
+
+@transaction.atomic
+def web_entry_reject(*, actor: Staff, entry: WebEntry) -> None:
+    """Leave the published Q&A as it is; the same text on the site is not proposed again."""
+    _require_department(actor, entry.source.department)
+    if entry.state not in WebEntry.PENDING:
+        raise ValidationError(_("この項目は確認済みです。"))
+    _web_review_audit(actor, entry, _("ウェブから取り込んだQ&Aを却下: %(q)s（%(url)s）"))
+    if entry.state == WebEntry.State.REMOVED:
+        entry.delete()  # the Q&A stays published, no longer tied to the page
+        return
+    entry.state = WebEntry.State.REJECTED if entry.state == WebEntry.State.NEW else WebEntry.State.ACCEPTED
+    entry.previous_question = entry.previous_answer = ""
+    entry.save()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.http import HttpRequest
 from django.utils.functional import Promise
@@ -21,6 +22,36 @@ class NavItem:
 
 
 @dataclass(frozen=True)
+class HistoryItem:
+    """One of a resident's records, as staff see it beside a conversation with that resident."""
+
+    at: datetime
+    kind: str | Promise  # 「予約」「通報」…
+    title: str
+    number: str = ""  # the receipt number
+    status: str = ""
+    url: str = ""  # the record's console page
+
+
+@dataclass(frozen=True)
+class MenuAction:
+    """Something a rich-menu tile can do for a feature (RM-6): open a resident page or send a postback.
+
+    Give exactly one of ``liff_path`` (a resident page such as "/liff/reservations/", opened inside
+    LINE through the LIFF app), ``uri`` (any other page) or ``postback`` (data in the
+    ``feature=<key>&action=<name>`` convention, answered by the feature's handler). ``icon`` names
+    the rich-menu editor's suggested icon; the editor ignores names it does not know.
+    """
+
+    key: str
+    label: str | Promise
+    liff_path: str = ""
+    uri: str = ""
+    postback: str = ""
+    icon: str = ""
+
+
+@dataclass(frozen=True)
 class Feature:
     key: str
     label: str | Promise
@@ -31,6 +62,11 @@ class Feature:
     demo_seed: Callable[[], None] | None = None
     # A section of the resident's own page (/liff/): HTML about ``request.resident`` only, or "" for none.
     liff_summary: Callable[[HttpRequest], str] | None = None
+    # What staff may put on the rich menu for this feature (the editor lists them by label).
+    menu_actions: tuple[MenuAction, ...] = field(default_factory=tuple)
+    # ``resident_history(fetched_by=staff, friend=friend, department=department)``: the resident's
+    # records of that department that ``staff`` may see, as ``HistoryItem``s.
+    resident_history: Callable[..., list[HistoryItem]] | None = None
 
 
 _features: dict[str, Feature] = {}

@@ -8,7 +8,7 @@ class FacilitiesConfig(AppConfig):
     verbose_name = _("施設マップ")
 
     def ready(self) -> None:
-        from civicline.core.features import Feature, NavItem, register
+        from civicline.core.features import Feature, MenuAction, NavItem, register
 
         from . import demo, handlers
 
@@ -26,5 +26,14 @@ class FacilitiesConfig(AppConfig):
                     NavItem(_("施設の分類"), "facilities:category-list", system_admin_only=True),
                 ),
                 demo_seed=demo.seed,
+                menu_actions=(
+                    MenuAction("map", _("施設マップ"), liff_path="/liff/facilities/", icon="map"),
+                    MenuAction(
+                        "nearest",
+                        _("近くの避難所"),
+                        postback="feature=facilities&action=nearest",
+                        icon="shelter",
+                    ),
+                ),
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -215,3 +216,45 @@ class PreviewRecipient(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class DirectMessage(models.Model):
+    """A message staff sent to the one resident of a record (report, comment…), logged on that record.
+
+    Written only by ``direct.direct_message_send``, which checked the receipt number staff confirmed.
+    """
+
+    scope_department_field = "department"
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    record = GenericForeignKey("content_type", "object_id")
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("課"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    friend = models.ForeignKey(Friend, verbose_name=_("送信先"), on_delete=models.PROTECT, related_name="+")
+    receipt_number = models.CharField(_("受付番号"), max_length=40)
+    purpose = models.CharField(_("種別"), max_length=60, blank=True)
+    messages = EncryptedJSONField(_("メッセージ"))
+    send = models.ForeignKey(
+        OutboundSend, verbose_name=_("送信記録"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("送信した職員"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("送信日時"), auto_now_add=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("個別メッセージ")
+        verbose_name_plural = _("個別メッセージ")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_number} → {self.friend_id}"

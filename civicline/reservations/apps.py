@@ -8,9 +8,9 @@ class ReservationsConfig(AppConfig):
     verbose_name = _("予約")
 
     def ready(self) -> None:
-        from civicline.core.features import Feature, NavItem, register
+        from civicline.core.features import Feature, MenuAction, NavItem, register
 
-        from . import demo, handlers, tasks  # noqa: F401 - tasks registers the periodic reminder
+        from . import demo, handlers, selectors, tasks  # noqa: F401 - tasks registers the periodic reminder
         from .liff.views import resident_summary
 
         handlers.register()
@@ -26,5 +26,15 @@ class ReservationsConfig(AppConfig):
                 ),
                 demo_seed=demo.seed,
                 liff_summary=resident_summary,
+                menu_actions=(
+                    MenuAction("book", _("窓口予約"), liff_path="/liff/reservations/", icon="calendar"),
+                    MenuAction(
+                        "mine",
+                        _("予約の確認・キャンセル"),
+                        liff_path="/liff/reservations/mine",
+                        icon="checklist",
+                    ),
+                ),
+                resident_history=selectors.resident_history,
             )
         )

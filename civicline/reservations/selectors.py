@@ -11,9 +11,12 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from civicline.core.models import Staff
+from civicline.core.features import HistoryItem
+from civicline.core.models import Department, Staff
 from civicline.core.scoping import access_or_404
 from civicline.line.models import Friend
 
@@ -21,6 +24,8 @@ from . import schedule
 from .models import Booking, BookingPhoto, Counter, Service
 
 # --- staff ---------------------------------------------------------------------------------------
+
+HISTORY_LIMIT = 50
 
 
 def counter_list_for(*, fetched_by: Staff) -> QuerySet[Counter]:
@@ -81,6 +86,27 @@ def access_booking_photo(*, fetched_by: Staff, booking_pk: int, pk: int) -> Book
     return access_or_404(
         BookingPhoto.objects.select_related("booking"), fetched_by, pk=pk, booking_id=booking_pk
     )
+
+
+def resident_history(*, fetched_by: Staff, friend: Friend, department: Department) -> list[HistoryItem]:
+    """The resident's bookings at ``department``, for staff talking with them (newest first)."""
+    bookings = (
+        Booking.objects.visible_to(fetched_by)
+        .filter(friend=friend, service__counter__department=department)
+        .select_related("service")
+        .order_by("-starts_at")[:HISTORY_LIMIT]
+    )
+    return [
+        HistoryItem(
+            at=b.starts_at,
+            kind=_("予約"),
+            title=b.service.name,
+            number=b.receipt_number,
+            status=b.get_status_display(),
+            url=reverse("reservations:booking-detail", args=[b.pk]),
+        )
+        for b in bookings
+    ]
 
 
 # --- availability --------------------------------------------------------------------------------

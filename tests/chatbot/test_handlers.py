@@ -67,7 +67,11 @@ def test_unknown_question_is_politely_not_understood_and_logged(knowledge, ask):
     messages = ask(text_event("U1", "明日の天気はどうなりますか"))
 
     assert "分かりませんでした" in messages[0]["text"]
-    assert [a["label"] for a in quick_replies(messages[0])] == ["分野から探す", "問い合わせ先"]
+    assert [a["label"] for a in quick_replies(messages[0])] == [
+        "分野から探す",
+        "問い合わせ先",
+        "職員と話したい",
+    ]
     assert QuestionLog.objects.get().outcome == QuestionLog.Outcome.UNANSWERED
 
 

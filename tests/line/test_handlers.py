@@ -179,7 +179,7 @@ def test_feature_replaces_the_greeting(deliver, fake_line_api, line_registry):
 
     deliver(follow_event("U1"))
 
-    assert reply_texts(fake_line_api) == ["ようこそ"]
+    assert reply_texts(fake_line_api)[0] == "ようこそ"  # features may still add their own messages after it
 
 
 def test_feature_suppresses_the_greeting_for_one_event(deliver, fake_line_api, line_registry):

@@ -195,3 +195,37 @@ class AdoptPhrasingForm(ConsoleForm):
     def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["entry"].queryset = entries
+
+
+class WebSourceForm(DepartmentChoiceMixin, ConsoleForm):
+    page_urls = forms.CharField(
+        label=_("ページのURL"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("よくある質問のページのURLを1行に1つ（100件まで）。"),
+    )
+    sitemap_url = forms.CharField(
+        label=_("サイトマップのURL（任意）"),
+        max_length=1000,
+        required=False,
+        help_text=_("sitemap.xml に載っているページをまとめて読みます（300ページまで）。"),
+    )
+    url_filter = forms.CharField(
+        label=_("URLに含む文字（任意）"),
+        max_length=200,
+        required=False,
+        help_text=_("サイトマップのうち、URLにこの文字を含むページだけを読みます。例: /faq/"),
+    )
+
+    def __init__(self, *args, staff: Staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._setup_department(staff, staff.department)
+
+    def clean_page_urls(self) -> list[str]:
+        return _lines(self.cleaned_data["page_urls"])
+
+
+class WebEntryForm(ConsoleForm):
+    category = forms.CharField(label=_("カテゴリ"), max_length=100, required=False)
+    question = forms.CharField(label=_("質問"), max_length=300)
+    answer = forms.CharField(label=_("回答"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))

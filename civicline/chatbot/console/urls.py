@@ -21,4 +21,11 @@ urlpatterns = [
     path("insights/", views.insights, name="insights"),
     path("questions/<int:pk>/adopt/", views.question_adopt_faq, name="question-adopt-faq"),
     path("questions/<int:pk>/phrasing/", views.question_adopt_phrasing, name="question-adopt-phrasing"),
+    path("web/", views.web_source_list, name="web-source-list"),
+    path("web/new/", views.web_source_create, name="web-source-create"),
+    path("web/<int:pk>/", views.web_source_detail, name="web-source-detail"),
+    path("web/<int:pk>/sync/", views.web_sync_start, name="web-sync-start"),
+    path("web/entries/<int:pk>/accept/", views.web_entry_accept, name="web-entry-accept"),
+    path("web/entries/<int:pk>/reject/", views.web_entry_reject, name="web-entry-reject"),
+    path("web/entries/<int:pk>/edit/", views.web_entry_edit, name="web-entry-edit"),
 ]

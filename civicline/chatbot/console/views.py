@@ -6,7 +6,9 @@ call a service, respond.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -20,7 +22,7 @@ from django.views.decorators.http import require_POST
 from civicline.core.console.decorators import staff_required
 
 from .. import search, selectors, services
-from ..models import FaqEntry, ScenarioNode
+from ..models import FaqEntry, ScenarioNode, WebEntry
 from .forms import (
     AdoptFaqForm,
     AdoptPhrasingForm,
@@ -29,6 +31,8 @@ from .forms import (
     GarbageImportForm,
     GarbageItemForm,
     ScenarioNodeForm,
+    WebEntryForm,
+    WebSourceForm,
 )
 
 PAGE_SIZE = 50
@@ -373,4 +377,151 @@ def question_adopt_phrasing(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("既存のQ&Aに言い換えとして追加"),
         note=_("質問: %(q)s") % {"q": log.text},
         back_url="chatbot:insights",
+    )
+
+
+# --- Q&A from the city's website (CB-9) -----------------------------------------------------------
+
+
+@staff_required
+def web_source_list(request: HttpRequest) -> HttpResponse:
+    sources = selectors.web_source_list_for(fetched_by=request.user).prefetch_related("syncs")
+    page = Paginator(sources, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "chatbot/console/web_source_list.html", {"page": page})
+
+
+@staff_required
+def web_source_create(request: HttpRequest) -> HttpResponse:
+    form = WebSourceForm(request.POST or None, staff=request.user)
+
+    def save(data: dict) -> HttpResponse:
+        source = services.web_source_create(
+            actor=request.user,
+            department=_department(request, data),
+            page_urls=data["page_urls"],
+            sitemap_url=data["sitemap_url"],
+            url_filter=data["url_filter"],
+        )
+        services.web_sync_start(actor=request.user, source=source)
+        messages.success(request, _("ページの取得を始めました。終わると確認待ちの一覧に表示されます。"))
+        return redirect("chatbot:web-source-detail", source.pk)
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("ウェブサイトからQ&Aを取り込む"),
+        note=_("取り込んだQ&Aは下書きとして確認待ちになり、職員が反映するまで住民には表示されません。"),
+        back_url="chatbot:web-source-list",
+    )
+
+
+@dataclass
+class Change:
+    """A changed entry as staff review it: character-level before/after of question and answer."""
+
+    entry: WebEntry
+    question: list[tuple[str, str]]
+    answer: list[tuple[str, str]]
+
+
+def _diff(before: str, after: str) -> list[tuple[str, str]]:
+    """(``equal`` | ``delete`` | ``insert``, text) runs; by character, as Japanese has no spaces."""
+    runs: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            runs.append(("delete", before[i1:i2]))
+        if op in ("insert", "replace"):
+            runs.append(("insert", after[j1:j2]))
+        if op == "equal":
+            runs.append(("equal", before[i1:i2]))
+    return runs
+
+
+@staff_required
+def web_source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    source = selectors.access_web_source(fetched_by=request.user, pk=pk)
+    entries = list(selectors.web_entry_list_for(fetched_by=request.user, source=source))
+    pending = [e for e in entries if e.state in WebEntry.PENDING]
+    return render(
+        request,
+        "chatbot/console/web_source_detail.html",
+        {
+            "source": source,
+            "sync": source.syncs.first(),
+            "pending": [
+                Change(e, _diff(e.previous_question, e.question), _diff(e.previous_answer, e.answer))
+                if e.state == WebEntry.State.CHANGED
+                else Change(e, [], [])
+                for e in pending
+            ],
+            "reviewed": [e for e in entries if e.state not in WebEntry.PENDING],
+        },
+    )
+
+
+@staff_required
+@require_POST
+def web_sync_start(request: HttpRequest, pk: int) -> HttpResponse:
+    source = selectors.access_web_source(fetched_by=request.user, pk=pk)
+    try:
+        services.web_sync_start(actor=request.user, source=source)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("ページの取得を始めました。変わったところが確認待ちに表示されます。"))
+    return redirect("chatbot:web-source-detail", source.pk)
+
+
+def _web_entry_decide(
+    request: HttpRequest, pk: int, decide: Callable[..., object], done: str
+) -> HttpResponse:
+    entry = selectors.access_web_entry(fetched_by=request.user, pk=pk)
+    source_pk = entry.source_id
+    try:
+        decide(actor=request.user, entry=entry)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done % {"q": entry.question})
+    return redirect("chatbot:web-source-detail", source_pk)
+
+
+@staff_required
+@require_POST
+def web_entry_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    return _web_entry_decide(request, pk, services.web_entry_accept, _("「%(q)s」を反映しました。"))
+
+
+@staff_required
+@require_POST
+def web_entry_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _web_entry_decide(request, pk, services.web_entry_reject, _("「%(q)s」を却下しました。"))
+
+
+@staff_required
+def web_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.access_web_entry(fetched_by=request.user, pk=pk)
+    if entry.state not in (WebEntry.State.NEW, WebEntry.State.CHANGED):
+        messages.error(request, _("この項目は編集できません。"))
+        return redirect("chatbot:web-source-detail", entry.source_id)
+    initial = {
+        "category": entry.faq.category if entry.faq else entry.category,
+        "question": entry.question,
+        "answer": services.web_answer_text(entry),
+    }
+    form = WebEntryForm(request.POST or None, initial=initial)
+
+    def save(data: dict) -> HttpResponse:
+        services.web_entry_accept(actor=request.user, entry=entry, **data)
+        messages.success(request, _("「%(q)s」を反映しました。") % {"q": data["question"]})
+        return redirect("chatbot:web-source-detail", entry.source_id)
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=_("取り込んだQ&Aを編集して反映"),
+        note=_("取り込み元: %(url)s") % {"url": entry.url},
+        back_url="chatbot:web-source-list",
     )

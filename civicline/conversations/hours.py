@@ -1,0 +1,107 @@
+"""A topic's service hours: is it open now, when does it open next, and the hours in words.
+
+Hours, Japanese public holidays and the year-end closure follow the rules reservations uses for its
+counters (the same JSON, the same holiday calendar), so a city sets up both the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from itertools import groupby
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicline.reservations.models import HOLIDAY_KEY
+from civicline.reservations.schedule import holiday_name, is_year_end
+
+from .models import Topic
+
+WEEKDAY_NAMES = "月火水木金土日"
+# Longer than any run of closed days (the year end next to a weekend and a holiday).
+LOOKAHEAD_DAYS = 40
+# ranges_parse stores a range ending at 24:00 as 23:59; such a range runs to midnight.
+END_OF_DAY = "23:59"
+
+
+def day_ranges(topic: Topic, day: date) -> list[tuple[datetime, datetime]]:
+    """When ``topic`` is open on ``day``, as (opens, closes) moments in the city's time zone."""
+    if topic.year_end_closed and is_year_end(day):
+        return []
+    key = HOLIDAY_KEY if holiday_name(day) else str(day.weekday())
+    tz = timezone.get_current_timezone()
+    ranges = []
+    for start, end in (topic.hours or {}).get(key, []):
+        opens = datetime.combine(day, time.fromisoformat(start), tzinfo=tz)
+        if end == END_OF_DAY:
+            closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        else:
+            closes = datetime.combine(day, time.fromisoformat(end), tzinfo=tz)
+        ranges.append((opens, closes))
+    return ranges
+
+
+def is_open(topic: Topic, at: datetime) -> bool:
+    local = timezone.localtime(at)
+    return any(opens <= local < closes for opens, closes in day_ranges(topic, local.date()))
+
+
+def next_opening(topic: Topic, after: datetime) -> datetime | None:
+    """The first moment from ``after`` on when the topic is open (``after`` itself when open then)."""
+    local = timezone.localtime(after)
+    for offset in range(LOOKAHEAD_DAYS):
+        for opens, closes in day_ranges(topic, local.date() + timedelta(days=offset)):
+            if closes > local:
+                return max(opens, local)
+    return None
+
+
+def moment_text(moment: datetime) -> str:
+    """「11月26日(水) 8:45」"""
+    local = timezone.localtime(moment)
+    return f"{local.month}月{local.day}日({WEEKDAY_NAMES[local.weekday()]}) {local.hour}:{local.minute:02d}"
+
+
+def _clock(value: str) -> str:
+    if value == END_OF_DAY:
+        return "24:00"
+    hour, minute = value.split(":")
+    return f"{int(hour)}:{minute}"
+
+
+def _ranges_text(ranges: list[list[str]]) -> str:
+    return "、".join(f"{_clock(start)}〜{_clock(end)}" for start, end in ranges)
+
+
+def _days_label(days: list[int]) -> str:
+    names = [WEEKDAY_NAMES[d] for d in days]
+    return f"{names[0]}〜{names[-1]}" if len(names) > 2 else "・".join(names)
+
+
+def hours_text(topic: Topic) -> str:
+    """「月〜金 8:45〜17:15（土・日・祝日・年末年始は休み）」"""
+    hours = topic.hours or {}
+    every_day = [hours.get(key, []) for key in (*map(str, range(7)), HOLIDAY_KEY)]
+    if every_day[0] and all(ranges == every_day[0] for ranges in every_day):
+        text = _("毎日 %(hours)s") % {"hours": _ranges_text(every_day[0])}
+        return text + (_("（年末年始は休み）") if topic.year_end_closed else "")
+    parts, closed = [], []
+    weekly = [(day, hours.get(str(day), [])) for day in range(7)]
+    for ranges, run in groupby(weekly, key=lambda item: item[1]):
+        label = _days_label([day for day, _ranges in run])
+        if ranges:
+            parts.append(f"{label} {_ranges_text(ranges)}")
+        else:
+            closed.append(label)
+    if hours.get(HOLIDAY_KEY):
+        parts.append(_("祝日 %(hours)s") % {"hours": _ranges_text(hours[HOLIDAY_KEY])})
+    else:
+        closed.append(_("祝日"))
+    if topic.year_end_closed:
+        closed.append(_("年末年始"))
+    if not parts:
+        return _("受付時間は設定されていません")
+    text = "、".join(parts)
+    if closed:
+        text += _("（%(days)sは休み）") % {"days": "・".join(closed)}
+    return text

@@ -1,0 +1,18 @@
+"""Worker jobs of photo reports: the department's email (PH-3) and the clean-up of unused photos."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from . import notifications, services
+
+
+@db_task(retries=3, retry_delay=120)
+def report_notify_task(report_id: int, event: str) -> None:
+    notifications.department_email_send(report_id=report_id, event=event)
+
+
+@db_periodic_task(crontab(minute="17", hour="3"))
+def pending_photos_expire_task() -> None:
+    services.pending_photos_expire()
