@@ -58,6 +58,7 @@ def test_a_resident_reports_with_two_photos_and_a_pin_and_only_they_get_the_repl
     hanako.follow()
     taro = phone("豊中 太郎")
     taro.follow()
+    taro.wait_for_bot_messages(1)  # the greeting, so that only later messages count
     taro_before = taro.bot_message_count()
     message_push(to=hanako.user_id, messages=[menu_link(liff_site.liff_id)])
     hanako.wait_for_bot_text("道路や公園の破損を見つけたら")
