@@ -495,19 +495,13 @@ def test_quick_replies_show_every_action_type_and_act(resident, shot, tmp_path):
 
     push(resident, QUICK_REPLY)
     resident.wait_for_bot_text("どの手続き")
+    shown = resident.bot_message_count()
     resident.tap_quick_reply("日付")
     resident.pick_datetime("2025-07-01")
     assert wait_until(lambda: [p for p in postbacks() if p["data"] == "topic=date"])[0]["params"] == {
         "date": "2025-07-01"
     }
-
-    push(resident, QUICK_REPLY)
-    with resident.page.expect_file_chooser() as chooser:
-        resident.tap_quick_reply("写真")
-    photo = tmp_path / "pothole.png"
-    photo.write_bytes(png("#777777"))
-    chooser.value.set_files(str(photo))
-    wait_until(lambda: message_events("image"))
+    resident.wait_for_bot_messages(shown + 1)  # civicline's answer, before the next chips arrive
 
     push(resident, QUICK_REPLY)
     resident.wait_for_bot_text("どの手続き")
@@ -515,6 +509,15 @@ def test_quick_replies_show_every_action_type_and_act(resident, shot, tmp_path):
     resident.wait_for_own_text("ごみについて")
     assert wait_until(lambda: [p for p in postbacks() if p["data"] == "topic=gomi"])
     assert "ごみ" not in resident.quick_reply_labels()
+
+    # Last: civicline answers a photo in the talk (reports) with chips of its own.
+    push(resident, QUICK_REPLY)
+    with resident.page.expect_file_chooser() as chooser:
+        resident.tap_quick_reply("写真")
+    photo = tmp_path / "pothole.png"
+    photo.write_bytes(png("#777777"))
+    chooser.value.set_files(str(photo))
+    wait_until(lambda: message_events("image"))
 
 
 def test_resident_sends_locations_and_several_images(resident, tmp_path, shot):
