@@ -66,8 +66,13 @@ INSTALLED_APPS = [
     "civicline.chatbot",
     "civicline.facilities",
     "civicline.reservations",
+    "civicline.delivery",
     "civicline.reports",
     "civicline.ops",
+    "civicline.richmenu",
+    "civicline.forms",
+    "civicline.surveys",
+    "civicline.publiccomment",
     "civicline.conversations",
 ]
 
@@ -220,6 +225,8 @@ MAP_TILE_ATTRIBUTION = env(
     "MAP_TILE_ATTRIBUTION", '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
 )
 MAP_CENTER = [float(x) for x in env("MAP_CENTER", "34.7812,135.4699").split(",")]
+# Rich menu images are drawn with this font (a .ttf/.otf/.ttc); empty: Noto Sans CJK JP from fonts-noto-cjk.
+RICHMENU_FONT = env("RICHMENU_FONT")
 
 # Mail: SMTP in production; the demo and browser tests use linesim's loopback SMTP mailbox.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

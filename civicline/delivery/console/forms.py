@@ -1,0 +1,256 @@
+"""Console forms of delivery: composing a delivery and its messages, scheduling, segments, grants, lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civicline.core.forms import ConsoleForm, ConsoleModelForm
+from civicline.core.models import Staff
+from civicline.line import preview
+from civicline.line.models import PreviewRecipient
+
+from .. import selectors
+from ..images import StoredImage, image_store
+from ..line_messages import MAX_ACTIONS, MAX_MESSAGES
+from ..models import Area, Delivery, DeliveryMessage, Segment, Topic
+from ..services import MessageInput
+
+ACTION_SLOTS = max(MAX_ACTIONS.values())
+
+
+class DeliveryForm(ConsoleForm):
+    title = forms.CharField(
+        label=_("件名"), max_length=100, help_text=_("配信の一覧に表示され、メールの件名にもなります。")
+    )
+    audience = forms.ChoiceField(
+        label=_("配信先"),
+        choices=Delivery.Audience.choices,
+        widget=forms.RadioSelect,
+        initial=Delivery.Audience.SEGMENTS,
+    )
+    segments = forms.ModelMultipleChoiceField(
+        label=_("セグメント"),
+        queryset=Segment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("この課が使用を許可されたセグメントだけが表示されます。"),
+    )
+    combine = forms.ChoiceField(
+        label=_("複数のセグメントを選んだとき"),
+        choices=Delivery.Combine.choices,
+        widget=forms.RadioSelect,
+        initial=Delivery.Combine.ANY,
+    )
+    email_too = forms.BooleanField(
+        label=_("メール配信の登録者にも送る"),
+        required=False,
+        help_text=_(
+            "セグメントの条件にある分野（全員への配信ではすべての分野）をメールで受け取る登録をした方に、同じ内容をメールで送ります。"
+        ),
+    )
+
+    def __init__(self, *args: Any, staff: Staff, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["segments"].queryset = selectors.segment_usable_by(staff=staff)
+        if not selectors.may_send_to_all(staff=staff):
+            self.fields["audience"].choices = [(Delivery.Audience.SEGMENTS, Delivery.Audience.SEGMENTS.label)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("audience") == Delivery.Audience.SEGMENTS and not data.get("segments"):
+            self.add_error("segments", _("配信先のセグメントを選んでください。"))
+        return data
+
+
+class MessageForm(forms.Form):
+    """One of the five message slots; a slot whose kind is empty is not used."""
+
+    kind = forms.ChoiceField(
+        label=_("種類"), required=False, choices=[("", _("（使わない）")), *DeliveryMessage.Kind.choices]
+    )
+    title = forms.CharField(label=_("見出し"), max_length=100, required=False)
+    text = forms.CharField(
+        label=_("本文"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    image = forms.FileField(
+        label=_("画像"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    remove_image = forms.BooleanField(label=_("画像を外す"), required=False)
+    alt_text = forms.CharField(
+        label=_("通知に表示する文"),
+        max_length=400,
+        required=False,
+        help_text=_(
+            "ボタン・確認・カードのメッセージで、通知やトーク一覧に表示されます。空欄なら見出しか本文の冒頭。"
+        ),
+    )
+
+    def __init__(self, *args: Any, position: int, current_image: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.position = position
+        self.current_image = current_image
+        for i in range(1, ACTION_SLOTS + 1):
+            self.fields[f"label{i}"] = forms.CharField(
+                label=_("ボタン%(i)dの表示名") % {"i": i}, max_length=40, required=False
+            )
+            self.fields[f"value{i}"] = forms.CharField(
+                label=_("ボタン%(i)dのリンク先URL、または送る言葉") % {"i": i},
+                max_length=1000,
+                required=False,
+            )
+
+    @property
+    def action_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"label{i}"], self[f"value{i}"]) for i in range(1, ACTION_SLOTS + 1)]
+
+    @property
+    def used(self) -> bool:
+        return bool(self.cleaned_data.get("kind"))
+
+    def actions(self) -> list[dict[str, str]]:
+        rows = []
+        for i in range(1, ACTION_SLOTS + 1):
+            label, value = (
+                self.cleaned_data.get(f"label{i}", "").strip(),
+                self.cleaned_data.get(f"value{i}", "").strip(),
+            )
+            if label or value:
+                rows.append({"label": label, "value": value})
+        return rows
+
+    def to_input(self, new_image: StoredImage | None) -> MessageInput:
+        data = self.cleaned_data
+        return MessageInput(
+            kind=data["kind"],
+            text=data["text"],
+            title=data["title"].strip(),
+            alt_text=data["alt_text"].strip(),
+            actions=self.actions(),
+            new_image=new_image,
+            keep_image=not data["remove_image"],
+            slot=self.position,
+        )
+
+
+def message_forms(
+    data: Any = None, files: Any = None, *, delivery: Delivery | None = None
+) -> list[MessageForm]:
+    existing = {m.position: m for m in delivery.messages.select_related("image")} if delivery else {}
+    forms_ = []
+    for position in range(1, MAX_MESSAGES + 1):
+        message = existing.get(position)
+        initial: dict[str, Any] = {}
+        if message is not None:
+            initial = {
+                "kind": message.kind,
+                "title": message.title,
+                "text": message.text,
+                "alt_text": message.alt_text,
+            }
+            for i, action in enumerate(message.actions, start=1):
+                initial[f"label{i}"], initial[f"value{i}"] = action.get("label", ""), action.get("value", "")
+        elif delivery is None and position == 1:
+            initial = {"kind": DeliveryMessage.Kind.TEXT}
+        forms_.append(
+            MessageForm(
+                data,
+                files,
+                prefix=f"m{position}",
+                position=position,
+                initial=initial,
+                current_image=message.image if message else None,
+            )
+        )
+    return forms_
+
+
+class ScheduleForm(ConsoleForm):
+    when = forms.ChoiceField(
+        label=_("配信のタイミング"),
+        widget=forms.RadioSelect,
+        initial="later",
+        choices=[("now", _("今すぐ配信する")), ("later", _("日時を指定して予約する"))],
+    )
+    at = forms.DateTimeField(
+        label=_("配信日時"),
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("when") == "later" and not data.get("at"):
+            self.add_error("at", _("配信日時を入力してください。"))
+        return data
+
+    def moment(self) -> datetime | None:
+        at = self.cleaned_data.get("at")
+        if self.cleaned_data["when"] == "now" or at is None:
+            return None
+        return timezone.make_aware(at) if timezone.is_naive(at) else at
+
+
+class TestSendForm(ConsoleForm):
+    recipients = forms.ModelMultipleChoiceField(
+        label=_("テスト端末"),
+        queryset=PreviewRecipient.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("テスト送信先のテスト端末を選んでください。")},
+    )
+
+    def __init__(self, *args: Any, staff: Staff, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].queryset = preview.preview_recipient_list_for(fetched_by=staff)
+
+
+class SegmentForm(ConsoleForm):
+    name = forms.CharField(label=_("セグメント名"), max_length=80)
+    description = forms.CharField(label=_("説明"), max_length=200, required=False)
+
+
+class GrantForm(ConsoleForm):
+    may_send_to_all = forms.BooleanField(label=_("友だち全員への配信を許可する"), required=False)
+    segments = forms.ModelMultipleChoiceField(
+        label=_("使用を許可するセグメント"),
+        queryset=Segment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["segments"].queryset = Segment.objects.select_related("department")
+        self.fields["segments"].label_from_instance = lambda s: f"{s.name}（{s.department.name}）"
+
+
+class TopicForm(ConsoleModelForm):
+    class Meta:
+        model = Topic
+        fields = ["name", "description", "position", "is_active"]
+
+
+class AreaForm(ConsoleModelForm):
+    class Meta:
+        model = Area
+        fields = ["name", "position", "is_active"]
+
+
+def stored_image_or_error(form: MessageForm) -> StoredImage | None:
+    """The form's uploaded picture stored for LINE, or None; a refusal is put on the form."""
+    upload = form.cleaned_data.get("image")
+    if not upload or not form.used:
+        return None
+    try:
+        return image_store(upload)
+    except ValidationError as exc:
+        form.add_error("image", exc)
+        return None

@@ -1,0 +1,436 @@
+"""Resident attributes (受信設定), segments, deliveries and their batches, email subscribers.
+
+Personal values are sealed (X-16): children's birth dates and email addresses. What segments query
+is kept beside them in plain columns that identify nobody on their own: the birth *month* of a child
+(cities address check-ups and school years by birth month anyway), the resident's birth *year*, the
+area chosen from the city's list, the gender code, topic choices. Conditions on a child's age are
+therefore evaluated at month precision (see ``conditions.ChildAge``); exact birth dates are only
+ever shown back to the resident who entered them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from civicline.core.crypto import EncryptedCharField, EncryptedTextField
+from civicline.core.scoping import DepartmentScopedQuerySet
+
+# --- the city's lists -----------------------------------------------------------------------------
+
+
+class Area(models.Model):
+    """An area of residence residents choose from (e.g. 北部・中部…, or school districts)."""
+
+    name = models.CharField(_("地域名"), max_length=60, unique=True)
+    position = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("選択肢に表示"), default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("地域")
+        verbose_name_plural = _("地域")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(models.Model):
+    """A kind of information residents may ask for (子育て, 検診・予防接種, イベント, 防災, ごみ…)."""
+
+    name = models.CharField(_("分野名"), max_length=40, unique=True)
+    description = models.CharField(_("説明"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("選択肢に表示"), default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("受け取る情報の分野")
+        verbose_name_plural = _("受け取る情報の分野")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- a resident's settings (LIFF only, X-1) -------------------------------------------------------
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("女性")
+    MALE = "male", _("男性")
+    OTHER = "other", _("その他")
+    NO_ANSWER = "no_answer", _("答えない")
+
+
+class ResidentAttributes(models.Model):
+    """What a friend told us about themselves on the 受信設定 page; every field may stay empty."""
+
+    friend = models.OneToOneField("line.Friend", on_delete=models.CASCADE, related_name="delivery_attributes")
+    area = models.ForeignKey(
+        Area, verbose_name=_("お住まいの地域"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    birth_year = models.PositiveSmallIntegerField(_("生まれた年"), null=True, blank=True)
+    gender = models.CharField(_("性別"), max_length=12, choices=Gender.choices, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("受信設定")
+        verbose_name_plural = _("受信設定")
+        indexes = [models.Index(fields=["area", "friend"]), models.Index(fields=["birth_year", "friend"])]
+
+    def __str__(self) -> str:
+        return f"attributes of friend {self.friend_id}"
+
+
+class TopicChoice(models.Model):
+    """A friend asked for a topic. One row per (friend, topic): segments query it by topic."""
+
+    friend = models.ForeignKey("line.Friend", on_delete=models.CASCADE, related_name="delivery_topics")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="choices")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["friend", "topic"], name="delivery_topic_once")]
+        indexes = [models.Index(fields=["topic", "friend"])]
+
+    def __str__(self) -> str:
+        return f"{self.friend_id}:{self.topic_id}"
+
+
+class Child(models.Model):
+    """A child's birth date: sealed; its month (the first of it) kept plain for segment queries."""
+
+    friend = models.ForeignKey("line.Friend", on_delete=models.CASCADE, related_name="delivery_children")
+    birth_date = EncryptedCharField(_("生年月日"))  # ISO date
+    birth_month = models.DateField(_("生まれた月"))
+
+    class Meta:
+        ordering = ["birth_month", "pk"]
+        verbose_name = _("子ども")
+        verbose_name_plural = _("子ども")
+        indexes = [models.Index(fields=["birth_month", "friend"])]
+
+    def __str__(self) -> str:
+        return f"child of friend {self.friend_id}"
+
+
+# --- segments (SD-3, SD-7, SD-13) -----------------------------------------------------------------
+
+
+class Segment(models.Model):
+    """A named condition tree over residents' settings (see ``conditions``), made by a department.
+
+    Using it for a delivery needs a grant from the system administrator (SD-7), also for the
+    department that made it; once granted, only the system administrator changes its conditions.
+    """
+
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("作成した課"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("セグメント名"), max_length=80)
+    description = models.CharField(_("説明"), max_length=200, blank=True)
+    conditions = models.JSONField(_("条件"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("セグメント")
+        verbose_name_plural = _("セグメント")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentGrant(models.Model):
+    """The system administrator lets ``department`` deliver to ``segment`` (SD-7)."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="grants")
+    department = models.ForeignKey("core.Department", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "department"], name="delivery_grant_once")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}→{self.department_id}"
+
+
+class DeliveryPolicy(models.Model):
+    """Per department: may it send to every friend (SD-2)? Set by the system administrator."""
+
+    department = models.OneToOneField("core.Department", on_delete=models.CASCADE, related_name="+")
+    may_send_to_all = models.BooleanField(_("友だち全員への配信"), default=False)
+
+    def __str__(self) -> str:
+        return f"policy of {self.department_id}"
+
+
+# --- deliveries (SD-1, SD-2, SD-8…SD-12) ----------------------------------------------------------
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("下書き")
+        SCHEDULED = "scheduled", _("配信予約")
+        SENDING = "sending", _("配信中")
+        SENT = "sent", _("配信済み")
+        PARTIAL = "partial", _("一部失敗")
+        FAILED = "failed", _("失敗")
+
+    class Audience(models.TextChoices):
+        ALL = "all", _("友だち全員")
+        SEGMENTS = "segments", _("セグメントを指定")
+
+    class Combine(models.TextChoices):
+        ANY = "any", _("いずれかに当てはまる人（OR）")
+        ALL = "all", _("すべてに当てはまる人（AND）")
+
+    EDITABLE = (Status.DRAFT, Status.SCHEDULED)
+    FINISHED = (Status.SENT, Status.PARTIAL, Status.FAILED)
+
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("配信する課"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("件名"), max_length=100, help_text=_("一覧での名前、メールの件名になります。"))
+    audience = models.CharField(
+        _("配信先"), max_length=10, choices=Audience.choices, default=Audience.SEGMENTS
+    )
+    segments = models.ManyToManyField(
+        Segment, verbose_name=_("セグメント"), blank=True, related_name="deliveries"
+    )
+    combine = models.CharField(
+        _("複数のセグメントの組み合わせ"), max_length=4, choices=Combine.choices, default=Combine.ANY
+    )
+    email_too = models.BooleanField(
+        _("メール配信登録者にも送る"),
+        default=False,
+        help_text=_("配信先の条件にある分野をメールで受け取る登録をした方にも、同じ内容をメールで送ります。"),
+    )
+    status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    scheduled_at = models.DateTimeField(_("配信日時"), null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Fixed when sending starts: what was sent to whom, as it was then.
+    started_at = models.DateTimeField(_("配信開始"), null=True, blank=True)
+    planning_since = models.DateTimeField(null=True, blank=True)  # a worker is making the batches
+    planned_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("配信完了"), null=True, blank=True)
+    audience_ready = models.BooleanField(default=False)
+    sent_messages = models.JSONField(default=list, blank=True)
+    email_body = models.TextField(blank=True)
+    audience_summary = models.JSONField(default=dict, blank=True)
+    target_count = models.PositiveIntegerField(_("配信対象"), default=0)
+    blocked_count = models.PositiveIntegerField(_("ブロック中で除外"), default=0)
+    email_count = models.PositiveIntegerField(_("メール配信対象"), default=0)
+    error = models.TextField(blank=True)
+    insight = models.JSONField(default=dict, blank=True)
+    insight_fetched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("配信")
+        verbose_name_plural = _("配信")
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def aggregation_unit(self) -> str:
+        """LINE's customAggregationUnits name of this delivery ([a-zA-Z0-9_], at most 30)."""
+        return f"civicline_delivery_{self.pk}"
+
+
+class DeliveryImage(models.Model):
+    """An uploaded picture, resized and re-encoded for LINE (see ``images``), served by civicline."""
+
+    scope_department_field = "delivery__department"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="images")
+    name = models.CharField(max_length=200)  # in default_storage; the preview sits beside it
+    preview_name = models.CharField(max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeliveryMessage(models.Model):
+    """One of a delivery's (at most five) messages as staff composed it; ``line_messages`` builds the JSON."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("テキスト")
+        IMAGE = "image", _("画像")
+        BUTTONS = "buttons", _("ボタン付きメッセージ")
+        CONFIRM = "confirm", _("2択の確認メッセージ")
+        CARD = "card", _("カード（Flex）")
+
+    scope_department_field = "delivery__department"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="messages")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=100, blank=True)
+    text = models.TextField(blank=True)
+    alt_text = models.CharField(max_length=400, blank=True)
+    image = models.ForeignKey(
+        DeliveryImage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # [{"label": "詳しく見る", "value": "https://…" or a text the resident sends}]
+    actions = models.JSONField(default=list, blank=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "position"], name="delivery_message_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}#{self.position} {self.kind}"
+
+
+class DeliveryAudience(models.Model):
+    """The friends a segment delivery goes to, fixed by one INSERT … SELECT when sending starts.
+
+    Batches walk it by primary key, so a send resumes where it stopped and nobody is added or
+    counted twice. Dropped once the delivery has finished (who got what stays in line.SendRecipient).
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="+")
+    friend = models.ForeignKey("line.Friend", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["delivery", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}:{self.friend_id}"
+
+
+class DeliveryBatch(models.Model):
+    """One LINE request of a delivery: a multicast of ≤ 500 audience rows, or the broadcast."""
+
+    scope_department_field = "delivery__department"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    # None only for a broadcast claimed but not (known to be) sent: it is never sent again.
+    send = models.OneToOneField(
+        "line.OutboundSend", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    size = models.PositiveIntegerField(default=0)
+    last_audience_id = models.BigIntegerField(default=0)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="delivery_batch_once")]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}/{self.number}"
+
+
+class EmailBatch(models.Model):
+    """Up to ``EMAIL_BATCH_SIZE`` email subscribers of a delivery, sent over one SMTP connection."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("送信待ち")
+        SENDING = "sending", _("送信中")
+        SENT = "sent", _("送信済み")
+        FAILED = "failed", _("失敗")
+
+    scope_department_field = "delivery__department"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="email_batches")
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    number = models.PositiveIntegerField()
+    first_subscriber_id = models.BigIntegerField()
+    last_subscriber_id = models.BigIntegerField()
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    sent_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="delivery_email_batch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}/mail{self.number}"
+
+
+class TrackedLink(models.Model):
+    """A link in a delivery, sent as civicline's redirect so that clicks can be counted (SD-8).
+
+    Counts are totals only: the same message goes to everyone, so nobody's click is attributable.
+    """
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="links")
+    url = models.URLField(max_length=1000)
+    token = models.CharField(max_length=24, unique=True)
+    clicks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["delivery", "url"], name="delivery_link_once")]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+# --- email co-delivery (SD-9) ---------------------------------------------------------------------
+
+
+class EmailSubscriber(models.Model):
+    """Someone without LINE who receives deliveries of chosen topics by email (double opt-in).
+
+    The address is sealed; ``email_digest`` (a keyed hash of the normalised address) finds it again.
+    Unsubscribing deletes the row.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("確認待ち")
+        CONFIRMED = "confirmed", _("登録済み")
+
+    email = EncryptedTextField(_("メールアドレス"))
+    email_digest = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="email_subscribers")
+    requested_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"email subscriber {self.pk}"

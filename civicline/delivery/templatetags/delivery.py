@@ -1,0 +1,29 @@
+"""Template helpers of delivery's console pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.urls import reverse
+
+from ..insight import PRIVACY_FLOOR
+
+register = template.Library()
+
+
+@register.filter
+def image_path(name: str) -> str:
+    """The path (on this site) of a stored delivery picture, for the console's own previews."""
+    return reverse("delivery_liff:image", args=[name.rsplit("/", 1)[-1]]) if name else ""
+
+
+@register.filter
+def line_count(value: Any) -> Any:
+    """A LINE statistic: LINE hides counts under 20 (null); shown as 「—」."""
+    return "—" if value is None else value
+
+
+@register.simple_tag
+def privacy_floor() -> int:
+    return PRIVACY_FLOOR

@@ -1,0 +1,264 @@
+"""Every state change of public comments: consultations and their documents (staff, audited),
+residents' submissions with their receipt number, LINE receipt and department email (PC-9,
+PC-10), and a staff message to one submitter (PC-8).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.models import Department, Staff
+from civicline.forms import services as form_services
+from civicline.forms.models import Draft
+from civicline.line import direct
+from civicline.line.messaging import message_multicast
+from civicline.line.models import DirectMessage, Friend
+
+from . import line_messages
+from .models import Consultation, Document, Submission
+
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
+PDF_MAX_BYTES = 20 * 1024 * 1024
+MESSAGE_MAX_LENGTH = 2000
+CONSULTATION_FIELDS = (
+    "title",
+    "summary",
+    "status",
+    "opens_at",
+    "closes_at",
+    "notification_email",
+    "talk_enabled",
+)
+
+
+# --- consultations (PC-3) -------------------------------------------------------------------------
+
+
+def _snapshot(consultation: Consultation) -> dict[str, Any]:
+    return {name: getattr(consultation, name) for name in CONSULTATION_FIELDS}
+
+
+def _check_period(consultation: Consultation) -> None:
+    if consultation.opens_at and consultation.closes_at and consultation.opens_at >= consultation.closes_at:
+        raise ValidationError(_("募集終了は募集開始より後の日時にしてください。"))
+
+
+def consultation_create(
+    *, actor: Staff, department: Department, data: dict[str, Any], request: HttpRequest | None = None
+) -> Consultation:
+    if not actor.is_system_admin and department.pk != actor.department_id:
+        raise ValidationError(_("他の課の案件は作成できません。"))
+    with transaction.atomic():
+        form = form_services.form_create(department=department, title=data["title"])
+        consultation = Consultation(form=form, created_by=actor, **data)
+        _check_period(consultation)
+        consultation.full_clean()
+        consultation.save()
+        audit_record(
+            action=Action.CREATE,
+            actor=actor,
+            request=request,
+            target=consultation,
+            summary=_("意見募集の案件「%(title)s」を作成") % {"title": consultation.title},
+            changes=_snapshot(consultation),
+        )
+    return consultation
+
+
+def consultation_update(
+    *, actor: Staff, consultation: Consultation, data: dict[str, Any], request: HttpRequest | None = None
+) -> Consultation:
+    with transaction.atomic():
+        before = _snapshot(consultation)
+        for name, value in data.items():
+            setattr(consultation, name, value)
+        _check_period(consultation)
+        consultation.full_clean()
+        consultation.save()
+        form_services.form_rename(form=consultation.form, title=consultation.title)
+        audit_record(
+            action=Action.UPDATE,
+            actor=actor,
+            request=request,
+            target=consultation,
+            summary=_("意見募集の案件「%(title)s」を変更") % {"title": consultation.title},
+            changes=changes_between(before, _snapshot(consultation)),
+        )
+    return consultation
+
+
+def _is_pdf(upload: UploadedFile) -> bool:
+    upload.seek(0)
+    head = upload.read(1024)
+    upload.seek(0)
+    return b"%PDF-" in head
+
+
+def document_add(
+    *,
+    actor: Staff,
+    consultation: Consultation,
+    title: str,
+    url: str = "",
+    upload: UploadedFile | None = None,
+    request: HttpRequest | None = None,
+) -> Document:
+    """A link or a PDF (checked by its content, not its name) added to the consultation's documents."""
+    title, url = title.strip(), url.strip()
+    if not title:
+        raise ValidationError(_("資料名を入力してください。"))
+    if bool(url) == bool(upload):
+        raise ValidationError(_("リンク先かPDFファイルのどちらか一方を指定してください。"))
+    if upload is not None:
+        if upload.size > PDF_MAX_BYTES:
+            raise ValidationError(
+                _("PDFファイルは%(mb)sMBまでです。") % {"mb": PDF_MAX_BYTES // (1024 * 1024)}
+            )
+        if not _is_pdf(upload):
+            raise ValidationError(_("PDFファイルを選んでください。"))
+    with transaction.atomic():
+        position = consultation.documents.count()
+        document = Document(consultation=consultation, title=title[:150], url=url, position=position)
+        document.full_clean(exclude=["file"])
+        if upload is not None:
+            document.file.save(f"{secrets.token_urlsafe(12)}.pdf", upload, save=False)
+        document.save()
+        audit_record(
+            action=Action.CREATE,
+            actor=actor,
+            request=request,
+            target=document,
+            summary=_("案件「%(title)s」に資料「%(doc)s」を追加")
+            % {"title": consultation.title, "doc": title},
+            changes={"title": title, "url": url, "file": document.file.name if upload else ""},
+        )
+    return document
+
+
+def document_delete(*, actor: Staff, document: Document, request: HttpRequest | None = None) -> None:
+    with transaction.atomic():
+        audit_record(
+            action=Action.DELETE,
+            actor=actor,
+            request=request,
+            target=document,
+            summary=_("資料「%(doc)s」を削除") % {"doc": document.title},
+            changes={"title": document.title, "url": document.url, "file": document.file.name},
+        )
+        stored = document.file.name
+        document.delete()
+        if stored:
+            transaction.on_commit(lambda: document.file.storage.delete(stored))
+
+
+# --- submissions (PC-1, PC-9, PC-10) --------------------------------------------------------------
+
+
+def _receipt_number() -> str:
+    while True:
+        raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+        number = f"PC-{raw[:4]}-{raw[4:]}"
+        if not Submission.objects.filter(receipt_number=number).exists():
+            return number
+
+
+def submission_create(*, consultation: Consultation, friend: Friend, draft: Draft) -> Submission:
+    """The resident's comment from their confirmed draft, with a receipt number sent by LINE (PC-9);
+    the department is emailed (PC-10). ValidationError (Japanese) when the period is over or an
+    answer is missing; nothing is stored then."""
+    if not consultation.is_accepting():
+        raise ValidationError(_("この案件の意見募集は終了しているため、送信できません。"))
+    with transaction.atomic():
+        response = form_services.response_submit(
+            form=consultation.form, friend=friend, answers=draft.answers, version=draft.version
+        )
+        submission = Submission.objects.create(
+            consultation=consultation,
+            response=response,
+            receipt_number=_receipt_number(),
+            friend=friend,
+            used_talk=draft.via_talk,
+        )
+        if friend.is_following:
+            message_multicast(
+                to=[friend.user_id], messages=line_messages.received(submission), background=True
+            )
+        _notify_department(submission)
+    return submission
+
+
+def _notify_department(submission: Submission) -> None:
+    from .tasks import submission_notify_department_task
+
+    consultation = submission.consultation
+    if consultation.notification_email or consultation.department.email:
+        transaction.on_commit(lambda: submission_notify_department_task(submission.pk))
+
+
+def submission_view_record(
+    *, actor: Staff, submission: Submission, request: HttpRequest | None = None
+) -> None:
+    """Every look at a submission's answers (which may hold personal data) is audited (X-15)."""
+    audit_record(
+        action=Action.VIEW_PERSONAL,
+        actor=actor,
+        request=request,
+        target=submission,
+        summary=_("意見（受付番号 %(n)s）を表示") % {"n": submission.receipt_number},
+    )
+
+
+def submission_export_record(
+    *, actor: Staff, consultation: Consultation, count: int, request: HttpRequest | None = None
+) -> None:
+    audit_record(
+        action=Action.EXPORT,
+        actor=actor,
+        request=request,
+        target=consultation,
+        summary=_("案件「%(title)s」の意見をCSVで出力（%(n)s件）")
+        % {"title": consultation.title, "n": count},
+    )
+
+
+# --- one submitter (PC-8) -------------------------------------------------------------------------
+
+
+def message_text_check(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("メッセージを入力してください。"))
+    if len(text) > MESSAGE_MAX_LENGTH:
+        raise ValidationError(_("メッセージは%(n)s文字までです。") % {"n": MESSAGE_MAX_LENGTH})
+    return text
+
+
+def submission_message_send(
+    *,
+    actor: Staff,
+    submission: Submission,
+    text: str,
+    confirmed_receipt_number: str,
+    request: HttpRequest | None = None,
+) -> DirectMessage:
+    """Push staff's message to the one resident who made ``submission``, after staff typed its
+    receipt number on the confirmation screen (``line.direct`` checks it and logs the message).
+    Raises ``direct.DirectMessageRefused`` or ValidationError; nothing is sent then."""
+    text = message_text_check(text)
+    return direct.direct_message_send(
+        record=submission,
+        recipient_friend=submission.friend,
+        messages=line_messages.staff_message(submission, text),
+        confirmed_receipt_number=confirmed_receipt_number,
+        actor=actor,
+        request=request,
+        purpose=_("意見について"),
+    )

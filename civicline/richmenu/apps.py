@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RichMenuConfig(AppConfig):
+    name = "civicline.richmenu"
+    label = "richmenu"
+    verbose_name = _("リッチメニュー")
+
+    def ready(self) -> None:
+        from civicline.core.features import Feature, NavItem, register
+
+        from . import demo, handlers, tasks  # noqa: F401 - tasks registers the worker's jobs
+
+        handlers.register()
+        register(
+            Feature(
+                key="richmenu",
+                label=_("リッチメニュー"),
+                console_urls="civicline.richmenu.console.urls",
+                nav=(
+                    NavItem(_("リッチメニュー"), "richmenu:menu-list"),
+                    NavItem(_("緊急メニューの切替"), "richmenu:emergency"),
+                    NavItem(_("メニュー担当の課"), "richmenu:grant-list", system_admin_only=True),
+                ),
+                demo_seed=demo.seed,
+            )
+        )

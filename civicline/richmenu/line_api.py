@@ -1,0 +1,157 @@
+"""The rich menu calls to LINE (line-bot-sdk v3), with the retry and backoff of every LINE request.
+
+Each call goes through ``civicline.line.messaging.call_with_retries``: 429, 5xx and network errors
+are retried with backoff (honouring Retry-After), other errors fail at once, requests pass the rate
+limiter. A refused call raises ``LineCallFailed`` with LINE's answer, which staff see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.translation import gettext as _
+from linebot.v3.messaging import (
+    CreateRichMenuAliasRequest,
+    RichMenuBulkUnlinkRequest,
+    RichMenuRequest,
+    UpdateRichMenuAliasRequest,
+)
+
+from civicline.line import client
+from civicline.line.messaging import REQUEST_TIMEOUT, call_with_retries
+
+BULK_MAX_USERS = 500  # LINE's limit for bulk link / unlink
+
+
+class LineCallFailed(Exception):
+    def __init__(self, what: str, error: str, status: int | None):
+        super().__init__(_("LINEへの%(what)sに失敗しました（%(error)s）") % {"what": what, "error": error})
+        self.status = status
+
+
+def _call(endpoint: str, what: str, request: Callable[[], Any], *, missing_ok: bool = False) -> Any:
+    holder: dict[str, Any] = {}
+
+    def call() -> Any:
+        holder["response"] = request()
+        return holder["response"]
+
+    outcome = call_with_retries(endpoint, call)
+    if outcome.accepted:
+        return holder.get("response")
+    if missing_ok and outcome.http_status == 404:
+        return None
+    raise LineCallFailed(what, outcome.error, outcome.http_status)
+
+
+def menu_create(body: dict[str, Any]) -> str:
+    """Create a rich menu object; returns its richMenuId."""
+    request = RichMenuRequest.from_dict(body)
+    response = _call(
+        "richmenu",
+        _("メニューの登録"),
+        lambda: client.messaging_api().create_rich_menu_with_http_info(
+            request, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+    return response.data.rich_menu_id
+
+
+def image_upload(rich_menu_id: str, jpeg: bytes) -> None:
+    _call(
+        "richmenu",
+        _("メニュー画像のアップロード"),
+        lambda: client.blob_api().set_rich_menu_image_with_http_info(
+            rich_menu_id, jpeg, _headers={"Content-Type": "image/jpeg"}, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+
+
+def menu_delete(rich_menu_id: str) -> None:
+    """Delete a rich menu (its per-user links go with it); one already gone counts as deleted."""
+    _call(
+        "richmenu",
+        _("メニューの削除"),
+        lambda: client.messaging_api().delete_rich_menu_with_http_info(
+            rich_menu_id, _request_timeout=REQUEST_TIMEOUT
+        ),
+        missing_ok=True,
+    )
+
+
+def default_set(rich_menu_id: str) -> None:
+    _call(
+        "richmenu",
+        _("既定メニューの設定"),
+        lambda: client.messaging_api().set_default_rich_menu_with_http_info(
+            rich_menu_id, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+
+
+def user_link(user_id: str, rich_menu_id: str) -> None:
+    _call(
+        "richmenu",
+        _("テスト端末へのメニューの設定"),
+        lambda: client.messaging_api().link_rich_menu_id_to_user_with_http_info(
+            user_id, rich_menu_id, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+
+
+def users_unlink(user_ids: list[str]) -> None:
+    """Remove the per-user menu of up to 500 users, who then see the default menu."""
+    request = RichMenuBulkUnlinkRequest(userIds=user_ids)
+    _call(
+        "richmenu_bulk",
+        _("利用者ごとのメニューの解除"),
+        lambda: client.messaging_api().unlink_rich_menu_id_from_users_with_http_info(
+            request, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+
+
+def aliases() -> dict[str, str]:
+    """Every alias of the channel → the rich menu it points at."""
+    response = _call(
+        "richmenu",
+        _("エイリアスの取得"),
+        lambda: client.messaging_api().get_rich_menu_alias_list_with_http_info(
+            _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+    return {alias.rich_menu_alias_id: alias.rich_menu_id for alias in response.data.aliases}
+
+
+def alias_create(alias_id: str, rich_menu_id: str) -> None:
+    request = CreateRichMenuAliasRequest(richMenuAliasId=alias_id, richMenuId=rich_menu_id)
+    _call(
+        "richmenu",
+        _("エイリアスの作成"),
+        lambda: client.messaging_api().create_rich_menu_alias_with_http_info(
+            request, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+
+
+def alias_update(alias_id: str, rich_menu_id: str) -> None:
+    request = UpdateRichMenuAliasRequest(richMenuId=rich_menu_id)
+    _call(
+        "richmenu",
+        _("エイリアスの更新"),
+        lambda: client.messaging_api().update_rich_menu_alias_with_http_info(
+            alias_id, request, _request_timeout=REQUEST_TIMEOUT
+        ),
+    )
+
+
+def alias_delete(alias_id: str) -> None:
+    _call(
+        "richmenu",
+        _("エイリアスの削除"),
+        lambda: client.messaging_api().delete_rich_menu_alias_with_http_info(
+            alias_id, _request_timeout=REQUEST_TIMEOUT
+        ),
+        missing_ok=True,
+    )

@@ -1,0 +1,872 @@
+"""Every change to the account's rich menus: drafts, previews, publishing, rollback, the emergency switch.
+
+All of them are audited. Changes that reach LINE take the account lock (``AccountMenuState``), so two
+staff publishing at once, or a publish during a switch, cannot leave LINE half one and half the other.
+
+What LINE shows follows one rule, applied by ``_sync_line`` after every change: the *active* menu
+(the emergency menu while it is switched on, else the default menu) is LINE's default menu; its
+tabs' aliases point at its own tabs; the aliases of every other live menu point at the active menu's
+first tab, so a resident who still has an old menu open and taps a tab lands on the active menu;
+LINE menus of versions no longer live are deleted (their per-user links go with them).
+
+The emergency switch (RM-4) changes the active menu, then removes every friend's per-user menu in
+requests of 500 (a tab switch links a menu to the resident who tapped it, and a per-user menu wins
+over the default), so that every friend sees the new menu. It runs in the worker and is timed.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max, Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.models import Department, Staff
+from civicline.core.scoping import access_or_404
+from civicline.line.models import Friend, PreviewRecipient
+
+from . import actions, layouts, line_api, selectors
+from .content import MenuContent, content_of, line_bodies, render
+from .line_api import LineCallFailed
+from .models import (
+    AccountMenuState,
+    EmergencySwitch,
+    Menu,
+    MenuEditorGrant,
+    MenuPreview,
+    MenuTab,
+    MenuTile,
+    MenuVersion,
+    PublishedTab,
+)
+
+logger = logging.getLogger(__name__)
+
+USER_ID = re.compile(r"^U[0-9a-f]{32}$")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+TILE_IMAGE_EDGE = 1600
+IMAGE_FORMATS = {"JPEG", "PNG"}
+# A publish takes a few seconds; an emergency switch waits for it rather than fail.
+LOCK_WAIT_FOR_SWITCH = 60
+MENU_FIELDS = ("name", "purpose", "chat_bar_text", "theme_colour", "heading", "opens_by_default")
+TILE_FIELDS = ("label", "icon", "colour", "action_type", "action_value")
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+
+def _require_edit(actor: Staff) -> None:
+    if not selectors.can_edit(actor):
+        raise PermissionDenied(_("リッチメニューを変更する権限がありません。"))
+
+
+def _require_switch(actor: Staff) -> None:
+    if not selectors.can_switch_emergency(actor):
+        raise PermissionDenied(_("緊急メニューを切り替える権限がありません。"))
+
+
+@transaction.atomic
+def editor_grant_set(
+    *, actor: Staff, department: Department, scope: str, request: HttpRequest | None = None
+) -> MenuEditorGrant:
+    """Let ``department`` change the menus (system administrator only)."""
+    if not actor.is_system_admin:
+        raise PermissionDenied(_("メニュー担当の課はシステム管理者が設定します。"))
+    if scope not in MenuEditorGrant.Scope.values:
+        raise ValidationError(_("できることを選んでください。"))
+    grant = MenuEditorGrant.objects.filter(department=department).first()
+    before = {"scope": grant.scope} if grant else {}
+    grant = grant or MenuEditorGrant(department=department)
+    grant.scope, grant.granted_by = scope, actor
+    grant.save()
+    audit_record(
+        action=Action.UPDATE if before else Action.CREATE,
+        actor=actor,
+        request=request,
+        target=grant,
+        department=department,
+        summary=_("%(dept)sにリッチメニューの「%(scope)s」を許可")
+        % {"dept": department.name, "scope": grant.get_scope_display()},
+        changes=changes_between(before, {"scope": scope}),
+    )
+    return grant
+
+
+@transaction.atomic
+def editor_grant_delete(*, actor: Staff, grant_id: int, request: HttpRequest | None = None) -> None:
+    if not actor.is_system_admin:
+        raise PermissionDenied(_("メニュー担当の課はシステム管理者が設定します。"))
+    grant = MenuEditorGrant.objects.select_related("department").filter(pk=grant_id).first()
+    if grant is None:
+        return
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        request=request,
+        target=grant,
+        department=grant.department,
+        summary=_("%(dept)sのリッチメニュー担当を解除") % {"dept": grant.department.name},
+        changes={"scope": grant.scope},
+    )
+    grant.delete()
+
+
+# --- uploaded pictures ----------------------------------------------------------------------------
+
+
+def image_store(upload: UploadedFile, *, folder: str, exact_size: tuple[int, int] | None = None) -> str:
+    """Check an uploaded JPEG/PNG, store it re-encoded as PNG and return its name in storage.
+
+    Re-encoding drops whatever else the file carried (EXIF, trailing data); a tile picture is scaled
+    down to what a tile can show, a designer's image must be exactly the menu's size.
+    """
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(_("画像は%(mb)dMBまでです。") % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)})
+    try:
+        with Image.open(upload) as probe:
+            if probe.format not in IMAGE_FORMATS:
+                raise ValidationError(_("画像はJPEGまたはPNGのファイルを選んでください。"))
+            if probe.width * probe.height > MAX_PIXELS:
+                raise ValidationError(_("画像の画素数が大きすぎます。"))
+            probe.verify()
+        upload.seek(0)
+        with Image.open(upload) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGBA")
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValidationError(_("画像を読み込めませんでした。別の画像を選んでください。")) from exc
+    if exact_size is not None and image.size != exact_size:
+        raise ValidationError(
+            _("デザイン画像は %(w)d×%(h)d ピクセルにしてください（この画像は %(iw)d×%(ih)d）。")
+            % {"w": exact_size[0], "h": exact_size[1], "iw": image.width, "ih": image.height}
+        )
+    if exact_size is None:
+        image.thumbnail((TILE_IMAGE_EDGE, TILE_IMAGE_EDGE))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    folder = timezone.localdate().strftime(f"richmenu/{folder}/%Y/%m")
+    return default_storage.save(f"{folder}/{secrets.token_urlsafe(12)}.png", ContentFile(buffer.getvalue()))
+
+
+# --- drafts ---------------------------------------------------------------------------------------
+
+
+def _menu_snapshot(menu: Menu) -> dict[str, Any]:
+    return {field: getattr(menu, field) for field in (*MENU_FIELDS, "size")}
+
+
+def _menu_data(data: dict[str, Any]) -> dict[str, Any]:
+    return {field: data[field] for field in MENU_FIELDS if field in data}
+
+
+@transaction.atomic
+def menu_create(
+    *, actor: Staff, data: dict[str, Any], first_tab: str, layout: str, request: HttpRequest | None = None
+) -> Menu:
+    """A new draft menu with its first tab (tiles are filled in on the tab's page)."""
+    _require_edit(actor)
+    size = data.get("size", "large")
+    if size not in layouts.SIZES:
+        raise ValidationError(_("大きさを選んでください。"))
+    _check_layout(size, layout)
+    menu = Menu.objects.create(size=size, updated_by=actor, **_menu_data(data))
+    MenuTab.objects.create(menu=menu, position=0, title=first_tab.strip(), layout=layout)
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(name)s」を作成") % {"name": menu.name},
+        changes=_menu_snapshot(menu),
+    )
+    return menu
+
+
+@transaction.atomic
+def menu_update(
+    *, actor: Staff, menu: Menu, data: dict[str, Any], request: HttpRequest | None = None
+) -> Menu:
+    """Change the menu's settings (name, purpose, menu bar text, colours…); its size is fixed."""
+    _require_edit(actor)
+    before = _menu_snapshot(menu)
+    if menu.purpose != data.get("purpose", menu.purpose) and _is_in_use(menu):
+        raise ValidationError(_("表示中のメニューの用途は変更できません。"))
+    for field, value in _menu_data(data).items():
+        setattr(menu, field, value)
+    menu.updated_by = actor
+    menu.save()
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(name)s」の設定を変更") % {"name": menu.name},
+        changes=changes_between(before, _menu_snapshot(menu)),
+    )
+    return menu
+
+
+def _is_in_use(menu: Menu) -> bool:
+    state = selectors.account_state()
+    return menu.pk in (state.default_menu_id, state.emergency_menu_id)
+
+
+def menu_delete(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> None:
+    """Delete a menu that is not on LINE (withdraw a published one first)."""
+    _require_edit(actor)
+    if menu.versions.filter(is_live=True).exists():
+        raise ValidationError(_("公開中のメニューは削除できません。先に公開を終了してください。"))
+    _previews_clear(menu.previews.filter(is_active=True))
+    with transaction.atomic():
+        audit_record(
+            action=Action.DELETE,
+            actor=actor,
+            request=request,
+            target=menu,
+            summary=_("リッチメニュー「%(name)s」を削除") % {"name": menu.name},
+            changes=_menu_snapshot(menu),
+        )
+        menu.delete()
+
+
+def _check_layout(size: str, layout: str) -> layouts.Template:
+    template = layouts.TEMPLATES.get(layout)
+    if template is None or template.size != size:
+        raise ValidationError(_("このメニューの大きさで使えるレイアウトを選んでください。"))
+    return template
+
+
+def _touch(menu: Menu, actor: Staff) -> None:
+    menu.updated_by = actor
+    menu.save(update_fields=["updated_by", "updated_at"])
+
+
+@transaction.atomic
+def tab_create(
+    *, actor: Staff, menu: Menu, title: str, layout: str, request: HttpRequest | None = None
+) -> MenuTab:
+    _require_edit(actor)
+    _check_layout(menu.size, layout)
+    count = menu.tabs.count()
+    if count >= layouts.MAX_TABS:
+        raise ValidationError(_("タブは%(max)d個までです。") % {"max": layouts.MAX_TABS})
+    tab = MenuTab.objects.create(menu=menu, position=count, title=title.strip(), layout=layout)
+    _touch(menu, actor)
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(menu)s」にタブ「%(tab)s」を追加")
+        % {"menu": menu.name, "tab": tab.title},
+        changes={"tab": tab.title, "layout": layout},
+    )
+    return tab
+
+
+@dataclass(frozen=True)
+class TileInput:
+    """One tile as the tab form gives it; ``image`` None keeps the stored picture unless ``clear_image``."""
+
+    label: str
+    icon: str
+    colour: str
+    action_type: str
+    action_value: str
+    image: UploadedFile | None = None
+    clear_image: bool = False
+
+
+@transaction.atomic
+def tab_update(
+    *,
+    actor: Staff,
+    tab: MenuTab,
+    title: str,
+    layout: str,
+    tiles: Sequence[TileInput],
+    design: UploadedFile | None = None,
+    clear_design: bool = False,
+    request: HttpRequest | None = None,
+) -> MenuTab:
+    """Save a tab: its title, layout and exactly the layout's number of tiles (all checked first)."""
+    _require_edit(actor)
+    menu = tab.menu
+    template = _check_layout(menu.size, layout)
+    if len(tiles) != template.tile_count:
+        raise ValidationError(_("このレイアウトのタイルは%(count)d個です。") % {"count": template.tile_count})
+    problems = []
+    for number, tile in enumerate(tiles, start=1):
+        try:
+            actions.check(tile.action_type, tile.action_value)
+        except ValidationError as exc:
+            problems.extend(f"{_('タイル%(n)d') % {'n': number}}: {m}" for m in exc.messages)
+    if problems:
+        raise ValidationError(problems)
+    existing = {t.position: t for t in tab.tiles.all()}
+    before = {
+        "title": tab.title,
+        "layout": tab.layout,
+        "tiles": [_tile_snapshot(existing[p]) for p in sorted(existing)],
+    }
+    tab.title, tab.layout = title.strip(), layout
+    if design is not None:
+        tab.design_image.name = image_store(
+            design, folder="designs", exact_size=(menu.size_spec.width, menu.size_spec.height)
+        )
+    elif clear_design:
+        tab.design_image.name = ""
+    tab.save()
+    for position, tile_input in enumerate(tiles):
+        tile = existing.pop(position, None) or MenuTile(tab=tab, position=position)
+        for field in TILE_FIELDS:
+            setattr(tile, field, getattr(tile_input, field).replace("\r\n", "\n").strip())
+        if tile_input.image is not None:
+            tile.image.name = image_store(tile_input.image, folder="tiles")
+        elif tile_input.clear_image:
+            tile.image.name = ""
+        tile.save()
+    MenuTile.objects.filter(pk__in=[t.pk for t in existing.values()]).delete()
+    _touch(menu, actor)
+    after = {
+        "title": tab.title,
+        "layout": tab.layout,
+        "tiles": [_tile_snapshot(t) for t in tab.tiles.order_by("position")],
+    }
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(menu)s」のタブ「%(tab)s」を編集")
+        % {"menu": menu.name, "tab": tab.title},
+        changes=changes_between(before, after),
+    )
+    return tab
+
+
+def _tile_snapshot(tile: MenuTile) -> dict[str, str]:
+    return {**{field: getattr(tile, field) for field in TILE_FIELDS}, "image": tile.image.name or ""}
+
+
+@transaction.atomic
+def tab_delete(*, actor: Staff, tab: MenuTab, request: HttpRequest | None = None) -> None:
+    _require_edit(actor)
+    menu = tab.menu
+    if menu.tabs.count() <= 1:
+        raise ValidationError(_("最後のタブは削除できません。"))
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(menu)s」のタブ「%(tab)s」を削除")
+        % {"menu": menu.name, "tab": tab.title},
+        changes={"tab": tab.title, "tiles": [_tile_snapshot(t) for t in tab.tiles.order_by("position")]},
+    )
+    tab.delete()
+    _renumber(menu, list(menu.tabs.order_by("position")))
+    _touch(menu, actor)
+
+
+@transaction.atomic
+def tab_move(*, actor: Staff, tab: MenuTab, offset: int, request: HttpRequest | None = None) -> None:
+    """Move a tab left (-1) or right (+1) in the strip."""
+    _require_edit(actor)
+    menu = tab.menu
+    tabs = list(menu.tabs.order_by("position"))
+    index = next(i for i, t in enumerate(tabs) if t.pk == tab.pk)
+    target = index + offset
+    if not 0 <= target < len(tabs):
+        return
+    tabs.insert(target, tabs.pop(index))
+    _renumber(menu, tabs)
+    _touch(menu, actor)
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(menu)s」のタブの順番を変更") % {"menu": menu.name},
+        changes={"tabs": [t.title for t in tabs]},
+    )
+
+
+def _renumber(menu: Menu, tabs: list[MenuTab]) -> None:
+    # Positions are unique per menu: park them out of the way before giving the final ones.
+    for offset, tab in enumerate(tabs):
+        MenuTab.objects.filter(pk=tab.pk).update(position=1000 + offset)
+    for position, tab in enumerate(tabs):
+        MenuTab.objects.filter(pk=tab.pk).update(position=position)
+
+
+# --- LINE: the account lock and the sync --------------------------------------------------------
+
+
+class Busy(ValidationError):
+    pass
+
+
+def _lock_take(token: str) -> bool:
+    now = timezone.now()
+    free = Q(lock_token="") | Q(locked_at__lt=now - AccountMenuState.LOCK_TTL)
+    return bool(AccountMenuState.objects.filter(free, pk=1).update(lock_token=token, locked_at=now))
+
+
+@contextmanager
+def _account_lock(*, wait: float = 0) -> Iterator[None]:
+    """Hold the account lock; ``wait`` seconds for it (the emergency switch waits out a publish)."""
+    selectors.account_state()
+    token = secrets.token_hex(16)
+    deadline = time.monotonic() + wait
+    while not _lock_take(token):
+        if time.monotonic() >= deadline:
+            raise Busy(
+                _(
+                    "他の職員がメニューを公開または切替しているところです。しばらくしてからもう一度お試しください。"
+                )
+            )
+        time.sleep(0.5)
+    try:
+        yield
+    finally:
+        AccountMenuState.objects.filter(pk=1, lock_token=token).update(lock_token="", locked_at=None)
+
+
+def _sync_line() -> None:
+    """Make LINE show what the records say (see the module docstring). Safe to repeat."""
+    state = selectors.account_state()
+    live = list(MenuVersion.objects.filter(is_live=True).select_related("menu").prefetch_related("tabs"))
+    active_id = state.emergency_menu_id or state.default_menu_id
+    active = next((v for v in live if v.menu_id == active_id), None)
+    active_first = active.tabs.all()[0].line_rich_menu_id if active else ""
+    wanted = {}
+    for version in live:
+        for index, tab in enumerate(version.tabs.all()):
+            own = active is None or version.pk == active.pk
+            wanted[version.menu.alias_id(index)] = tab.line_rich_menu_id if own else active_first
+    existing = line_api.aliases()
+    for alias_id, target in wanted.items():
+        if alias_id not in existing:
+            line_api.alias_create(alias_id, target)
+        elif existing[alias_id] != target:
+            line_api.alias_update(alias_id, target)
+    if active_first:
+        line_api.default_set(active_first)
+    for alias_id in existing:
+        if alias_id.startswith("cl-m") and alias_id not in wanted:
+            line_api.alias_delete(alias_id)
+    for old in PublishedTab.objects.filter(version__is_live=False).exclude(line_rich_menu_id=""):
+        line_api.menu_delete(old.line_rich_menu_id)
+        PublishedTab.objects.filter(pk=old.pk).update(line_rich_menu_id="")
+
+
+def _sync_or_explain() -> None:
+    try:
+        _sync_line()
+    except LineCallFailed as exc:
+        raise ValidationError(
+            _(
+                "記録は更新しましたが、LINEへの反映の途中で失敗しました（%(error)s）。"
+                "「緊急メニューの切替」画面の「LINEに再反映」を押してください。"
+            )
+            % {"error": exc}
+        ) from exc
+
+
+def _line_menus_create(bodies: list[dict[str, Any]], images: Sequence[bytes]) -> list[str]:
+    """Create the rich menus with their images; on failure delete what was created and explain."""
+    created: list[str] = []
+    try:
+        for body, image in zip(bodies, images, strict=True):
+            created.append(line_api.menu_create(body))
+            line_api.image_upload(created[-1], image)
+    except LineCallFailed as exc:
+        _line_menus_delete(created)
+        raise ValidationError(str(exc)) from exc
+    return created
+
+
+def _line_menus_delete(rich_menu_ids: Sequence[str]) -> None:
+    for rich_menu_id in rich_menu_ids:
+        try:
+            line_api.menu_delete(rich_menu_id)
+        except LineCallFailed:
+            logger.warning("rich menu %s could not be deleted from LINE", rich_menu_id)
+
+
+# --- previews (X-11) ------------------------------------------------------------------------------
+
+
+def _previews_clear(previews: Any) -> None:
+    """Delete the previews' menus and aliases from LINE (their devices then see the default menu)."""
+    for preview in list(previews):
+        for index in range(len(preview.line_rich_menu_ids)):
+            try:
+                line_api.alias_delete(preview.alias_id(index))
+            except LineCallFailed:
+                logger.warning("preview alias %s could not be deleted", preview.alias_id(index))
+        _line_menus_delete(preview.line_rich_menu_ids)
+        MenuPreview.objects.filter(pk=preview.pk).update(is_active=False)
+
+
+def menu_preview(
+    *, actor: Staff, menu: Menu, recipient_id: int, request: HttpRequest | None = None
+) -> MenuPreview:
+    """Show the draft on one of the caller's department's test devices only (linked to that user)."""
+    _require_edit(actor)
+    recipient = access_or_404(PreviewRecipient.objects.select_related("friend"), actor, pk=recipient_id)
+    content = content_of(menu)
+    images = render(content)
+    # One preview per device: the previous one (of any menu) is taken off first.
+    _previews_clear(MenuPreview.objects.filter(recipient=recipient, is_active=True))
+    preview = MenuPreview.objects.create(menu=menu, recipient=recipient, created_by=actor)
+    bodies = line_bodies(content, preview.alias_id)
+    ids = _line_menus_create(bodies, images)
+    preview.line_rich_menu_ids = ids
+    preview.save(update_fields=["line_rich_menu_ids"])
+    try:
+        for index, rich_menu_id in enumerate(ids):
+            line_api.alias_create(preview.alias_id(index), rich_menu_id)
+        line_api.user_link(recipient.friend.user_id, ids[0])
+    except LineCallFailed as exc:
+        _previews_clear([preview])
+        raise ValidationError(str(exc)) from exc
+    audit_record(
+        action=Action.SEND,
+        actor=actor,
+        request=request,
+        target=menu,
+        summary=_("リッチメニュー「%(menu)s」の下書きをテスト端末「%(label)s」に表示")
+        % {"menu": menu.name, "label": recipient.label},
+        changes={"preview_id": preview.pk, "line_user_id": recipient.friend.user_id, "tabs": len(ids)},
+    )
+    return preview
+
+
+# --- publishing and rollback (RM-2) ----------------------------------------------------------------
+
+
+def _publish(
+    *,
+    menu: Menu,
+    content: dict[str, Any],
+    bodies: list[dict[str, Any]],
+    titles: list[str],
+    images: Sequence[bytes],
+    actor: Staff,
+    restored_from: MenuVersion | None,
+    request: HttpRequest | None,
+) -> MenuVersion:
+    ids = _line_menus_create(bodies, images)
+    now = timezone.now()
+    with transaction.atomic():
+        previous = MenuVersion.objects.select_for_update().filter(menu=menu, is_live=True).first()
+        if previous is not None:
+            MenuVersion.objects.filter(pk=previous.pk).update(is_live=False, withdrawn_at=now)
+        number = (menu.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+        version = MenuVersion.objects.create(
+            menu=menu,
+            number=number,
+            content=content,
+            is_live=True,
+            restored_from=restored_from,
+            published_at=now,
+            published_by=actor,
+        )
+        for position, (title, body, image, rich_menu_id) in enumerate(
+            zip(titles, bodies, images, ids, strict=True)
+        ):
+            PublishedTab.objects.create(
+                version=version,
+                position=position,
+                title=title,
+                body=body,
+                image=ContentFile(image, name=f"menu{menu.pk}-v{number}-tab{position + 1}.jpg"),
+                line_rich_menu_id=rich_menu_id,
+            )
+        state = AccountMenuState.objects.select_for_update().get(pk=1)
+        replaced = None
+        if menu.purpose == Menu.Purpose.NORMAL and state.default_menu_id != menu.pk:
+            replaced = state.default_menu
+            state.default_menu = menu
+            state.save(update_fields=["default_menu"])
+            if replaced is not None:
+                replaced.versions.filter(is_live=True).update(is_live=False, withdrawn_at=now)
+        summary = (
+            _("リッチメニュー「%(menu)s」を第%(from)d版に戻して公開（第%(n)d版）")
+            % {"menu": menu.name, "from": restored_from.number, "n": number}
+            if restored_from
+            else _("リッチメニュー「%(menu)s」の第%(n)d版を公開") % {"menu": menu.name, "n": number}
+        )
+        audit_record(
+            action=Action.UPDATE,
+            actor=actor,
+            request=request,
+            target=menu,
+            summary=summary,
+            changes={
+                "version": number,
+                "previous_version": previous.number if previous else None,
+                "restored_from": restored_from.number if restored_from else None,
+                "replaced_default_menu": replaced.name if replaced else None,
+                "line_rich_menu_ids": ids,
+            },
+        )
+    _sync_or_explain()
+    _previews_clear(menu.previews.filter(is_active=True))
+    return version
+
+
+def menu_publish(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> MenuVersion:
+    """Put the draft on LINE as the menu's next version (a normal menu becomes the default menu)."""
+    _require_edit(actor)
+    content: MenuContent = content_of(menu)
+    images = render(content)
+    with _account_lock():
+        return _publish(
+            menu=menu,
+            content=content.as_json(),
+            bodies=line_bodies(content, menu.alias_id),
+            titles=[tab.title for tab in content.tabs],
+            images=images,
+            actor=actor,
+            restored_from=None,
+            request=request,
+        )
+
+
+def menu_rollback(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> MenuVersion:
+    """Publish again exactly the version that was live before the current one (as a new version)."""
+    _require_edit(actor)
+    target = selectors.rollback_target(menu)
+    if target is None:
+        raise ValidationError(_("戻せる前の版がありません。"))
+    tabs = list(target.tabs.all())
+    images = []
+    for tab in tabs:
+        with tab.image.open("rb") as stored:
+            images.append(stored.read())
+    with _account_lock():
+        return _publish(
+            menu=menu,
+            content=target.content,
+            bodies=[tab.body for tab in tabs],
+            titles=[tab.title for tab in tabs],
+            images=images,
+            actor=actor,
+            restored_from=target,
+            request=request,
+        )
+
+
+def menu_withdraw(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> None:
+    """Take a published menu off LINE; not the one friends see now (publish or switch another first)."""
+    _require_edit(actor)
+    if _is_in_use(menu):
+        raise ValidationError(
+            _(
+                "このメニューは現在友だちに表示されているか、通常時のメニューです。別のメニューを公開してから終了してください。"
+            )
+        )
+    with _account_lock():
+        with transaction.atomic():
+            withdrawn = menu.versions.filter(is_live=True).update(is_live=False, withdrawn_at=timezone.now())
+            if withdrawn:
+                audit_record(
+                    action=Action.UPDATE,
+                    actor=actor,
+                    request=request,
+                    target=menu,
+                    summary=_("リッチメニュー「%(menu)s」の公開を終了") % {"menu": menu.name},
+                )
+        _sync_or_explain()
+
+
+def line_resync(*, actor: Staff, request: HttpRequest | None = None) -> None:
+    """Apply the records to LINE again, after a publish or switch was interrupted half-way."""
+    _require_switch(actor)
+    with _account_lock():
+        _sync_or_explain()
+    audit_record(
+        action=Action.UPDATE, actor=actor, request=request, summary=_("リッチメニューをLINEに再反映")
+    )
+
+
+# --- the emergency switch (RM-4) --------------------------------------------------------------------
+
+
+def emergency_switch_start(
+    *, actor: Staff, direction: str, menu_id: int | None = None, request: HttpRequest | None = None
+) -> EmergencySwitch:
+    """Switch every friend to the emergency menu (``direction="on"``) or back; runs in the worker."""
+    _require_switch(actor)
+    state = selectors.account_state()
+    running = selectors.running_switch()
+    if running is not None and not selectors.is_stale(running):
+        raise Busy(_("切替の処理中です。完了してから操作してください。"))
+    if direction == EmergencySwitch.Direction.ON:
+        menu = selectors.prepared_emergency_menus().filter(pk=menu_id).first()
+        if menu is None:
+            raise ValidationError(_("公開（準備）済みの緊急メニューを選んでください。"))
+        if state.emergency_menu_id == menu.pk:
+            raise ValidationError(_("この緊急メニューは既に表示中です。"))
+    elif direction == EmergencySwitch.Direction.OFF:
+        if state.emergency_menu_id is None:
+            raise ValidationError(_("緊急メニューは表示されていません。"))
+        menu = state.default_menu
+        if menu is None or not menu.versions.filter(is_live=True).exists():
+            raise ValidationError(
+                _("戻す通常メニューが公開されていません。先に通常メニューを公開してください。")
+            )
+    else:
+        raise ValidationError(_("切替の種類が正しくありません。"))
+    with transaction.atomic():
+        if running is not None:
+            EmergencySwitch.objects.filter(pk=running.pk).update(
+                status=EmergencySwitch.Status.FAILED,
+                error=_("処理が中断されたため、新しい切替に置き換えました。"),
+            )
+        switch = EmergencySwitch.objects.create(
+            direction=direction,
+            menu=menu,
+            menu_name=menu.name,
+            requested_by=actor,
+            started_at=timezone.now(),
+            friends_total=Friend.objects.filter(state=Friend.State.FOLLOWING).count(),
+        )
+        audit_record(
+            action=Action.UPDATE,
+            actor=actor,
+            request=request,
+            target=switch,
+            summary=_("%(direction)s（「%(menu)s」）を開始")
+            % {"direction": switch.get_direction_display(), "menu": menu.name},
+            changes={"direction": direction, "menu": menu.name, "friends": switch.friends_total},
+        )
+        _enqueue_switch(switch)
+    return switch
+
+
+def emergency_switch_resume(
+    *, actor: Staff, switch: EmergencySwitch, request: HttpRequest | None = None
+) -> None:
+    """Staff continue a switch that failed (LINE refused or was unreachable) from where it stopped."""
+    _require_switch(actor)
+    resumable = switch.status == EmergencySwitch.Status.FAILED or selectors.is_stale(switch)
+    if not resumable or switch.menu_id is None:
+        raise ValidationError(_("この切替は再開できません。"))
+    with transaction.atomic():
+        audit_record(
+            action=Action.UPDATE,
+            actor=actor,
+            request=request,
+            target=switch,
+            summary=_("%(direction)sを再開") % {"direction": switch.get_direction_display()},
+        )
+        emergency_switch_continue(switch=switch)
+
+
+def emergency_switch_continue(*, switch: EmergencySwitch) -> None:
+    """Queue the switch to run again from the friend where it stopped."""
+    EmergencySwitch.objects.filter(pk=switch.pk).update(
+        status=EmergencySwitch.Status.RUNNING, error="", updated_at=timezone.now()
+    )
+    _enqueue_switch(switch)
+
+
+def _enqueue_switch(switch: EmergencySwitch) -> None:
+    from .tasks import emergency_switch_task
+
+    transaction.on_commit(lambda: emergency_switch_task(switch.pk))
+
+
+def _unlink_everyone(switch: EmergencySwitch, progress: Callable[[EmergencySwitch], None]) -> None:
+    """Remove every friend's per-user menu, 500 per request, in primary-key order (resumable)."""
+    following = Friend.objects.filter(state=Friend.State.FOLLOWING).order_by("pk")
+    while True:
+        batch = list(
+            following.filter(pk__gt=switch.last_friend_pk).values_list("pk", "user_id")[
+                : line_api.BULK_MAX_USERS
+            ]
+        )
+        if not batch:
+            return
+        user_ids = [user_id for _, user_id in batch if USER_ID.match(user_id)]
+        if user_ids:
+            line_api.users_unlink(user_ids)
+            switch.requests += 1
+        switch.friends_done += len(batch)
+        switch.last_friend_pk = batch[-1][0]
+        progress(switch)
+
+
+def emergency_switch_run(*, switch_id: int) -> EmergencySwitch:
+    """The worker's part: change the active menu on LINE, then reach every friend; record the timing."""
+    switch = EmergencySwitch.objects.select_related("menu", "requested_by").get(pk=switch_id)
+    if switch.status != EmergencySwitch.Status.RUNNING:
+        return switch
+
+    def save_progress(s: EmergencySwitch) -> None:
+        s.save(update_fields=["friends_done", "requests", "last_friend_pk", "updated_at"])
+
+    try:
+        if switch.default_set_at is None:
+            with _account_lock(wait=LOCK_WAIT_FOR_SWITCH):
+                emergency = switch.menu if switch.direction == EmergencySwitch.Direction.ON else None
+                AccountMenuState.objects.filter(pk=1).update(emergency_menu=emergency)
+                _sync_line()
+            switch.default_set_at = timezone.now()
+            switch.save(update_fields=["default_set_at", "updated_at"])
+        _unlink_everyone(switch, save_progress)
+    except (LineCallFailed, ValidationError) as exc:
+        switch.status, switch.error = (
+            EmergencySwitch.Status.FAILED,
+            "; ".join(getattr(exc, "messages", [str(exc)])),
+        )
+        switch.save(update_fields=["status", "error", "updated_at"])
+        audit_record(
+            action=Action.UPDATE,
+            actor=switch.requested_by,
+            target=switch,
+            summary=_("%(direction)sが失敗（%(done)d人まで反映）")
+            % {"direction": switch.get_direction_display(), "done": switch.friends_done},
+            changes={"error": switch.error},
+        )
+        return switch
+    switch.status, switch.finished_at = EmergencySwitch.Status.DONE, timezone.now()
+    switch.friends_total = switch.friends_done
+    switch.save(update_fields=["status", "finished_at", "friends_total", "updated_at"])
+    seconds = switch.duration.total_seconds()
+    audit_record(
+        action=Action.UPDATE,
+        actor=switch.requested_by,
+        target=switch,
+        summary=_("%(direction)sが完了：友だち%(friends)d人に%(seconds).1f秒で反映")
+        % {"direction": switch.get_direction_display(), "friends": switch.friends_done, "seconds": seconds},
+        changes={
+            "menu": switch.menu_name,
+            "friends": switch.friends_done,
+            "unlink_requests": switch.requests,
+            "seconds_until_default_menu": (switch.default_set_at - switch.started_at).total_seconds(),
+            "seconds_until_every_friend": seconds,
+        },
+    )
+    return switch

@@ -1,0 +1,40 @@
+"""The demo city's menus: a published two-tab, nine-tile main menu and a prepared emergency menu."""
+
+from __future__ import annotations
+
+from civicline.linesim.models import RichMenu as LineRichMenu
+from civicline.richmenu import demo, selectors
+from civicline.richmenu.models import Menu, MenuEditorGrant
+from tests.fixtures.core import DepartmentFactory, StaffFactory
+from tests.fixtures.linesim import linesim_db
+
+
+@linesim_db
+def test_demo_seed_publishes_the_main_menu_and_prepares_the_emergency_menu(
+    linesim, django_capture_on_commit_callbacks
+):
+    koho = DepartmentFactory(code="koho", name="広報戦略課")
+    DepartmentFactory(code="kikikanri", name="危機管理課")
+    StaffFactory(username="koho", department=koho)
+    resident = linesim.client.create_user("住民", follow=True)["userId"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()  # idempotent
+
+    main, emergency = Menu.objects.get(name=demo.MAIN_MENU), Menu.objects.get(name=demo.EMERGENCY_MENU)
+    assert [main.versions.count(), emergency.versions.count()] == [1, 1]
+    assert sum(tab.tiles.count() for tab in main.tabs.all()) == 9
+    assert list(main.tabs.values_list("title", flat=True)) == ["予約・手続き", "暮らし・防災"]
+    state = selectors.account_state()
+    assert state.default_menu == main and state.emergency_menu is None
+    shown = linesim.client.richmenu_for(resident)
+    assert shown["richMenuId"] == selectors.live_version(main).tabs.get(position=0).line_rich_menu_id
+    prepared = selectors.live_version(emergency).tabs.get()
+    first = LineRichMenu.objects.get(rich_menu_id=prepared.line_rich_menu_id).body["areas"][0]["action"]
+    assert first == {"type": "postback", "label": "近くの避難所", "data": "feature=facilities&action=nearest"}
+    assert dict(MenuEditorGrant.objects.values_list("department__code", "scope")) == {
+        "koho": "edit",
+        "kikikanri": "emergency",
+    }

@@ -1,0 +1,22 @@
+"""The demo city's survey: 市民満足度アンケート, open, with sample answers; seeding twice changes nothing."""
+
+import pytest
+
+from civicline.forms.selectors import question_results
+from civicline.surveys import demo
+from civicline.surveys.models import Survey
+from tests.fixtures.core import DepartmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_survey_is_open_with_answers_and_seeding_is_idempotent():
+    DepartmentFactory(code="koho", name="広報戦略課")
+
+    demo.seed()
+    demo.seed()
+
+    survey = Survey.objects.get(title="市民満足度アンケート")
+    assert survey.is_accepting() and survey.form.responses.count() == demo.SAMPLE_SIZE
+    score, reasons, *_ = question_results(form=survey.form)
+    assert score.answered == demo.SAMPLE_SIZE and 0 < reasons.answered < demo.SAMPLE_SIZE  # the branch
