@@ -89,6 +89,66 @@ SCREENSHOTS = {
         "test_admin_sees_operations_status_and_downloads_the_handover_zip",
         "02-ops-handover.png",
     ),
+    "reports-staff-inbox": (
+        "test_a_resident_reports_with_two_photos_and_a_pin_and_only_they_get_the_reply",
+        "07-staff-inbox.png",
+    ),
+    "reports-staff-detail": (
+        "test_a_resident_reports_with_two_photos_and_a_pin_and_only_they_get_the_reply",
+        "08-staff-detail.png",
+    ),
+    "reports-reply-confirm": (
+        "test_a_resident_reports_with_two_photos_and_a_pin_and_only_they_get_the_reply",
+        "11-staff-reply-confirm.png",
+    ),
+    "richmenu-editor": (
+        "test_staff_build_preview_and_publish_a_nine_tile_menu_and_a_resident_taps_across_tabs",
+        "01-editor-tab-a.png",
+    ),
+    "richmenu-resident": (
+        "test_staff_build_preview_and_publish_a_nine_tile_menu_and_a_resident_taps_across_tabs",
+        "07-resident-tab-a.png",
+    ),
+    "richmenu-emergency": (
+        "test_staff_switch_the_emergency_menu_on_and_every_residents_phone_shows_it",
+        "02-emergency-switched-on.png",
+    ),
+    "delivery-settings": (
+        "test_a_resident_registers_on_the_phone_and_only_matching_people_get_the_scheduled_delivery",
+        "03-settings-filled.png",
+    ),
+    "delivery-segments": (
+        "test_a_resident_registers_on_the_phone_and_only_matching_people_get_the_scheduled_delivery",
+        "05-segments.png",
+    ),
+    "delivery-compose": (
+        "test_a_resident_registers_on_the_phone_and_only_matching_people_get_the_scheduled_delivery",
+        "06-compose.png",
+    ),
+    "delivery-progress": (
+        "test_a_resident_registers_on_the_phone_and_only_matching_people_get_the_scheduled_delivery",
+        "12-progress.png",
+    ),
+    "survey-builder": (
+        "test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_analyse",
+        "02-staff-builder-branch.png",
+    ),
+    "survey-results": (
+        "test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_analyse",
+        "12-staff-results.png",
+    ),
+    "survey-crosstab": (
+        "test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_analyse",
+        "13-staff-crosstab.png",
+    ),
+    "comment-submissions": (
+        "test_a_comment_half_in_the_talk_half_in_liff_gets_a_receipt_and_staff_reply_to_that_submitter",
+        "11-staff-submissions.png",
+    ),
+    "comment-talk": (
+        "test_a_comment_half_in_the_talk_half_in_liff_gets_a_receipt_and_staff_reply_to_that_submitter",
+        "02-talk-first-question.png",
+    ),
 }
 
 
