@@ -8,19 +8,18 @@ is the conversation's own resident, and staff have confirmed its receipt number 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_save, changes_between
 from civicline.core.images import image_store
 from civicline.core.models import Department, Staff
 from civicline.line.direct import DirectMessageRefused, direct_message_send, receipt_key
@@ -41,25 +40,6 @@ Status = Conversation.Status
 # --- configuration (X-8) -------------------------------------------------------------------------
 
 
-def _snapshot(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in fields}
-
-
-def _save_audited(*, actor: Staff, obj: models.Model, data: dict[str, Any], summary: str) -> Any:
-    creating = obj.pk is None
-    before = {} if creating else _snapshot(obj, list(data))
-    for name, value in data.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit_record(
-        action=Action.CREATE if creating else Action.UPDATE,
-        actor=actor,
-        target=obj,
-        summary=summary,
-        changes=changes_between(before, _snapshot(obj, list(data))),
-    )
-    return obj
 
 
 def _own_department(actor: Staff, department: Department) -> None:
@@ -70,27 +50,27 @@ def _own_department(actor: Staff, department: Department) -> None:
 @transaction.atomic
 def topic_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> Topic:
     _own_department(actor, department)
-    return _save_audited(
+    return audited_save(
         actor=actor, obj=Topic(department=department), data=data, summary=_("相談の種類を作成")
     )
 
 
 @transaction.atomic
 def topic_update(*, actor: Staff, topic: Topic, data: dict[str, Any]) -> Topic:
-    return _save_audited(actor=actor, obj=topic, data=data, summary=_("相談の種類を変更"))
+    return audited_save(actor=actor, obj=topic, data=data, summary=_("相談の種類を変更"))
 
 
 @transaction.atomic
 def canned_reply_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> CannedReply:
     _own_department(actor, department)
-    return _save_audited(
+    return audited_save(
         actor=actor, obj=CannedReply(department=department), data=data, summary=_("定型文を作成")
     )
 
 
 @transaction.atomic
 def canned_reply_update(*, actor: Staff, canned: CannedReply, data: dict[str, Any]) -> CannedReply:
-    return _save_audited(actor=actor, obj=canned, data=data, summary=_("定型文を変更"))
+    return audited_save(actor=actor, obj=canned, data=data, summary=_("定型文を変更"))
 
 
 @transaction.atomic

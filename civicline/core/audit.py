@@ -84,6 +84,29 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     }
 
 
+def audited_save(
+    *, actor: Staff | None, obj: models.Model, data: dict[str, Any], summary: str
+) -> models.Model:
+    """Set ``data`` on ``obj``, validate, save, and audit it as a create or an update with what changed.
+
+    The settings pages of every feature (counters, topics, canned replies…) are this one motion.
+    """
+    creating = obj.pk is None
+    before = {} if creating else {name: getattr(obj, name) for name in data}
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        action=Action.CREATE if creating else Action.UPDATE,
+        actor=actor,
+        target=obj,
+        summary=summary,
+        changes=changes_between(before, {name: getattr(obj, name) for name in data}),
+    )
+    return obj
+
+
 def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(_canonical(entry).encode()).hexdigest()
 
@@ -207,4 +230,4 @@ def purge_expired(*, retention_days: int | None = None) -> int:
     return count
 
 
-__all__ = ["Action", "audit_record", "changes_between", "purge_expired", "verify_chain"]
+__all__ = ["Action", "audit_record", "audited_save", "changes_between", "purge_expired", "verify_chain"]

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_save
 from civicline.core.models import Department, Staff
 from civicline.line.messaging import message_multicast
 from civicline.line.models import Friend
@@ -35,25 +35,6 @@ RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out o
 # --- configuration (RS-5, RS-9, X-8) ------------------------------------------------------------
 
 
-def _snapshot(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in fields}
-
-
-def _save_audited(*, actor: Staff, obj: Any, data: dict[str, Any], summary: str) -> Any:
-    creating = obj.pk is None
-    before = {} if creating else _snapshot(obj, list(data))
-    for name, value in data.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit_record(
-        action=Action.CREATE if creating else Action.UPDATE,
-        actor=actor,
-        target=obj,
-        summary=summary,
-        changes=changes_between(before, _snapshot(obj, list(data))),
-    )
-    return obj
 
 
 @transaction.atomic
@@ -61,17 +42,17 @@ def counter_create(*, actor: Staff, department: Department, data: dict[str, Any]
     if not actor.is_system_admin and department.pk != actor.department_id:
         raise ValidationError(_("他の課の窓口は作成できません。"))
     counter = Counter(department=department)
-    return _save_audited(actor=actor, obj=counter, data=data, summary=_("窓口を作成"))
+    return audited_save(actor=actor, obj=counter, data=data, summary=_("窓口を作成"))
 
 
 @transaction.atomic
 def counter_update(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> Counter:
-    return _save_audited(actor=actor, obj=counter, data=data, summary=_("窓口を変更"))
+    return audited_save(actor=actor, obj=counter, data=data, summary=_("窓口を変更"))
 
 
 @transaction.atomic
 def service_create(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> Service:
-    return _save_audited(
+    return audited_save(
         actor=actor, obj=Service(counter=counter), data=data, summary=_("予約メニューを作成")
     )
 
@@ -79,7 +60,7 @@ def service_create(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> S
 def service_update(*, actor: Staff, service: Service, data: dict[str, Any]) -> list[Misfit]:
     """Save the new settings; return the bookings that no longer fit them (never dropped silently)."""
     with transaction.atomic():
-        _save_audited(actor=actor, obj=service, data=data, summary=_("予約メニューを変更"))
+        audited_save(actor=actor, obj=service, data=data, summary=_("予約メニューを変更"))
     return booking_misfits(service=service)
 
 
@@ -93,7 +74,7 @@ def special_day_save(
         service=service, date=date
     )
     data = {"kind": kind, "hours": hours if kind == SpecialDay.Kind.OPEN else [], "note": note}
-    _save_audited(actor=actor, obj=special, data=data, summary=_("臨時の休業・開設日を設定"))
+    audited_save(actor=actor, obj=special, data=data, summary=_("臨時の休業・開設日を設定"))
     return special, booking_misfits(service=service)
 
 
