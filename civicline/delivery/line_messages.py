@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from linebot.v3.messaging import Message
+
+from civicline.line.liff.links import liff_url
 
 from . import images
 from .models import DeliveryMessage
@@ -263,9 +264,7 @@ def links_of(drafts: Sequence[MessageDraft]) -> list[str]:
 
 def settings_uri() -> str:
     """The 受信設定 page as a resident's LINE opens it (in the LIFF view when a LIFF app is set)."""
-    if settings.LIFF_ID:
-        return f"https://liff.line.me/{settings.LIFF_ID}{SETTINGS_PATH}"
-    return f"{settings.SITE_URL}/liff{SETTINGS_PATH}"
+    return liff_url(f"/liff{SETTINGS_PATH}")
 
 
 def invitation(*, registered: bool) -> dict[str, Any]:

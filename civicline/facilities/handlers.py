@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from civicline.line import registry
+from civicline.line.liff.links import liff_url
 from civicline.line.registry import LineContext
 
 from . import selectors
@@ -72,14 +72,8 @@ def on_location(ctx: LineContext) -> None:
 
 
 def map_link(*, facility_pk: int | None = None) -> str:
-    """The map page as a resident's LINE opens it: in the LIFF view when a LIFF app is configured.
-
-    The LIFF app's endpoint is civicline's /liff/, so /liff/facilities/… is liff.line.me/<id>/facilities/….
-    """
-    path = selectors.map_url(facility_pk=facility_pk)
-    if settings.LIFF_ID:
-        return f"https://liff.line.me/{settings.LIFF_ID}{path.removeprefix('/liff')}"
-    return settings.SITE_URL + path
+    """The map page as a resident's LINE opens it: in the LIFF view when a LIFF app is configured."""
+    return liff_url(selectors.map_url(facility_pk=facility_pk))
 
 
 def _kind_note(kind: str) -> str:

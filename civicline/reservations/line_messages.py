@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+from civicline.line.liff.links import liff_url
 
 from .models import Booking
 
@@ -29,9 +30,7 @@ def postback(action: str, booking: Booking) -> str:
 
 def _my_bookings_uri() -> str:
     # Inside LINE the LIFF URL opens the page with the resident signed in.
-    if settings.LIFF_ID:
-        return f"https://liff.line.me/{settings.LIFF_ID}/reservations/mine"
-    return f"{settings.SITE_URL}/liff/reservations/mine"
+    return liff_url("/liff/reservations/mine")
 
 
 def _row(label: str, value: str) -> dict[str, Any]:

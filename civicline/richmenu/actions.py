@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import Promise
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicline.core.features import MenuAction, all_features
+from civicline.line.liff.links import liff_url
 
 URI_SCHEMES = ("http", "https", "line", "tel")
 MAX_URI = 1000
@@ -59,13 +59,6 @@ def feature_actions() -> dict[str, FeatureAction]:
 
 def feature_action_choices() -> list[tuple[str, str]]:
     return [(ref, action.label) for ref, action in feature_actions().items()]
-
-
-def liff_url(path: str) -> str:
-    """A resident page as LINE opens it: in the LIFF view when a LIFF app is configured."""
-    if settings.LIFF_ID:
-        return f"https://liff.line.me/{settings.LIFF_ID}{path.removeprefix('/liff')}"
-    return settings.SITE_URL + path
 
 
 def validate_uri(value: str) -> None:
