@@ -42,7 +42,8 @@ STAFF_LOGIN_KEYS = frozenset(
 # Whose data the rest of the session holds (features keep drafts there); outlives the session's expiry.
 OWNER_KEY = "civicline.resident.owner"
 VERIFY_PATH = "/oauth2/v2.1/verify"
-VERIFY_TIMEOUT = (3, 10)  # connect, read (seconds)
+# connect, read (seconds): short, because a slow LINE Login holds a web thread while residents sign in.
+VERIFY_TIMEOUT = (3, 5)
 MAX_TOKEN_LENGTH = 8192  # a LINE ID token is ~1 KB; anything far larger is not one
 
 # Why a resident sees no page, keyed by the reason the session endpoint and the gate page report.
