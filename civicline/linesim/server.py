@@ -62,7 +62,12 @@ class EmulatorServer:
         self._server.task_dispatcher.shutdown(timeout=5)
         # Sockets must be closed by the loop's own thread (closing them under its select() fails);
         # the loop returns once its socket map is empty.
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
+        try:
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
+        except OSError:
+            # The loop has already ended and closed its trigger: nothing runs under select() any more,
+            # so what is left in the map can be closed from here.
+            wasyncore.close_all(self._map)
         self._thread.join(timeout=5)
 
 
