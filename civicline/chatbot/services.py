@@ -20,7 +20,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_delete, changes_between
 from civicline.core.models import Department, Staff
 
 from . import importers, search, web_extract, web_fetch
@@ -128,14 +128,9 @@ def faq_update(
 @transaction.atomic
 def faq_delete(*, actor: Staff, entry: FaqEntry) -> None:
     _require_department(actor, entry.department)
-    audit_record(
-        action=Action.DELETE,
-        actor=actor,
-        target=entry,
-        summary=_("Q&Aを削除: %(q)s") % {"q": entry.question},
-        changes={"before": _snapshot(entry, FAQ_FIELDS)},
+    audited_delete(
+        actor=actor, obj=entry, summary=_("Q&Aを削除: %(q)s") % {"q": entry.question}, fields=FAQ_FIELDS
     )
-    entry.delete()
 
 
 @transaction.atomic
@@ -218,14 +213,12 @@ def garbage_item_update(
 @transaction.atomic
 def garbage_item_delete(*, actor: Staff, item: GarbageItem) -> None:
     _require_department(actor, item.department)
-    audit_record(
-        action=Action.DELETE,
+    audited_delete(
         actor=actor,
-        target=item,
+        obj=item,
         summary=_("ごみ分別品目を削除: %(n)s") % {"n": item.name},
-        changes={"before": _snapshot(item, GARBAGE_FIELDS)},
+        fields=GARBAGE_FIELDS,
     )
-    item.delete()
 
 
 @transaction.atomic
@@ -441,14 +434,9 @@ def scenario_node_delete(*, actor: Staff, node: ScenarioNode) -> None:
     _require_department(actor, node.department)
     if node.children.exclude(department=node.department).exists() and not actor.is_system_admin:
         raise PermissionDenied(_("他の課の項目を含むため削除できません。"))
-    audit_record(
-        action=Action.DELETE,
-        actor=actor,
-        target=node,
-        summary=_("シナリオを削除: %(l)s") % {"l": node.label},
-        changes={"before": _snapshot(node, SCENARIO_FIELDS)},
+    audited_delete(
+        actor=actor, obj=node, summary=_("シナリオを削除: %(l)s") % {"l": node.label}, fields=SCENARIO_FIELDS
     )
-    node.delete()
 
 
 # --- residents' questions (CB-4, CB-5, CB-6) -----------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
+from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -105,6 +107,18 @@ def audited_save(
         changes=changes_between(before, {name: getattr(obj, name) for name in data}),
     )
     return obj
+
+
+def audited_delete(*, actor: Staff | None, obj: models.Model, summary: str, fields: Iterable[str]) -> None:
+    """Delete ``obj``, auditing the values of ``fields`` it had, so the entry shows what was lost."""
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        target=obj,
+        summary=summary,
+        changes={"before": model_to_dict(obj, fields=list(fields))},
+    )
+    obj.delete()
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -230,4 +244,12 @@ def purge_expired(*, retention_days: int | None = None) -> int:
     return count
 
 
-__all__ = ["Action", "audit_record", "audited_save", "changes_between", "purge_expired", "verify_chain"]
+__all__ = [
+    "Action",
+    "audit_record",
+    "audited_delete",
+    "audited_save",
+    "changes_between",
+    "purge_expired",
+    "verify_chain",
+]
