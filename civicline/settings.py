@@ -197,6 +197,14 @@ if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 AUDIT_RETENTION_DAYS = int(env("AUDIT_RETENTION_DAYS", str(365 * 5)))
+# Keys of the audit chain's HMAC, newest first; kept outside the database so that someone who
+# can write to it cannot recompute the chain. Older keys stay while entries signed with them remain.
+# Unset: a key derived from SECRET_KEY (`check --deploy` refuses that in production).
+AUDIT_HMAC_KEYS = env_list("AUDIT_HMAC_KEYS")
+# Signed checkpoints of the chain's head, written outside the database (also into every backup and
+# mailed to the system administrators): truncating the log after a checkpoint is caught.
+AUDIT_CHECKPOINT_DIR = Path(env("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_KEEP = int(env("AUDIT_CHECKPOINT_KEEP", "500"))
 
 # LINE. Unset base URLs mean the real LINE platform; the demo and tests point them at linesim.
 LINE_CHANNEL_ID = env("LINE_CHANNEL_ID")

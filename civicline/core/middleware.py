@@ -1,4 +1,4 @@
-"""Request ids for the logs, and the console's IP allowlist (X-5)."""
+"""Request ids for the logs and the audit log, and the console's IP allowlist (X-5)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.template.loader import render_to_string
 
+from .audit import audit_context
 from .logging import request_id_var
 from .netaddr import address_in, client_ip, parse_networks
 
@@ -27,7 +28,9 @@ class RequestIdMiddleware:
         request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request.id)
         try:
-            response = self.get_response(request)
+            # Every audit entry written while answering names this request's staff, address and id.
+            with audit_context(request=request):
+                response = self.get_response(request)
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request.id

@@ -105,8 +105,10 @@ class AuditEntryQuerySet(DepartmentScopedQuerySet):
 class AuditEntry(models.Model):
     """One link of the tamper-evident audit chain (X-15).
 
-    ``hash`` is sha256 over the canonical JSON of the entry including ``prev_hash``, so changing,
-    inserting or removing a row breaks every later link; ``verify_audit_chain`` finds the first.
+    ``hash`` is an HMAC-SHA256 (key ``key_id`` of ``AUDIT_HMAC_KEYS``, held outside the database)
+    over the canonical JSON of the entry including ``prev_hash``, so changing, inserting or removing
+    a row breaks every later link and cannot be re-sealed without the key; ``verify_audit_chain``
+    finds the first. Entries with an empty ``key_id`` predate keys and carry a plain SHA-256.
     Foreign keys PROTECT their targets: a cascade or SET NULL would rewrite history.
     """
 
@@ -132,6 +134,7 @@ class AuditEntry(models.Model):
         Department, verbose_name=_("課"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     client_address = models.CharField(_("接続元アドレス"), max_length=64, blank=True)
+    request_id = models.CharField(_("リクエストID"), max_length=64, blank=True)
     action = models.CharField(_("操作"), max_length=40, db_index=True)
     target_type = models.CharField(_("対象の種類"), max_length=100, blank=True)
     target_id = models.CharField(_("対象ID"), max_length=64, blank=True)
@@ -140,6 +143,7 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("変更内容"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=16, blank=True)
 
     objects = AuditEntryQuerySet.as_manager()
 

@@ -1,4 +1,5 @@
-"""Logins, logouts and failed logins go to the audit log (X-15) from Django's auth signals."""
+"""Logins, logouts and failed logins go to the audit log (X-15) from Django's auth signals; entries
+written by worker tasks name the task as their actor and carry its id as the request id."""
 
 from __future__ import annotations
 
@@ -8,8 +9,27 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
+from huey.contrib.djhuey import HUEY
 
-from .audit import Action, audit_record
+from .audit import Action, audit_context_enter, audit_context_exit, audit_record
+from .logging import request_id_var
+
+_TASK_TOKENS = "_civicline_audit_tokens"
+
+
+@HUEY.pre_execute(name="core.audit_context")
+def _task_started(task: Any) -> None:
+    context = audit_context_enter(actor_label=f"自動処理（{task.name}）")
+    if context is not None:  # None: run inline by a request (immediate mode), whose context stays
+        setattr(task, _TASK_TOKENS, (context, request_id_var.set(f"task-{task.id}")))
+
+
+@HUEY.post_execute(name="core.audit_context")
+def _task_finished(task: Any, task_value: Any, exc: BaseException | None) -> None:
+    tokens = getattr(task, _TASK_TOKENS, None)
+    if tokens is not None:
+        audit_context_exit(tokens[0])
+        request_id_var.reset(tokens[1])
 
 
 @receiver(user_logged_in, dispatch_uid="core.audit.login")

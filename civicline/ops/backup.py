@@ -2,7 +2,8 @@
 
 An archive holds ``manifest.json``, the database (PostgreSQL: ``pg_dump`` custom format, one
 consistent snapshot; SQLite: the online backup API, consistent while others write) and
-``media/…`` (every uploaded file). The database is copied first, then the files: a file deleted
+``media/…`` (every uploaded file) and ``audit-checkpoints/…`` (the signed audit checkpoints, one
+taken just before the dump). The database is copied first, then the files: a file deleted
 in between may be missing, but every file a restored record refers to that still existed is there.
 """
 
@@ -26,12 +27,16 @@ from django.conf import settings
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from civicline.core.audit import checkpoint_create, checkpoint_files
+
 from .archive import ArchiveError, EncryptingWriter, decrypted_chunks, fernet_for
 from .conf import setting
 
 FORMAT = 1
 ARCHIVE_PREFIX, ARCHIVE_SUFFIX = "civicline-", ".backup"
 MANIFEST = "manifest.json"
+# Signed audit checkpoints travel with every archive, away from the database they vouch for (X-15).
+CHECKPOINT_PREFIX_IN_ARCHIVE = "audit-checkpoints/"
 MEDIA_PREFIX = "media/"
 DATABASE_MEMBERS = {"postgresql": "database.pgdump", "sqlite": "database.sqlite3"}
 
@@ -79,6 +84,8 @@ def write_archive(*, directory: Path, now: datetime) -> BackupResult:
     media_files = 0
     with tempfile.TemporaryDirectory(prefix="civicline-backup-") as scratch:
         dump = Path(scratch) / DATABASE_MEMBERS[vendor]
+        # Signed before the dump, so the archive always holds a checkpoint its own audit log reaches.
+        checkpoint_create()
         _dump_database(connection.settings_dict, vendor, dump)
         manifest = {
             "format": FORMAT,
@@ -94,6 +101,8 @@ def write_archive(*, directory: Path, now: datetime) -> BackupResult:
             ):
                 _add_bytes(tar, MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode())
                 tar.add(dump, arcname=dump.name)
+                for path in checkpoint_files():
+                    tar.add(path, arcname=CHECKPOINT_PREFIX_IN_ARCHIVE + path.name, recursive=False)
                 for path, relative in _media_files():
                     tar.add(path, arcname=MEDIA_PREFIX + relative, recursive=False)
                     media_files += 1

@@ -18,8 +18,8 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from civicline.core.audit import Action, audit_record
-from civicline.core.models import Staff
+from civicline.core.audit import Action, audit_record, checkpoint_create, checkpoints_supersede
+from civicline.core.models import AuditChainHead, Staff
 
 from .alerts import CHECKS, Check
 from .backup import BackupFile, BackupResult, archive_files, restore_archive, write_archive
@@ -64,13 +64,40 @@ def backup_restore(*, archive: Path, actor_label: str = "system") -> dict:
     """Replace the database and media with the archive's; the restore itself is then audited
     in the restored log, so the chain shows when the data was put back and from what."""
     manifest = restore_archive(archive=archive)
+    # The restored log ends before later checkpoints: set those aside, or verification would
+    # (rightly) report the tail they name as cut off.
+    head = AuditChainHead.objects.filter(pk=1).values_list("last_sequence", flat=True).first() or 0
+    superseded = checkpoints_supersede(after_sequence=head)
     audit_record(
         action=Action.UPDATE,
         actor_label=actor_label,
         summary=f"バックアップから復元: {archive.name}（{manifest['created_at']} 作成）",
-        changes={"archive": archive.name, "created_at": manifest["created_at"]},
+        changes={
+            "archive": archive.name,
+            "created_at": manifest["created_at"],
+            "checkpoints_superseded": [path.name for path in superseded],
+        },
     )
     return manifest
+
+
+# --- audit checkpoints (X-15) ---------------------------------------------------------------------
+
+
+def audit_checkpoint_take(*, mail: bool, now: datetime | None = None) -> bool:
+    """Sign the audit chain's head into a checkpoint file; with ``mail``, also send it to the
+    system administrators, whose mailboxes keep a copy no one with the servers can rewrite."""
+    checkpoint = checkpoint_create()
+    if checkpoint is None or not mail:
+        return checkpoint is not None
+    return _notify(
+        "監査ログのチェックポイント",
+        "監査ログの改ざん検知に使うチェックポイントです。このメールを削除せず保管してください。\n"
+        "確認するときは、下の内容をファイルに保存し、\n"
+        "  python manage.py verify_audit_chain --checkpoint ファイル名\n"
+        "を実行します。\n\n" + checkpoint.to_json(),
+        now or timezone.now(),
+    )
 
 
 # --- handover export (X-20) ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Worker jobs of operations: heartbeat, scheduled backups, alert checks (X-13, X-17, X-19).
+"""Worker jobs of operations: heartbeat, scheduled backups, alert checks, audit checkpoints
+(X-13, X-15, X-17, X-19).
 
 Periodic jobs are enqueued by every consumer that schedules them: run extra workers with
 ``run_huey --no-periodic`` (deploy/compose.yaml does), so that each runs once.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import socket
 from datetime import datetime
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task
 
@@ -41,3 +43,12 @@ def alerts_task() -> None:
 def slow_alerts_task() -> None:
     services.alerts_evaluate(checks=tuple(c for c in alerts.CHECKS if c.key in alerts.SLOW_CHECKS))
     services.security_event_counts_purge()
+
+
+# Mailed once a day (the morning's first checkpoint), written to disk every hour.
+CHECKPOINT_MAIL_HOUR = 6
+
+
+@db_periodic_task(crontab(minute="23"))
+def audit_checkpoint_task() -> None:
+    services.audit_checkpoint_take(mail=timezone.localtime().hour == CHECKPOINT_MAIL_HOUR)

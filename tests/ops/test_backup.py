@@ -153,3 +153,40 @@ def test_an_older_key_still_opens_old_archives_after_rotation(ops_settings):
     archive = services.backup_create().archive.path
     ops_settings.BACKUP_ENCRYPTION_KEY = f"{Fernet.generate_key().decode()},{old}"
     services.backup_restore(archive=archive)
+
+
+def test_every_backup_carries_the_signed_audit_checkpoints(ops_settings):
+    """X-15: a copy of the checkpoints travels with each archive, away from the database."""
+    import tarfile
+
+    from civicline.ops.archive import decrypted_chunks, fernet_for
+
+    _city_data()
+    head = AuditEntry.objects.order_by("-sequence").first()
+
+    call_command("backup", stdout=io.StringIO())
+
+    archive = archive_files()[0].path
+    plain = b"".join(decrypted_chunks(archive.open("rb"), fernet_for([ops_settings.BACKUP_ENCRYPTION_KEY])))
+    with tarfile.open(fileobj=io.BytesIO(plain), mode="r:gz") as tar:
+        names = [n for n in tar.getnames() if n.startswith("audit-checkpoints/")]
+        checkpoint = tar.extractfile(names[0]).read().decode()
+    assert f'"sequence": {head.sequence}' in checkpoint
+
+
+def test_restoring_an_older_backup_sets_aside_the_checkpoints_it_predates(ops_settings):
+    from civicline.core.audit import checkpoint_create, checkpoint_files
+
+    _city_data()
+    call_command("backup", stdout=io.StringIO())
+    archive = archive_files()[0].path
+    audit_record(action="update", actor_label="after the backup", summary="後")
+    checkpoint_create()  # names an entry the backup does not have
+
+    call_command("restore", str(archive), "--yes", stdout=io.StringIO())
+
+    report = verify_chain()
+    assert report.ok, report
+    restore = AuditEntry.objects.order_by("-sequence").first()
+    assert len(restore.changes["checkpoints_superseded"]) == 1
+    assert all("superseded" not in str(path) for path in checkpoint_files())

@@ -6,13 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
-from civicline.core.audit import audit_record
-from civicline.core.models import AuditEntry
+from civicline.core.audit import audit_record, checkpoint_files
+from civicline.core.models import AuditChainHead, AuditEntry
 from civicline.line.models import WebhookEvent
 from civicline.ops import alerts, services
 from civicline.ops.middleware import SIGNATURE_REFUSAL
@@ -206,3 +208,38 @@ def test_backup_schedule_is_in_local_time():
     assert due("0 3 * * *", datetime(2025, 1, 1, 18, 0), utc=True)
     assert not due("0 3 * * *", datetime(2025, 1, 1, 3, 0), utc=True)
     assert not due("", datetime(2025, 1, 1, 18, 0, tzinfo=UTC).replace(tzinfo=None), utc=True)
+
+
+def test_the_daily_checkpoint_mail_lets_an_administrator_catch_a_truncated_log(admin_with_mail, tmp_path):
+    """X-15: the mailed checkpoint alone proves entries were cut off after it, even if the server's
+    own checkpoint files are gone too."""
+    for n in range(3):
+        audit_record(action="update", actor=admin_with_mail, summary=f"#{n}")
+    services.audit_checkpoint_take(mail=True)
+
+    assert "監査ログのチェックポイント" in mail.outbox[-1].subject
+    body = mail.outbox[-1].body
+    mailed = tmp_path / "checkpoint.json"
+    mailed.write_text(body[body.index("{") : body.rindex("}") + 1])
+    for path in checkpoint_files():
+        path.unlink()
+    last = AuditEntry.objects.order_by("-sequence").first()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditentry DISABLE TRIGGER core_auditentry_append_only")
+        cursor.execute("DELETE FROM core_auditentry WHERE sequence = %s", [last.sequence])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_auditentry ENABLE TRIGGER core_auditentry_append_only")
+    AuditChainHead.objects.filter(pk=1).update(last_sequence=last.sequence - 1, last_hash=last.prev_hash)
+
+    with pytest.raises(CommandError, match="after a checkpoint"):
+        call_command("verify_audit_chain", "--checkpoint", str(mailed))
+
+
+def test_the_hourly_checkpoint_is_written_without_mail(admin_with_mail):
+    audit_record(action="update", actor=admin_with_mail)
+    sent = len(mail.outbox)
+
+    assert services.audit_checkpoint_take(mail=False)
+
+    assert len(checkpoint_files()) == 1 and len(mail.outbox) == sent

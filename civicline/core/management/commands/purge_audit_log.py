@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from civicline.core.audit import purge_expired
+from civicline.core.audit import RetentionTooShort, purge_expired
 
 
 class Command(BaseCommand):
@@ -12,9 +12,12 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=None,
-            help=f"retention in days (default: AUDIT_RETENTION_DAYS = {settings.AUDIT_RETENTION_DAYS})",
+            help=f"days to keep: AUDIT_RETENTION_DAYS ({settings.AUDIT_RETENTION_DAYS}, the default) or more",
         )
 
     def handle(self, *args, days: int | None = None, **options) -> None:
-        count = purge_expired(retention_days=days)
+        try:
+            count = purge_expired(retention_days=days)
+        except RetentionTooShort as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"purged {count} entries")
