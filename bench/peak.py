@@ -42,6 +42,7 @@ def _environment(var_dir: Path) -> dict[str, str]:
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/7"),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_HMAC_KEYS": secrets.token_urlsafe(48),
         "CIVICLINE_DEMO": "1",
         "CIVICLINE_VAR_DIR": str(var_dir),
         "SITE_URL": site,

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("AUDIT_HMAC_KEYS", "test-audit-hmac-key-kept-outside-the-database")
 os.environ.setdefault("CIVICLINE_DEMO", "1")
 os.environ.setdefault("LINE_CHANNEL_ID", "1650000000")
 os.environ.setdefault("LINE_CHANNEL_SECRET", "0123456789abcdef0123456789abcdef")

@@ -40,3 +40,24 @@ def client_ip(request: HttpRequest) -> str:
         if not address_in(hop, trusted):
             return hop
     return hops[0] if hops else peer
+
+
+def whole_families_covered(cidrs: Iterable[str]) -> list[str]:
+    """The address families (``IPv4``, ``IPv6``) whose every address ``cidrs`` cover together.
+
+    ``0.0.0.0/0`` is the obvious case; ``0.0.0.0/1`` plus ``128.0.0.0/1`` is the same thing split,
+    so coverage is judged on the merged ranges, not per entry. Unparseable entries are ignored here.
+    """
+    by_version: dict[int, list[IPNetwork]] = {4: [], 6: []}
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError:
+            continue
+        by_version[network.version].append(network)
+    covered = []
+    for version, networks in by_version.items():
+        merged = list(ipaddress.collapse_addresses(networks))  # type: ignore[type-var]
+        if merged and merged[0].prefixlen == 0:
+            covered.append(f"IPv{version}")
+    return covered

@@ -12,6 +12,7 @@ import string
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .audit import Action, audit_record, changes_between
 from .middleware import ALLOWED_NETWORKS_CACHE_KEY
 from .models import AllowedNetwork, Department, Staff
+from .netaddr import whole_families_covered
 
 DEPARTMENT_FIELDS = ("code", "name", "email", "is_active")
 STAFF_FIELDS = ("username", "display_name", "email", "department", "role", "is_active")
@@ -284,6 +286,12 @@ def allowed_network_add(
 ) -> AllowedNetwork:
     network = AllowedNetwork(cidr=_normalised_cidr(cidr), note=note)
     network.full_clean()
+    existing = [*settings.CONSOLE_ALLOWED_NETWORKS, *AllowedNetwork.objects.values_list("cidr", flat=True)]
+    if whole_families_covered([*existing, network.cidr]):
+        # Split into parts or not, letting every address in is turning the allowlist off.
+        raise ValidationError(
+            _("この範囲を加えると、すべてのIPアドレスから管理画面に接続できるようになるため追加できません。")
+        )
     network.save()
     audit_record(
         action=Action.CREATE,

@@ -26,6 +26,7 @@ def _generated() -> dict[str, str]:
         "LINE_CHANNEL_SECRET": secrets.token_hex(16),
         "LINE_CHANNEL_ACCESS_TOKEN": secrets.token_urlsafe(40),
         "LIFF_ID": "1660000001-demo",
+        "AUDIT_HMAC_KEYS": secrets.token_urlsafe(48),
     }
 
 
@@ -33,9 +34,15 @@ def load() -> dict[str, str]:
     """The demo's environment, merged over the caller's; secrets are created on first use."""
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     if not ENV_FILE.exists():
-        ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in _generated().items()))
+        ENV_FILE.write_text("")
         ENV_FILE.chmod(0o600)
     stored = dict(line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
+    # A demo made by an older version lacks secrets added since: generate just those.
+    missing = {k: v for k, v in _generated().items() if k not in stored}
+    if missing:
+        with ENV_FILE.open("a") as out:
+            out.write("".join(f"{k}={v}\n" for k, v in missing.items()))
+        stored.update(missing)
     site = f"http://{HOST}:{WEB_PORT}"
     emulator = f"http://{HOST}:{EMULATOR_PORT}"
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from linebot.v3.webhook import SignatureValidator
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 
 @lru_cache(maxsize=2)
 def _validator(channel_secret: str) -> SignatureValidator:
@@ -22,6 +25,10 @@ def _validator(channel_secret: str) -> SignatureValidator:
 @csrf_exempt
 @require_POST
 def webhook(request: HttpRequest) -> HttpResponse:
+    if not settings.LINE_CHANNEL_SECRET:
+        # An HMAC with an empty key is one anybody can compute: nothing is genuine without a secret.
+        logger.error("LINE_CHANNEL_SECRET is not set: webhook refused (check --deploy names this)")
+        return HttpResponseBadRequest("webhook not configured")
     signature = request.headers.get("x-line-signature", "")
     try:
         body = request.body.decode("utf-8")

@@ -6,11 +6,11 @@ of TLS on purpose); ``--tag civicline`` runs these alone.
 
 from __future__ import annotations
 
-import ipaddress
-
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
+
+from civicline.core.netaddr import whole_families_covered
 
 from .conf import setting
 from .scheduling import crontab_from
@@ -30,19 +30,12 @@ def _valid_fernet(key: str) -> bool:
     return True
 
 
-def _secret_key_weak(key: str) -> bool:
+def _key_weak(key: str, min_length: int) -> bool:
     return (
-        len(key) < MIN_SECRET_KEY_LENGTH
+        len(key) < min_length
         or len(set(key)) < MIN_SECRET_KEY_CHARACTERS
         or any(phrase in key.lower() for phrase in SAMPLE_PHRASES)
     )
-
-
-def _open_to_world(cidr: str) -> bool:
-    try:
-        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
-    except ValueError:
-        return False
 
 
 @register(TAG, deploy=True)
@@ -56,7 +49,7 @@ def production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id="civicline.E001",
             )
         )
-    if _secret_key_weak(settings.SECRET_KEY):
+    if _key_weak(settings.SECRET_KEY, MIN_SECRET_KEY_LENGTH):
         problems.append(
             Error(
                 "SECRET_KEY is short, repetitive or a sample value.",
@@ -74,11 +67,11 @@ def production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id="civicline.E003",
             )
         )
-    open_networks = [c for c in settings.CONSOLE_ALLOWED_NETWORKS if _open_to_world(c)]
-    if open_networks:
+    open_families = whole_families_covered(settings.CONSOLE_ALLOWED_NETWORKS)
+    if open_families:
         problems.append(
             Error(
-                f"CONSOLE_ALLOWED_NETWORKS lets every address into the console ({', '.join(open_networks)}).",
+                f"CONSOLE_ALLOWED_NETWORKS lets every {'/'.join(open_families)} address into the console.",
                 hint="List the city's own networks (LGWAN, office NAT) only.",
                 id="civicline.E004",
             )
@@ -107,6 +100,84 @@ def production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
             )
         )
     problems += _backup_problems(field_keys)
+    problems += _exposure_problems()
+    problems += _line_problems()
+    return problems
+
+
+# An HMAC key should hold at least as many random bits as the hash it keys (256).
+MIN_AUDIT_KEY_LENGTH = 32
+
+
+def _exposure_problems() -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
+    proxy_families = whole_families_covered(settings.TRUSTED_PROXIES)
+    if proxy_families:
+        problems.append(
+            Error(
+                f"TRUSTED_PROXIES trusts every {'/'.join(proxy_families)} address: any client could name "
+                "its own address in X-Forwarded-For and pass the console allowlist.",
+                hint="List only the TLS proxy's own address(es).",
+                id="civicline.E011",
+            )
+        )
+    if "*" in settings.ALLOWED_HOSTS or any(host in {".", ""} for host in settings.ALLOWED_HOSTS):
+        problems.append(
+            Error(
+                "ALLOWED_HOSTS accepts any host name: links in mails and LIFF redirects could be poisoned.",
+                hint="List the service's host names, e.g. line.city.example.jp.",
+                id="civicline.E012",
+            )
+        )
+    audit_keys = list(getattr(settings, "AUDIT_HMAC_KEYS", []) or [])
+    if not audit_keys:
+        problems.append(
+            Error(
+                "AUDIT_HMAC_KEYS is not set: the audit log is sealed with a key derived from SECRET_KEY.",
+                hint="Generate one with python -c 'import secrets; print(secrets.token_urlsafe(48))' "
+                "and keep a copy off the server (docs/operations.md: Keys).",
+                id="civicline.E013",
+            )
+        )
+    elif _key_weak(audit_keys[0], MIN_AUDIT_KEY_LENGTH):
+        problems.append(
+            Error(
+                f"The newest AUDIT_HMAC_KEYS key is short, repetitive or a sample value "
+                f"(at least {MIN_AUDIT_KEY_LENGTH} random characters).",
+                id="civicline.E014",
+            )
+        )
+    return problems
+
+
+def _line_problems() -> list[CheckMessage]:
+    problems: list[CheckMessage] = []
+    if not settings.LINE_CHANNEL_SECRET:
+        problems.append(
+            Error(
+                "LINE_CHANNEL_SECRET is empty: the webhook refuses every request (without it, anyone "
+                "could forge LINE's signature).",
+                hint="Copy the channel secret from the LINE Developers console (Basic settings).",
+                id="civicline.E015",
+            )
+        )
+    if not settings.LINE_CHANNEL_ACCESS_TOKEN:
+        problems.append(
+            Error(
+                "LINE_CHANNEL_ACCESS_TOKEN is empty: nothing can be sent to residents.",
+                hint="Issue a channel access token in the LINE Developers console (Messaging API).",
+                id="civicline.E016",
+            )
+        )
+    if not settings.LIFF_ID or not settings.LIFF_CHANNEL_ID:
+        problems.append(
+            Error(
+                "LIFF_ID (and the LINE Login channel id it starts with) is missing: resident pages "
+                "cannot sign residents in.",
+                hint="Create the LIFF app (endpoint <SITE_URL>/liff/), set LIFF_ID: docs/operations.md.",
+                id="civicline.E017",
+            )
+        )
     return problems
 
 

@@ -97,3 +97,26 @@ def test_invalid_range_gets_a_clear_japanese_error(system_admin_client):
 
 def test_only_the_system_administrator_manages_the_allowlist(staff_client):
     assert staff_client.get(reverse("console:network-list")).status_code == 403
+
+
+def test_the_administrator_cannot_open_the_console_to_every_address_by_halves(system_admin, settings):
+    """X-5: 0.0.0.0/1 then 128.0.0.0/1 is 0.0.0.0/0 in two steps; the second is refused."""
+    from django.core.exceptions import ValidationError
+
+    from civicline.core.models import AllowedNetwork
+
+    settings.CONSOLE_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    services.allowed_network_add(actor=system_admin, cidr="0.0.0.0/1", note="広すぎる範囲")
+
+    with pytest.raises(ValidationError, match="すべてのIPアドレス"):
+        services.allowed_network_add(actor=system_admin, cidr="128.0.0.0/1", note="残り半分")
+    assert not AllowedNetwork.objects.filter(cidr="128.0.0.0/1").exists()
+
+
+def test_the_console_form_shows_why_a_range_that_opens_everything_is_refused(system_admin_client, settings):
+    settings.CONSOLE_ALLOWED_NETWORKS = ["127.0.0.0/8", "0.0.0.0/1"]
+
+    response = system_admin_client.post(reverse("console:network-list"), {"cidr": "128.0.0.0/1", "note": "x"})
+
+    assert response.status_code == 200
+    assert "すべてのIPアドレスから管理画面に接続できる" in response.content.decode()

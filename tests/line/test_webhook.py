@@ -1,6 +1,10 @@
 """The webhook endpoint: signature, connection check, storage once per event."""
 
+import base64
+import hashlib
+import hmac
 import json
+import logging
 
 import pytest
 
@@ -112,3 +116,19 @@ def test_several_events_in_one_request(client, run_on_commit, fake_line_api):
 
     assert WebhookEvent.objects.filter(status=WebhookEvent.Status.DONE).count() == 3
     assert len(fake_line_api.replies) == 3
+
+
+def test_without_a_channel_secret_every_webhook_is_refused_and_logged(client, settings, caplog):
+    """Pen-test finding 3: with an empty secret, an HMAC anyone can compute must not be accepted."""
+    settings.LINE_CHANNEL_SECRET = ""
+    body = json.dumps({"destination": "Ubot", "events": [text_event("U" + "f" * 32, "偽物")]}).encode()
+    forged = base64.b64encode(hmac.new(b"", body, hashlib.sha256).digest()).decode()
+
+    with caplog.at_level(logging.ERROR, logger="civicline.line.views"):
+        response = client.post(
+            "/line/webhook", data=body, content_type="application/json", HTTP_X_LINE_SIGNATURE=forged
+        )
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    assert "LINE_CHANNEL_SECRET is not set" in caplog.text

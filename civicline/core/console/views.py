@@ -264,11 +264,15 @@ def staff_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 def network_list(request: HttpRequest) -> HttpResponse:
     form = AllowedNetworkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        network = services.allowed_network_add(actor=request.user, request=request, **form.cleaned_data)
-        messages.success(
-            request, _("%(cidr)s を許可しました。すぐに有効になります。") % {"cidr": network.cidr}
-        )
-        return redirect("console:network-list")
+        try:
+            network = services.allowed_network_add(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error("cidr", exc)
+        else:
+            messages.success(
+                request, _("%(cidr)s を許可しました。すぐに有効になります。") % {"cidr": network.cidr}
+            )
+            return redirect("console:network-list")
     context = {
         "form": form,
         "networks": selectors.allowed_network_list(),
