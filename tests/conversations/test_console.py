@@ -340,6 +340,8 @@ def test_topic_edits_are_audited_with_what_changed(staff_client, topic):
 
     entry = AuditEntry.objects.filter(action="update", target_type="conversations.topic").get()
     assert entry.changes["name"] == {"before": "住民票・証明書", "after": "証明書（一般）"}
+    # Pen-test finding 4: these entries had no client address; the request's audit context gives it.
+    assert entry.client_address == "127.0.0.1" and len(entry.request_id) == 32
 
 
 def test_canned_replies_are_managed_by_the_department(staff_client, department):
@@ -351,3 +353,5 @@ def test_canned_replies_are_managed_by_the_department(staff_client, department):
 
     staff_client.post(f"/console/conversations/canned/{canned.pk}/delete")
     assert not CannedReply.objects.exists()
+    entries = AuditEntry.objects.filter(target_type="conversations.cannedreply")
+    assert {(e.action, e.client_address) for e in entries} == {("create", "127.0.0.1"), ("delete", "127.0.0.1")}
