@@ -6,7 +6,10 @@
   talk, X-1); a general one opens a conversation in the talk and says the hours.
 * While a talk conversation is open, everything the resident sends (text, images, locations…) goes
   to it, not to the chatbot: an ``on_event`` handler claims the event before texts are routed.
-  Outside the hours the resident gets an automatic answer, once per closed period.
+  Outside the hours the resident gets an automatic answer, once per closed period; after a long
+  silence, a reminder of who they are talking to and how to leave. Only an emergency answer (the
+  shelter search) comes first: the message still reaches staff, and the resident is told the
+  conversation goes on.
 * 「相談を終える」 (``action=end``, or typed) ends it.
 """
 
@@ -107,14 +110,15 @@ def on_end(ctx: LineContext) -> None:
 
 def on_message(ctx: LineContext) -> None:
     """A message from a resident with an open talk conversation belongs to that conversation."""
-    if ctx.handled or ctx.friend is None:
+    if ctx.friend is None:
         return
     conversation = selectors.open_talk_conversation(friend=ctx.friend)
     if conversation is None:
         return
+    answered_already = ctx.handled  # by an emergency answer, the only flow that runs before this one
     ctx.mark_handled()
     message = ctx.event.message
-    if ctx.text is not None and END.match(ctx.text.strip()):
+    if not answered_already and ctx.text is not None and END.match(ctx.text.strip()):
         _end(ctx, conversation)
         return
     received = services.message_receive(conversation=conversation, **_fields(message))
@@ -122,10 +126,14 @@ def on_message(ctx: LineContext) -> None:
         return
     if received.message.kind == Message.Kind.IMAGE:
         _copy_image(received.message)
-    if received.auto_answer:
+    if answered_already:
+        ctx.reply(line_messages.still_talking(conversation))
+    elif received.auto_answer:
         ctx.reply(line_messages.out_of_hours(received.auto_answer, conversation))
     elif received.first:
         ctx.reply(line_messages.delivered(conversation))
+    elif received.reminder_due:
+        ctx.reply(line_messages.still_talking(conversation))
 
 
 def _fields(message) -> dict:

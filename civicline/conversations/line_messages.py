@@ -170,6 +170,18 @@ def delivered(conversation: Conversation) -> dict[str, Any]:
     )
 
 
+def still_talking(conversation: Conversation) -> dict[str, Any]:
+    return _text(
+        _(
+            "%(department)sの担当者とのご相談（受付番号 %(number)s）が続いています。"
+            "このトークに送った内容は担当者に届きます。"
+            "チャットボットなどほかの機能を使うときは「相談を終える」を押してください。"
+        )
+        % {"department": conversation.department.name, "number": conversation.receipt_number},
+        [_end_item(conversation)],
+    )
+
+
 def out_of_hours(text: str, conversation: Conversation) -> dict[str, Any]:
     return _text(text, [_end_item(conversation)])
 

@@ -162,6 +162,12 @@ class Received:
     first: bool  # the resident's first message in this conversation
     auto_answer: str  # the out-of-hours answer to give, or ""
     duplicate: bool = False  # LINE delivered this message before
+    # The resident has been quiet a while: remind them that this talk goes to staff, not the bot.
+    reminder_due: bool = False
+
+
+# After this long without writing, a resident may have forgotten the conversation is still open.
+REMINDER_AFTER = timedelta(minutes=30)
 
 
 def _auto_answer_due(conversation: Conversation, now: datetime) -> bool:
@@ -214,7 +220,8 @@ def message_receive(
                 return Received(message=message, first=False, auto_answer="", duplicate=True)
         else:
             message = Message.objects.create(conversation=conversation, **fields)
-        first = conversation.last_resident_message_at is None
+        previous = conversation.last_resident_message_at
+        first = previous is None
         conversation.last_message_at = conversation.last_resident_message_at = now
         update = ["last_message_at", "last_resident_message_at"]
         auto_answer = ""
@@ -224,7 +231,8 @@ def message_receive(
             conversation.auto_answered_at = now
             update.append("auto_answered_at")
         conversation.save(update_fields=update)
-    return Received(message=message, first=first, auto_answer=auto_answer)
+    reminder_due = previous is not None and now - previous >= REMINDER_AFTER
+    return Received(message=message, first=first, auto_answer=auto_answer, reminder_due=reminder_due)
 
 
 def message_image_fetch(*, message: Message) -> Message:

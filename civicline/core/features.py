@@ -67,6 +67,9 @@ class Feature:
     # ``resident_history(fetched_by=staff, friend=friend, department=department)``: the resident's
     # records of that department that ``staff`` may see, as ``HistoryItem``s.
     resident_history: Callable[..., list[HistoryItem]] | None = None
+    # Whether this feature's state says the city is in an emergency (the emergency menu is on, a
+    # disaster kind is set…); emergency answers then take precedence over every other talk flow.
+    emergency_active: Callable[[], bool] | None = None
 
 
 _features: dict[str, Feature] = {}
@@ -81,3 +84,8 @@ def register(feature: Feature) -> Feature:
 
 def all_features() -> list[Feature]:
     return list(_features.values())
+
+
+def city_in_emergency() -> bool:
+    """True while any feature reports an emergency (so no feature needs to import another)."""
+    return any(f.emergency_active() for f in _features.values() if f.emergency_active is not None)

@@ -10,7 +10,7 @@ class FacilitiesConfig(AppConfig):
     def ready(self) -> None:
         from civicline.core.features import Feature, MenuAction, NavItem, register
 
-        from . import demo, handlers
+        from . import demo, handlers, selectors
 
         handlers.register()
         register(
@@ -26,6 +26,7 @@ class FacilitiesConfig(AppConfig):
                     NavItem(_("施設の分類"), "facilities:category-list", system_admin_only=True),
                 ),
                 demo_seed=demo.seed,
+                emergency_active=selectors.disaster_declared,
                 menu_actions=(
                     MenuAction("map", _("施設マップ"), liff_path="/liff/facilities/", icon="map"),
                     MenuAction(

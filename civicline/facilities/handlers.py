@@ -1,16 +1,22 @@
 """The talk side of the shelter search (MP-4).
 
 A resident who sends a location gets the nearest open shelters for the current disaster kind;
-「近くの避難所」 (postback ``feature=facilities&action=nearest``, from the rich menu) asks for the
-location with LINE's location quick reply.
+「近くの避難所」 (postback ``feature=facilities&action=nearest``, from the rich menu, or typed) asks
+for the location with LINE's location quick reply.
+
+In an emergency (any feature reporting one: the emergency menu on, a disaster kind set) these two
+answers come first, whatever flow the resident is in — a conversation with staff, a survey in the
+talk: a resident looking for shelter must never be met with silence (X-14, MP-4).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from civicline.core.features import city_in_emergency
 from civicline.line import registry
 from civicline.line.liff.links import liff_url
 from civicline.line.registry import LineContext
@@ -24,6 +30,13 @@ NEAREST_ACTION = "nearest"
 SHELTERS_IN_REPLY = 5
 # Run after features that hold a conversation: a location sent for their question is theirs.
 LOCATION_PRIORITY = 500
+# In an emergency: before every feature that holds a conversation (the earliest claims at 50).
+EMERGENCY_PRIORITY = 15
+# 「近くの避難所」「避難所はどこ？」「避難場所を教えて」: a short request for shelters, not a sentence.
+ASK_SHELTER = re.compile(
+    r"^(?:近くの|最寄りの?|一番近い)?避難(?:所|場所|先)(?:は|を|が)?"
+    r"(?:どこ\w*|探\w*|教えて\w*|知りたい\w*|開いて\w*|開設\w*)?[。．.!！?？\s]*$"
+)
 
 STATUS_COLOURS = {
     Shelter.Status.OPEN: "#06c755",
@@ -33,8 +46,25 @@ STATUS_COLOURS = {
 
 
 def register() -> None:
+    registry.on_event("message", on_emergency_message, priority=EMERGENCY_PRIORITY)
     registry.on_event("message", on_location, priority=LOCATION_PRIORITY)
+    registry.on_text(ASK_SHELTER, ask_location, priority=LOCATION_PRIORITY)
     registry.on_postback(FEATURE_KEY, ask_location, action=NEAREST_ACTION)
+
+
+def on_emergency_message(ctx: LineContext) -> None:
+    """In an emergency, a location or a request for shelters is answered before any other flow."""
+    if ctx.handled:
+        return
+    message = getattr(ctx.event, "message", None)
+    is_location = getattr(message, "type", None) == "location"
+    asks = ctx.text is not None and ASK_SHELTER.match(ctx.text.strip()) is not None
+    if not (is_location or asks) or not city_in_emergency():
+        return
+    if is_location:
+        on_location(ctx)
+    else:
+        ask_location(ctx)
 
 
 def ask_location(ctx: LineContext) -> None:

@@ -170,6 +170,11 @@ def nearest_open_shelters(*, latitude: float, longitude: float, limit: int = 5) 
     return facility_nearest(latitude=latitude, longitude=longitude, limit=limit, open_shelters_for=kind), kind
 
 
+def disaster_declared() -> bool:
+    """A disaster kind is set for the city: shelter answers come before every other talk flow."""
+    return MapState.objects.filter(pk=1).exclude(disaster_kind="").exists()
+
+
 def map_revision() -> str:
     return MapState.current().revision
 

@@ -10,7 +10,7 @@ class RichMenuConfig(AppConfig):
     def ready(self) -> None:
         from civicline.core.features import Feature, NavItem, register
 
-        from . import demo, handlers, tasks  # noqa: F401 - tasks registers the worker's jobs
+        from . import demo, handlers, selectors, tasks  # noqa: F401 - tasks registers the worker's jobs
 
         handlers.register()
         register(
@@ -24,5 +24,6 @@ class RichMenuConfig(AppConfig):
                     NavItem(_("メニュー担当の課"), "richmenu:grant-list", system_admin_only=True),
                 ),
                 demo_seed=demo.seed,
+                emergency_active=selectors.emergency_menu_on,
             )
         )

@@ -55,6 +55,10 @@ def account_state() -> AccountMenuState:
     return AccountMenuState.objects.get_or_create(pk=1)[0]
 
 
+def emergency_menu_on() -> bool:
+    return AccountMenuState.objects.filter(pk=1, emergency_menu__isnull=False).exists()
+
+
 def _live_versions() -> Prefetch:
     return Prefetch("versions", queryset=MenuVersion.objects.filter(is_live=True), to_attr="live_versions")
 

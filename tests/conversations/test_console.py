@@ -354,4 +354,7 @@ def test_canned_replies_are_managed_by_the_department(staff_client, department):
     staff_client.post(f"/console/conversations/canned/{canned.pk}/delete")
     assert not CannedReply.objects.exists()
     entries = AuditEntry.objects.filter(target_type="conversations.cannedreply")
-    assert {(e.action, e.client_address) for e in entries} == {("create", "127.0.0.1"), ("delete", "127.0.0.1")}
+    assert {(e.action, e.client_address) for e in entries} == {
+        ("create", "127.0.0.1"),
+        ("delete", "127.0.0.1"),
+    }

@@ -3,9 +3,11 @@ the resident sends (text, image, location) instead of the chatbot, out-of-hours 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
+from django.utils import timezone
 
 from civicline.chatbot.models import QuestionLog
 from civicline.conversations.models import Conversation, Message
@@ -231,3 +233,20 @@ def test_another_general_topic_while_one_is_open_is_refused_politely(send, gener
 
     assert "住民票・証明書" in reply["text"] and "続いています" in reply["text"]
     assert Conversation.objects.count() == 1
+
+
+def test_after_a_long_silence_the_resident_is_reminded_they_are_talking_to_staff(send, general):
+    """X-14: a resident who comes back to the talk later and asks the bot something is not met with
+    silence; they learn their words go to the department and how to leave the conversation."""
+    choose(send, general)
+    send(text_event(USER, "住民票はコンビニで取れますか"))
+    conversation = Conversation.objects.get()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_resident_message_at=timezone.now() - timedelta(minutes=45)
+    )
+
+    (reminder,) = send(text_event(USER, "ぺっとぼとる"))
+
+    assert "担当者とのご相談" in reminder["text"] and conversation.receipt_number in reminder["text"]
+    assert {"type": "postback", "label": "相談を終える"}.items() <= items(reminder)[0].items()
+    assert send(text_event(USER, "ペットボトルの捨て方")) == []  # not after every message

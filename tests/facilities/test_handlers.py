@@ -121,6 +121,59 @@ def test_mp4_a_location_another_feature_took_is_left_alone(deliver, line_registr
 def test_mp4_text_messages_are_not_taken_for_locations(deliver):
     shelter_at("第一小学校", 100)
 
-    (message,) = deliver(text_event("U1", "避難所"))
+    (message,) = deliver(text_event("U1", "避難所はどこ？"))
 
-    assert message["type"] == "text" and "避難所" not in message["text"]
+    # Asked in words, the bot asks for the location rather than guessing where the resident is.
+    assert message["type"] == "text" and "第一小学校" not in message["text"]
+    assert message["quickReply"]["items"][0]["action"]["type"] == "location"
+
+
+# --- emergencies come before every other flow (X-14, MP-4) ----------------------------------------
+
+
+@pytest.fixture
+def in_conversation(db):
+    """A resident in the middle of a talk conversation with a department's staff."""
+    from tests.conversations.factories import ConversationFactory
+    from tests.fixtures.line import FriendFactory
+
+    friend = FriendFactory(user_id="U" + "c" * 32)
+    return ConversationFactory(friend=friend, topic__department__name="市民課")
+
+
+@pytest.fixture
+def emergency(system_admin):
+    services.disaster_kind_set(kind="flood", actor=system_admin)
+
+
+def test_in_an_emergency_a_location_sent_during_a_staff_conversation_gets_shelters(
+    deliver, in_conversation, emergency
+):
+    shelter_at("第一小学校", 100, kinds=["flood"])
+
+    messages = deliver(location_event(in_conversation.friend.user_id, *CITY_HALL))
+
+    carousel, notice = messages
+    assert [bubble_name(b) for b in bubbles([carousel])] == ["第一小学校"]
+    # The resident is told the conversation goes on and how to leave it; staff still get the location.
+    assert "市民課の担当者とのご相談" in notice["text"] and "相談を終える" in notice["text"]
+    assert in_conversation.messages.filter(kind="location").count() == 1
+
+
+def test_in_an_emergency_asking_for_shelters_during_a_staff_conversation_asks_for_the_location(
+    deliver, in_conversation, emergency
+):
+    prompt, notice = deliver(text_event(in_conversation.friend.user_id, "近くの避難所"))
+
+    assert prompt["quickReply"]["items"][0]["action"]["type"] == "location"
+    assert "ご相談" in notice["text"]
+
+
+def test_outside_an_emergency_a_location_during_a_conversation_is_for_the_staff(deliver, in_conversation):
+    shelter_at("第一小学校", 100)
+
+    messages = deliver(location_event(in_conversation.friend.user_id, *CITY_HALL))
+
+    assert in_conversation.messages.filter(kind="location").count() == 1
+    assert [m["type"] for m in messages] == ["text"]  # 担当者にお届けしました, no shelter list
+    assert "担当者にお届けしました" in messages[0]["text"]
