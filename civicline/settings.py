@@ -210,6 +210,10 @@ AUDIT_CHECKPOINT_KEEP = int(env("AUDIT_CHECKPOINT_KEEP", "500"))
 LINE_CHANNEL_ID = env("LINE_CHANNEL_ID")
 LINE_CHANNEL_SECRET = env("LINE_CHANNEL_SECRET")
 LINE_CHANNEL_ACCESS_TOKEN = env("LINE_CHANNEL_ACCESS_TOKEN")
+# A reply token is honoured about a minute; an event answered later (a backlog, a worker that was
+# down) is answered by push instead, so nobody goes unanswered (free on LINE's municipal plan).
+LINE_ANSWER_BY_PUSH = env_bool("LINE_ANSWER_BY_PUSH", True)
+LINE_REPLY_TOKEN_SECONDS = int(env("LINE_REPLY_TOKEN_SECONDS", "50"))
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
 LINE_API_DATA_BASE_URL = env(
     "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.utils.translation import gettext as _
 
 from . import registry
-from .messaging import Messages, message_reply
+from .messaging import Messages, message_answer
 from .registry import LineContext
 
 logger = logging.getLogger(__name__)
@@ -36,8 +37,11 @@ def register_defaults() -> None:
         registry.set_default_reply(event_type, unhandled)
 
 
-def dispatch(ctx: LineContext) -> None:
-    """Run the event's handlers, then send everything they (and the defaults) queued in one reply."""
+def dispatch(ctx: LineContext, *, event_time: datetime | None = None) -> str:
+    """Run the event's handlers, then send everything they (and the defaults) queued in one answer.
+
+    Returns a note for the event's record ("" when there is nothing to note).
+    """
     reg = registry.current()
     event_type = ctx.webhook_event.event_type
     default = reg.default_reply(event_type)
@@ -46,6 +50,8 @@ def dispatch(ctx: LineContext) -> None:
         ctx.queue_default_reply(default(ctx))
     for handler in reg.event_handlers(event_type):
         handler(ctx)
+        if ctx.consumed:
+            break
     if not ctx.handled:
         routed = reg.route(ctx)
         if routed is not None:
@@ -53,5 +59,15 @@ def dispatch(ctx: LineContext) -> None:
             routed(ctx)
     if not ctx.handled and event_type in ANSWERED_WHEN_UNHANDLED and default:
         ctx.queue_default_reply(default(ctx))
-    if ctx.reply_messages and ctx.reply_token:
-        message_reply(reply_token=ctx.reply_token, messages=ctx.reply_messages, user_id=ctx.user_id)
+    if not (ctx.reply_messages and ctx.reply_token):
+        return ""
+    answer = message_answer(
+        reply_token=ctx.reply_token, user_id=ctx.user_id, messages=ctx.reply_messages, event_time=event_time
+    )
+    if not answer.by_push:
+        return ""
+    logger.warning(
+        "LINE event %s answered by push: %s", ctx.webhook_event.webhook_event_id, answer.reason,
+        extra={"send_id": answer.send.pk},
+    )
+    return f"answered by push (send {answer.send.pk}): {answer.reason}"

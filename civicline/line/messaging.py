@@ -13,7 +13,9 @@ first request leaves, and finished with its outcome. Guarantees:
 * 429, 5xx and network errors are retried with exponential backoff and jitter, honouring
   ``Retry-After``; other 4xx fail at once; attempts are bounded;
 * a reply token lives about a minute and is single-use, so a failed reply is recorded as failed
-  and never handed to the worker for a later retry;
+  and never handed to the worker for a later retry; ``message_answer`` answers an event by push
+  instead when its token has expired (a backlog, a worker that was down), so no resident goes
+  unanswered after an outage;
 * requests pass a per-endpoint rate limiter (``client.throttle``) with LINE's documented limits.
 """
 
@@ -25,6 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
 from typing import Any
@@ -112,6 +115,36 @@ def message_reply(*, reply_token: str, messages: Messages, user_id: str = "") ->
         OutboundSend.Kind.REPLY, messages, {"replyToken": reply_token}, [user_id] if user_id else []
     )
     return outbound_send_execute(send_id=send.pk)
+
+
+# LINE refuses a token it no longer honours with exactly this message (400).
+EXPIRED_REPLY_TOKEN = "Invalid reply token"
+
+
+@dataclass(frozen=True)
+class Answer:
+    send: OutboundSend
+    by_push: bool = False
+    reason: str = ""  # why it went by push: the token was too old, or LINE refused it
+
+
+def message_answer(
+    *, reply_token: str, user_id: str, messages: Messages, event_time: datetime | None = None
+) -> Answer:
+    """Answer an event: by reply while its token is fresh, else by push (``LINE_ANSWER_BY_PUSH``).
+
+    A token older than ``LINE_REPLY_TOKEN_SECONDS`` is not tried at all (it would only cost a
+    refused request); a reply LINE refuses as expired is sent again by push. A city account on
+    LINE's municipal plan pays nothing for pushes, so the setting is on by default.
+    """
+    fallback = settings.LINE_ANSWER_BY_PUSH and bool(user_id)
+    max_age = timedelta(seconds=settings.LINE_REPLY_TOKEN_SECONDS)
+    if fallback and event_time is not None and timezone.now() - event_time > max_age:
+        return Answer(message_push(to=user_id, messages=messages), by_push=True, reason="reply token too old")
+    send = message_reply(reply_token=reply_token, messages=messages, user_id=user_id)
+    if fallback and send.status == OutboundSend.Status.FAILED and EXPIRED_REPLY_TOKEN in send.error:
+        return Answer(message_push(to=user_id, messages=messages), by_push=True, reason="reply token refused")
+    return Answer(send)
 
 
 def message_push(*, to: str, messages: Messages, notification_disabled: bool = False) -> OutboundSend:

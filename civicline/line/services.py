@@ -188,8 +188,9 @@ def _handle(record: WebhookEvent) -> str:
             friend = friend_unfollow(user_id=record.user_id, at=at)
         else:
             friend = friend_touch(user_id=record.user_id, at=at)
-    handlers.dispatch(LineContext(event=event, webhook_event=record, friend=friend))
-    return ""
+    return handlers.dispatch(
+        LineContext(event=event, webhook_event=record, friend=friend), event_time=_event_time(payload)
+    )
 
 
 def _event_time(payload: dict[str, Any]) -> datetime:

@@ -21,9 +21,6 @@ from . import selectors
 from .conf import setting
 from .models import SecurityEventCount
 
-# A webhook event still waiting after this long means the worker is not keeping up.
-WEBHOOK_BACKLOG_MINUTES = 5
-
 
 @dataclass(frozen=True)
 class Check:
@@ -78,13 +75,17 @@ def _queue_backlog(now: datetime) -> str:
     pending = HUEY.pending_count()
     if pending >= setting("ALERT_QUEUE_BACKLOG"):
         problems.append(f"処理待ちのジョブが {pending} 件あります。")
+    # A resident's message still waiting this long is answered by push, not reply: the worker is
+    # not keeping up, and someone should know.
+    minutes = setting("ALERT_EVENT_WAIT_MINUTES")
     waiting = WebhookEvent.objects.filter(
-        status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING],
-        received_at__lt=now - timedelta(minutes=WEBHOOK_BACKLOG_MINUTES),
+        status__in=[WebhookEvent.Status.PENDING, WebhookEvent.Status.PROCESSING, WebhookEvent.Status.FAILED],
+        received_at__lt=now - timedelta(minutes=minutes),
     ).count()
     if waiting:
         problems.append(
-            f"{WEBHOOK_BACKLOG_MINUTES}分以上処理されていないLINEのイベントが {waiting} 件あります。"
+            f"{minutes:g}分以上処理されていないLINEのイベントが {waiting} 件あります"
+            "（返信の期限を過ぎた分はプッシュで回答します）。"
         )
     return "".join(problems)
 

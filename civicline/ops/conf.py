@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "ALERT_ALLOWLIST_DENIALS": lambda: int(env("ALERT_ALLOWLIST_DENIALS", "10")),
     "ALERT_QUEUE_BACKLOG": lambda: int(env("ALERT_QUEUE_BACKLOG", "500")),
     "ALERT_HEARTBEAT_MINUTES": lambda: int(env("ALERT_HEARTBEAT_MINUTES", "5")),
+    "ALERT_EVENT_WAIT_MINUTES": lambda: float(env("ALERT_EVENT_WAIT_MINUTES", "2")),
     "ALERT_RENOTIFY_HOURS": lambda: float(env("ALERT_RENOTIFY_HOURS", "24")),
 }
 

@@ -255,3 +255,54 @@ def test_postback_parse_convention():
     parsed = Postback.parse("feature=surveys&action=answer&q=1&note=")
 
     assert (parsed.feature, parsed.action, parsed.params) == ("surveys", "answer", {"q": "1", "note": ""})
+
+
+# --- nobody goes unanswered after an outage (X-14, X-17) -------------------------------------------
+
+
+def test_after_the_worker_was_down_residents_are_answered_by_push(client, fake_line_api):
+    """The 40 messages of the pen test: every reply token had expired before the worker came back."""
+    events = [text_event(f"U{n:032d}", "hi") for n in range(3)]
+    for event in events:
+        event["timestamp"] -= 4 * 60 * 1000  # sent four minutes ago, while no worker ran
+    post_webhook(client, events)  # queue unreachable: nothing processed now
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=4))
+
+    webhook_events_sweep_task.call_local()
+
+    assert fake_line_api.replies == []  # an expired token would only be refused
+    pushes = fake_line_api.to("/v2/bot/message/push")
+    assert sorted(p.body["to"] for p in pushes) == sorted(e["source"]["userId"] for e in events)
+    assert all(p.body["messages"][0]["text"].startswith(DEFAULT_REPLY_START) for p in pushes)
+    notes = set(WebhookEvent.objects.values_list("error", flat=True))
+    assert all("answered by push" in note for note in notes)
+
+
+def test_a_reply_line_refuses_as_expired_is_sent_again_by_push(deliver, fake_line_api):
+    fake_line_api.respond("/v2/bot/message/reply", 400, {"message": "Invalid reply token"})
+
+    deliver(text_event("U1", "hi"))
+
+    (push,) = fake_line_api.to("/v2/bot/message/push")
+    assert push.body["to"] == "U1" and push.body["messages"][0]["text"].startswith(DEFAULT_REPLY_START)
+    assert "reply token refused" in WebhookEvent.objects.get().error
+
+
+def test_a_fresh_event_is_answered_by_reply_only(deliver, fake_line_api):
+    deliver(text_event("U1", "hi"))
+
+    assert len(fake_line_api.replies) == 1 and fake_line_api.to("/v2/bot/message/push") == []
+    assert WebhookEvent.objects.get().error == ""
+
+
+def test_a_city_can_turn_the_push_fallback_off(client, fake_line_api, settings):
+    settings.LINE_ANSWER_BY_PUSH = False
+    event = text_event("U1", "hi")
+    event["timestamp"] -= 4 * 60 * 1000
+    post_webhook(client, [event])
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=4))
+
+    webhook_events_sweep_task.call_local()
+
+    assert fake_line_api.to("/v2/bot/message/push") == []
+    assert len(fake_line_api.replies) == 1

@@ -168,6 +168,22 @@ def test_queue_backlog_of_unprocessed_webhook_events(admin_with_mail, ops_settin
     assert state.active and "1 件" in state.message
 
 
+def test_events_waiting_longer_than_the_set_time_alert_the_operators(admin_with_mail, ops_settings):
+    ops_settings.ALERT_EVENT_WAIT_MINUTES = 3
+    for minutes, event_id in ((1, "recent"), (4, "waiting")):
+        WebhookEvent.objects.create(
+            webhook_event_id=event_id,
+            event_type="message",
+            payload={},
+            received_at=timezone.now() - timedelta(minutes=minutes),
+        )
+
+    state = services.alerts_evaluate(checks=_check("queue_backlog"))[0]
+
+    assert state.active and "3分以上処理されていないLINEのイベントが 1 件" in state.message
+    assert "【警報】処理の滞留" in mail.outbox[-1].subject
+
+
 def test_audit_chain_broken(admin_with_mail, ops_settings):
     entry = audit_record(action="create", summary="正しい記録")
     with connection.cursor() as cursor:
