@@ -214,6 +214,10 @@ LINE_CHANNEL_ACCESS_TOKEN = env("LINE_CHANNEL_ACCESS_TOKEN")
 # down) is answered by push instead, so nobody goes unanswered (free on LINE's municipal plan).
 LINE_ANSWER_BY_PUSH = env_bool("LINE_ANSWER_BY_PUSH", True)
 LINE_REPLY_TOKEN_SECONDS = int(env("LINE_REPLY_TOKEN_SECONDS", "50"))
+# Calls to LINE (or any other service) made while a web request waits: short timeouts, no waiting
+# for retries, and at most this many at once per process, so a slow LINE never takes every thread.
+OUTBOUND_ON_REQUEST_TIMEOUT = tuple(float(x) for x in env_list("OUTBOUND_ON_REQUEST_TIMEOUT", "2,5"))
+OUTBOUND_ON_REQUEST_CONCURRENCY = int(env("OUTBOUND_ON_REQUEST_CONCURRENCY", "2"))
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
 LINE_API_DATA_BASE_URL = env(
     "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import requests
 from django.conf import settings
@@ -10,6 +11,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from huey.contrib.djhuey import HUEY
+
+from . import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +31,32 @@ def _check_queue() -> None:
     HUEY.pending_count()
 
 
+# A load balancer asks every few seconds; LINE is asked at most this often per process, so a slow
+# LINE never holds more than one thread here.
+LINE_CHECK_SECONDS = 15
+# base URL -> (when asked, what went wrong or None)
+_line_answers: dict[str, tuple[float, BaseException | None]] = {}
+
+
 def _check_line() -> None:
-    # Any HTTP answer (LINE answers 401/404 to an unauthenticated GET) proves the API is reachable.
-    requests.get(f"{settings.LINE_API_BASE_URL}/v2/bot/info", timeout=2,
-                 headers={"Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}"})
+    url = f"{settings.LINE_API_BASE_URL}/v2/bot/info"
+    now = time.monotonic()
+    asked = _line_answers.get(url)
+    if asked is None or now - asked[0] >= LINE_CHECK_SECONDS:
+        error: BaseException | None = None
+        try:
+            with outbound.slot():
+                # Any HTTP answer (LINE answers 401/404 to an unauthenticated GET) proves it reachable.
+                requests.get(
+                    url,
+                    timeout=outbound.timeout((2, 2)),
+                    headers={"Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}"},
+                )
+        except (outbound.NoSlot, requests.RequestException) as exc:
+            error = exc
+        asked = _line_answers[url] = (now, error)
+    if asked[1] is not None:
+        raise asked[1]
 
 
 CHECKS = {"database": _check_database, "queue": _check_queue, "line": _check_line}

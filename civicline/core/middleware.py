@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.template.loader import render_to_string
 
+from . import outbound
 from .audit import audit_context
 from .logging import request_id_var
 from .netaddr import address_in, client_ip, parse_networks
@@ -28,8 +29,9 @@ class RequestIdMiddleware:
         request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request.id)
         try:
-            # Every audit entry written while answering names this request's staff, address and id.
-            with audit_context(request=request):
+            # Every audit entry written while answering names this request's staff, address and id;
+            # every call to LINE made meanwhile is bounded (civicline.core.outbound).
+            with audit_context(request=request), outbound.web_request():
                 response = self.get_response(request)
         finally:
             request_id_var.reset(token)

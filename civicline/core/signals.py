@@ -13,6 +13,7 @@ from huey.contrib.djhuey import HUEY
 
 from .audit import Action, audit_context_enter, audit_context_exit, audit_record
 from .logging import request_id_var
+from .outbound import off_request_enter, off_request_exit
 
 _TASK_TOKENS = "_civicline_audit_tokens"
 
@@ -21,7 +22,10 @@ _TASK_TOKENS = "_civicline_audit_tokens"
 def _task_started(task: Any) -> None:
     context = audit_context_enter(actor_label=f"自動処理（{task.name}）")
     if context is not None:  # None: run inline by a request (immediate mode), whose context stays
-        setattr(task, _TASK_TOKENS, (context, request_id_var.set(f"task-{task.id}")))
+        setattr(task, _TASK_TOKENS, (context, request_id_var.set(f"task-{task.id}"), off_request_enter()))
+    else:
+        # Still a task: it may wait on LINE as the worker would, even when run inside a request.
+        setattr(task, _TASK_TOKENS, (None, None, off_request_enter()))
 
 
 @HUEY.post_execute(name="core.audit_context")
@@ -29,7 +33,9 @@ def _task_finished(task: Any, task_value: Any, exc: BaseException | None) -> Non
     tokens = getattr(task, _TASK_TOKENS, None)
     if tokens is not None:
         audit_context_exit(tokens[0])
-        request_id_var.reset(tokens[1])
+        if tokens[1] is not None:
+            request_id_var.reset(tokens[1])
+        off_request_exit(tokens[2])
 
 
 @receiver(user_logged_in, dispatch_uid="core.audit.login")

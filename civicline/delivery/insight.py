@@ -15,6 +15,7 @@ import urllib3
 from django.conf import settings
 from linebot.v3.insight import ApiClient, ApiException, Configuration, Insight
 
+from civicline.core import outbound
 from civicline.line import client
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ def _fetch(call: str, *args: Any) -> dict[str, Any] | None:
     if client.throttle("insight"):
         return None
     try:
-        answer = getattr(_api(), call)(*args, _request_timeout=TIMEOUT)
+        with outbound.slot():
+            answer = getattr(_api(), call)(*args, _request_timeout=outbound.timeout(TIMEOUT))
+    except outbound.NoSlot:
+        return None
     except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
         logger.warning("LINE insight %s unavailable: %s", call, getattr(exc, "status", exc))
         return None

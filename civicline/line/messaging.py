@@ -26,7 +26,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
@@ -46,6 +46,8 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
+from civicline.core import outbound
+
 from . import client
 from .models import OutboundSend, SendRecipient
 
@@ -53,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGES_PER_REQUEST = 5
 MULTICAST_MAX_RECIPIENTS = 500
-REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds)
+REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds), in the worker; shorter on web requests
 
 MessageLike = Message | Mapping[str, Any] | str
 Messages = MessageLike | Sequence[MessageLike]
@@ -275,7 +277,9 @@ def _record(kind: str, messages: Messages, options: dict[str, Any], user_ids: Se
 def _execute_or_schedule(send: OutboundSend) -> OutboundSend:
     send = outbound_send_execute(send_id=send.pk, final=False)
     if send.status == OutboundSend.Status.RETRYING:
-        outbound_send_enqueue(send, delay=backoff_policy().max_in_process_wait)
+        # A web request tried once and waited for nothing: the worker takes over at once.
+        delay = 0 if outbound.on_web_request() else backoff_policy().max_in_process_wait
+        outbound_send_enqueue(send, delay=delay)
     return send
 
 
@@ -375,7 +379,7 @@ def _send_chunk(send: OutboundSend, chunk: int, user_ids: list[str]) -> Outcome:
     call = partial(
         getattr(client.messaging_api(), method),
         *args,
-        _request_timeout=REQUEST_TIMEOUT,
+        _request_timeout=request_timeout(),
         _preload_content=False,
     )
     outcome = call_with_retries(send.kind, call)
@@ -395,8 +399,15 @@ def _send_chunk(send: OutboundSend, chunk: int, user_ids: list[str]) -> Outcome:
 def call_with_retries(
     endpoint: str, call: Callable[[], Any], *, policy: BackoffPolicy | None = None
 ) -> Outcome:
-    """Run one LINE request until accepted, refused, or out of attempts (see module docstring)."""
+    """Run one LINE request until accepted, refused, or out of attempts (see module docstring).
+
+    On a web request nothing waits: no pause before a retry, no wait for the rate limiter or for
+    one of the process's outbound slots (``civicline.core.outbound``); a retryable outcome goes
+    back to the caller, who hands the rest to the worker.
+    """
     policy = policy or backoff_policy()
+    if outbound.on_web_request():
+        policy = replace(policy, max_in_process_wait=0)
     outcome = Outcome(accepted=False)
     for attempt in range(1, policy.max_attempts + 1):
         wait = client.throttle(endpoint, max_wait=policy.max_in_process_wait)
@@ -404,7 +415,12 @@ def call_with_retries(
             return Outcome(
                 False, 429, error=f"local rate limit for {endpoint}", retryable=True, attempts=attempt - 1
             )
-        outcome, retry_after = _attempt(call, attempt)
+        try:
+            with outbound.slot():
+                outcome, retry_after = _attempt(call, attempt)
+        except outbound.NoSlot:
+            return Outcome(False, None, error="busy: other requests hold every slot for LINE calls",
+                           retryable=True, attempts=attempt - 1)
         if outcome.accepted or not outcome.retryable or attempt == policy.max_attempts:
             return outcome
         delay = retry_after if retry_after is not None else policy.delay(attempt)
@@ -412,6 +428,11 @@ def call_with_retries(
             return outcome
         _sleep(delay)
     return outcome
+
+
+def request_timeout() -> tuple[float, float]:
+    """The timeout of a LINE request made now: patient in the worker, short on a web request."""
+    return outbound.timeout(REQUEST_TIMEOUT)
 
 
 def _attempt(call: Callable[[], Any], attempt: int) -> tuple[Outcome, float | None]:

@@ -25,6 +25,8 @@ from django.utils import timezone
 from linebot.v3.messaging import ApiException
 from linebot.v3.webhooks import Event
 
+from civicline.core import outbound
+
 from . import client, handlers
 from .models import Friend, MessageContent, WebhookEvent
 from .registry import LineContext
@@ -277,7 +279,9 @@ def friend_profile_refresh(*, friend: Friend) -> bool:
     if client.throttle("profile"):
         return False
     try:
-        profile = client.messaging_api().get_profile(friend.user_id, _request_timeout=PROFILE_TIMEOUT)
+        profile = client.messaging_api().get_profile(
+            friend.user_id, _request_timeout=outbound.timeout(PROFILE_TIMEOUT)
+        )
     except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
         # A blocked user's profile is a 404; anything else is retried on their next event.
         logger.warning("LINE profile of %s unavailable: %s", friend.user_id, getattr(exc, "status", exc))
@@ -303,7 +307,7 @@ def message_content_save(*, message_id: str, user_id: str = "") -> MessageConten
         return existing
     client.throttle("content")
     response = client.blob_api().get_message_content_with_http_info(
-        message_id, _request_timeout=CONTENT_TIMEOUT
+        message_id, _request_timeout=outbound.timeout(CONTENT_TIMEOUT)
     )
     content_type = ((response.headers or {}).get("content-type") or "").split(";")[0].strip()
     data = bytes(response.data or b"")

@@ -19,7 +19,7 @@ from linebot.v3.messaging import (
 )
 
 from civicline.line import client
-from civicline.line.messaging import REQUEST_TIMEOUT, call_with_retries
+from civicline.line.messaging import call_with_retries, request_timeout
 
 BULK_MAX_USERS = 500  # LINE's limit for bulk link / unlink
 
@@ -52,7 +52,7 @@ def menu_create(body: dict[str, Any]) -> str:
         "richmenu",
         _("メニューの登録"),
         lambda: client.messaging_api().create_rich_menu_with_http_info(
-            request, _request_timeout=REQUEST_TIMEOUT
+            request, _request_timeout=request_timeout()
         ),
     )
     return response.data.rich_menu_id
@@ -63,7 +63,7 @@ def image_upload(rich_menu_id: str, jpeg: bytes) -> None:
         "richmenu",
         _("メニュー画像のアップロード"),
         lambda: client.blob_api().set_rich_menu_image_with_http_info(
-            rich_menu_id, jpeg, _headers={"Content-Type": "image/jpeg"}, _request_timeout=REQUEST_TIMEOUT
+            rich_menu_id, jpeg, _headers={"Content-Type": "image/jpeg"}, _request_timeout=request_timeout()
         ),
     )
 
@@ -74,7 +74,7 @@ def menu_delete(rich_menu_id: str) -> None:
         "richmenu",
         _("メニューの削除"),
         lambda: client.messaging_api().delete_rich_menu_with_http_info(
-            rich_menu_id, _request_timeout=REQUEST_TIMEOUT
+            rich_menu_id, _request_timeout=request_timeout()
         ),
         missing_ok=True,
     )
@@ -85,7 +85,7 @@ def default_set(rich_menu_id: str) -> None:
         "richmenu",
         _("既定メニューの設定"),
         lambda: client.messaging_api().set_default_rich_menu_with_http_info(
-            rich_menu_id, _request_timeout=REQUEST_TIMEOUT
+            rich_menu_id, _request_timeout=request_timeout()
         ),
     )
 
@@ -95,7 +95,7 @@ def user_link(user_id: str, rich_menu_id: str) -> None:
         "richmenu",
         _("テスト端末へのメニューの設定"),
         lambda: client.messaging_api().link_rich_menu_id_to_user_with_http_info(
-            user_id, rich_menu_id, _request_timeout=REQUEST_TIMEOUT
+            user_id, rich_menu_id, _request_timeout=request_timeout()
         ),
     )
 
@@ -107,7 +107,7 @@ def users_unlink(user_ids: list[str]) -> None:
         "richmenu_bulk",
         _("利用者ごとのメニューの解除"),
         lambda: client.messaging_api().unlink_rich_menu_id_from_users_with_http_info(
-            request, _request_timeout=REQUEST_TIMEOUT
+            request, _request_timeout=request_timeout()
         ),
     )
 
@@ -118,7 +118,7 @@ def aliases() -> dict[str, str]:
         "richmenu",
         _("エイリアスの取得"),
         lambda: client.messaging_api().get_rich_menu_alias_list_with_http_info(
-            _request_timeout=REQUEST_TIMEOUT
+            _request_timeout=request_timeout()
         ),
     )
     return {alias.rich_menu_alias_id: alias.rich_menu_id for alias in response.data.aliases}
@@ -130,7 +130,7 @@ def alias_create(alias_id: str, rich_menu_id: str) -> None:
         "richmenu",
         _("エイリアスの作成"),
         lambda: client.messaging_api().create_rich_menu_alias_with_http_info(
-            request, _request_timeout=REQUEST_TIMEOUT
+            request, _request_timeout=request_timeout()
         ),
     )
 
@@ -141,7 +141,7 @@ def alias_update(alias_id: str, rich_menu_id: str) -> None:
         "richmenu",
         _("エイリアスの更新"),
         lambda: client.messaging_api().update_rich_menu_alias_with_http_info(
-            alias_id, request, _request_timeout=REQUEST_TIMEOUT
+            alias_id, request, _request_timeout=request_timeout()
         ),
     )
 
@@ -151,7 +151,7 @@ def alias_delete(alias_id: str) -> None:
         "richmenu",
         _("エイリアスの削除"),
         lambda: client.messaging_api().delete_rich_menu_alias_with_http_info(
-            alias_id, _request_timeout=REQUEST_TIMEOUT
+            alias_id, _request_timeout=request_timeout()
         ),
         missing_ok=True,
     )

@@ -31,9 +31,22 @@ def test_readyz_fails_with_503_and_names_the_broken_dependency(client, settings)
     assert response.json()["checks"]["database"] == "ok"
 
 
-def test_line_check_treats_any_http_answer_as_reachable(monkeypatch):
+def test_line_check_treats_any_http_answer_as_reachable(monkeypatch, settings):
+    settings.LINE_API_BASE_URL = "https://line.invalid"
     monkeypatch.setattr(requests, "get", lambda *a, **k: type("R", (), {"status_code": 401})())
     health.CHECKS["line"]()  # does not raise
+
+
+def test_a_load_balancer_polling_readyz_asks_line_at_most_every_15_seconds(monkeypatch, settings):
+    """X-14: a slow LINE must not hold a web thread per health check."""
+    settings.LINE_API_BASE_URL = "https://line-polled.invalid"
+    asked = []
+    monkeypatch.setattr(requests, "get", lambda *a, **k: asked.append(k["timeout"]))
+
+    for _ in range(5):
+        health.CHECKS["line"]()
+
+    assert len(asked) == 1
 
 
 @pytest.mark.django_db
