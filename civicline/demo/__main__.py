@@ -47,16 +47,22 @@ def _seed_residents(client: EmulatorClient) -> list[dict]:
 
 
 def _seed_test_devices(client: EmulatorClient) -> None:
-    """One test device per department, so that every demo account can try the staff preview (X-11)."""
-    from civicline.core.models import Department
+    """One test device per department, so that every demo account can try the staff preview (X-11).
+
+    Each is a virtual phone of the emulator standing for the department's demo staff member's own
+    phone, owned by them; real staff pair their phones with a code from the console.
+    """
+    from civicline.core.models import Department, Staff
     from civicline.line.preview import preview_recipient_seed_demo
 
-    departments = list(Department.objects.filter(is_active=True))
-    users = _ensure_followers(client, [f"テスト端末（{d.name}）" for d in departments])
-    for department, user in zip(departments, users.values(), strict=True):
-        preview_recipient_seed_demo(
-            department=department, user_id=user["userId"], label=f"{department.name}のテスト端末"
-        )
+    owners = {}
+    for department in Department.objects.filter(is_active=True):
+        owner = Staff.objects.filter(department=department, is_active=True).order_by("pk").first()
+        if owner is not None:
+            owners[department] = owner
+    users = _ensure_followers(client, [f"テスト端末（{d.name}）" for d in owners])
+    for owner, user in zip(owners.values(), users.values(), strict=True):
+        preview_recipient_seed_demo(owner=owner, user_id=user["userId"], label=f"{owner}のテスト端末")
 
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:

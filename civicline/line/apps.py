@@ -10,9 +10,12 @@ class LineConfig(AppConfig):
     def ready(self) -> None:
         from civicline.core.features import Feature, NavItem, register
 
-        from . import handlers, tasks  # noqa: F401 - tasks registers the worker's jobs
+        from . import handlers, preview, registry, tasks  # noqa: F401 - tasks registers the worker's jobs
 
         handlers.register_defaults()
+        # Before every feature's message handler (lowest priority runs first): a pairing code must
+        # not land in an open conversation with staff, a public comment or the chatbot.
+        registry.on_event("message", preview.pairing_on_message, priority=preview.PAIRING_PRIORITY)
         # The staff preview is the line app's console section; resident pages (/liff/) are
         # core routes mounted by civicline.urls, not a feature's.
         register(

@@ -52,6 +52,8 @@ def dispatch(ctx: LineContext, *, event_time: datetime | None = None) -> str:
         handler(ctx)
         if ctx.consumed:
             break
+        if ctx.consumed:
+            break
     if not ctx.handled:
         routed = reg.route(ctx)
         if routed is not None:

@@ -178,9 +178,11 @@ class MessageContent(models.Model):
 
 
 class PreviewRecipient(models.Model):
-    """A staff member's own LINE account, registered as their department's test device (X-11).
+    """A staff member's own LINE account, paired as their department's test device (X-11).
 
-    Drafts are previewed by sending them to these accounts only, never to residents.
+    Drafts are previewed by sending them to these accounts only, never to residents. A row exists
+    only once its owner proved the account is theirs, by sending a one-time pairing code from it
+    (``preview.preview_recipient_pair``); there is no other way in.
     """
 
     scope_department_field = "department"
@@ -192,13 +194,9 @@ class PreviewRecipient(models.Model):
         Friend, verbose_name=_("LINEアカウント"), on_delete=models.CASCADE, related_name="test_registrations"
     )
     label = models.CharField(_("テスト端末の名前"), max_length=60)
-    registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登録した職員"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
+    # The staff member whose phone this is: a device is personal, so it goes with its owner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("所有者"), on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
@@ -216,6 +214,42 @@ class PreviewRecipient(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class PreviewPairingCode(models.Model):
+    """A one-time code a staff member sends from their own LINE to pair it as a test device.
+
+    Only a keyed hash of the code is kept: whoever reads the database cannot send it.
+    """
+
+    scope_department_field = "department"
+
+    department = models.ForeignKey(
+        "core.Department", verbose_name=_("課"), on_delete=models.PROTECT, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("発行した職員"), on_delete=models.CASCADE, related_name="+"
+    )
+    label = models.CharField(_("テスト端末の名前"), max_length=60)
+    code_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(_("発行日時"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("有効期限"))
+    used_at = models.DateTimeField(_("使用日時"), null=True, blank=True)
+    recipient = models.ForeignKey(
+        PreviewRecipient, verbose_name=_("登録したテスト端末"), on_delete=models.SET_NULL, null=True,
+        blank=True, related_name="+",
+    )
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("テスト端末のペアリングコード")
+        verbose_name_plural = _("テスト端末のペアリングコード")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        # Never the code: it is not stored, and this text ends up in the audit log.
+        return _("ペアリングコード（%(label)s）") % {"label": self.label}
 
 
 class DirectMessage(models.Model):

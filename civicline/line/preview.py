@@ -1,39 +1,70 @@
 """Staff preview (X-11): test devices, and drafts sent to them only.
 
 A draft reaches LINE through ``preview_message_send`` alone, whose recipient is looked up among
-the caller's department's test recipients: a resident can never receive a preview, whatever the
-request says. Every registration, removal and send is audited.
+the caller's department's test devices: a resident can never receive a preview, whatever the
+request says. A device gets there only by pairing: its owner has the console issue a one-time
+code and sends it from that phone to the official account (``pairing_on_message``), so nobody
+can make someone else's LINE account a test device. Pairing, unpairing and every send are audited
+with the device's owner named.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
+import unicodedata
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from linebot.v3.messaging import Message
 from pydantic.v1 import ValidationError as ModelValidationError
 
 from civicline.core.audit import Action, audit_record
-from civicline.core.models import Department, Staff
+from civicline.core.models import Staff
 from civicline.core.scoping import access_or_404
 
 from .messaging import MAX_MESSAGES_PER_REQUEST, message_push
-from .models import Friend, OutboundSend, PreviewRecipient
+from .models import Friend, OutboundSend, PreviewPairingCode, PreviewRecipient
+
+if TYPE_CHECKING:
+    from .registry import LineContext
 
 MAX_TEXT_LENGTH = 5000  # LINE's limit for a text message
 # A Flex Simulator's "View as JSON" gives the container, not the message around it.
 FLEX_CONTAINER_TYPES = {"bubble", "carousel"}
-# Staff pick their own account among those active this recently (they have just followed from it).
-RECENT_FRIEND_MINUTES = 60
-RECENT_FRIEND_LIMIT = 20
+# Pairing codes: 10^8 codes against a few attempts per account, and a short life.
+PAIRING_CODE_DIGITS = 8
+PAIRING_CODE_LIFETIME = timedelta(minutes=10)
+PAIRING_CODE_KEPT = timedelta(days=1)
+# First of all message handlers (the emergency answer is 15, open conversations' capture 50): it
+# consumes the event, so that no feature records a code. Nothing else reads a 「ペアリング…」 text.
+PAIRING_PRIORITY = 10
+# What the console tells staff to send; not translated, since it is what the handler looks for
+# (``PAIRING_MESSAGE`` also takes other spellings).
+PAIRING_KEYWORD = "ペアリング"
+PAIRING_HASH_SALT = "civicline.line.preview.pairing"
+# Per LINE account; PREVIEW_PAIRING_RATE_LIMITS in settings overrides (``limits`` syntax).
+PAIRING_RATE_LIMITS = "5/10 minutes;20/day"
+# After NFKC: the keyword (katakana, hiragana or English), an optional 「コード」 and separator, digits.
+PAIRING_MESSAGE = re.compile(
+    r"^(?:ペアリング|ぺありんぐ|pairing)(?:\s*(?:コード|code))?\s*[:=]?\s*"
+    r"(?P<code>[0-9][0-9\s\-‐‑–—―−ー]*)?[\s。.!]*$",
+    re.IGNORECASE,
+)
 
 
 # --- drafts ---------------------------------------------------------------------------------------
@@ -111,54 +142,47 @@ def _describe(exc: Exception) -> str:
     return "、".join(parts)
 
 
-# --- test recipients ----------------------------------------------------------------------------
+# --- test devices ---------------------------------------------------------------------------------
 
 
 def preview_recipient_list_for(*, fetched_by: Staff) -> QuerySet[PreviewRecipient]:
     recipients = PreviewRecipient.objects.visible_to(fetched_by)
-    return recipients.select_related("friend", "department", "registered_by")
+    return recipients.select_related("friend", "department", "owner")
 
 
-def friend_list_recent() -> QuerySet[Friend]:
-    """Accounts that followed or talked very recently: where staff find the device they just used."""
-    since = timezone.now() - timedelta(minutes=RECENT_FRIEND_MINUTES)
-    return Friend.objects.filter(last_seen__gte=since).order_by("-last_seen")[:RECENT_FRIEND_LIMIT]
+def _owner_changes(owner: Staff) -> dict[str, Any]:
+    # The audit entry names whose phone it is, whoever acted: the owner, an administrator, a sender.
+    return {"owner_id": owner.pk, "owner": str(owner)}
 
 
-def preview_recipient_create(
-    *, staff: Staff, friend: Friend, label: str, request: HttpRequest | None = None
-) -> PreviewRecipient:
-    """Register ``friend`` (staff's own LINE account) as a test device of staff's department."""
-    if staff.department_id is None:
-        raise ValidationError(_("所属課のない職員はテスト端末を登録できません。"))
-    try:
-        with transaction.atomic():
-            recipient = PreviewRecipient.objects.create(
-                department=staff.department, friend=friend, label=label.strip(), registered_by=staff
-            )
-            audit_record(
-                action=Action.CREATE,
-                actor=staff,
-                request=request,
-                target=recipient,
-                summary=_("テスト端末「%(label)s」を登録") % {"label": recipient.label},
-                changes={"label": recipient.label, "line_user_id": friend.user_id},
-            )
-    except IntegrityError as exc:
-        raise ValidationError(_("このLINEアカウントは既に課のテスト端末として登録されています。")) from exc
-    return recipient
+def preview_recipient_can_unpair(*, staff: Staff, recipient: PreviewRecipient) -> bool:
+    """A device is someone's own phone: only they, or a system administrator, take it off."""
+    return staff.is_system_admin or (staff.is_active and recipient.owner_id == staff.pk)
 
 
 def preview_recipient_delete(*, staff: Staff, recipient_id: int, request: HttpRequest | None = None) -> None:
+    """Unpair a test device: 404 outside the caller's department, 403 for a colleague's device."""
     with transaction.atomic():
-        recipient = access_or_404(PreviewRecipient.objects.select_related("friend"), staff, pk=recipient_id)
+        recipient = access_or_404(
+            PreviewRecipient.objects.select_related("friend", "owner", "department"), staff, pk=recipient_id
+        )
+        if not preview_recipient_can_unpair(staff=staff, recipient=recipient):
+            raise PermissionDenied(
+                _("このテスト端末の登録を解除できるのは、所有者（%(owner)s）とシステム管理者だけです。")
+                % {"owner": recipient.owner}
+            )
         audit_record(
             action=Action.DELETE,
             actor=staff,
             request=request,
             target=recipient,
-            summary=_("テスト端末「%(label)s」の登録を解除") % {"label": recipient.label},
-            changes={"label": recipient.label, "line_user_id": recipient.friend.user_id},
+            summary=_("テスト端末「%(label)s」（所有者：%(owner)s）の登録を解除")
+            % {"label": recipient.label, "owner": recipient.owner},
+            changes={
+                "label": recipient.label,
+                "line_user_id": recipient.friend.user_id,
+                **_owner_changes(recipient.owner),
+            },
         )
         recipient.delete()
 
@@ -171,28 +195,232 @@ def preview_message_send(
     request: HttpRequest | None = None,
 ) -> tuple[PreviewRecipient, OutboundSend]:
     """Push a draft to one of the caller's department's test devices; 404 for anything else."""
-    recipient = access_or_404(PreviewRecipient.objects.select_related("friend"), staff, pk=recipient_id)
+    devices = PreviewRecipient.objects.select_related("friend", "owner")
+    recipient = access_or_404(devices, staff, pk=recipient_id)
     send = message_push(to=recipient.friend.user_id, messages=list(messages))
     audit_record(
         action=Action.SEND,
         actor=staff,
         request=request,
         target=recipient,
-        summary=_("テスト端末「%(label)s」へプレビューを送信") % {"label": recipient.label},
+        summary=_("テスト端末「%(label)s」（所有者：%(owner)s）へプレビューを送信")
+        % {"label": recipient.label, "owner": recipient.owner},
         changes={
             "send_id": send.pk,
             "status": send.status,
             "message_types": [m.get("type") for m in messages],
+            "line_user_id": recipient.friend.user_id,
+            **_owner_changes(recipient.owner),
         },
     )
     return recipient, send
 
 
-def preview_recipient_seed_demo(*, department: Department, user_id: str, label: str) -> PreviewRecipient:
-    """The demo city's test device for ``department`` (idempotent; seeding is not a staff action)."""
-    friend = Friend.objects.get_or_create(
-        user_id=user_id, defaults={"first_seen": timezone.now(), "last_seen": timezone.now()}
-    )[0]
+def preview_recipient_seed_demo(*, owner: Staff, user_id: str, label: str) -> PreviewRecipient:
+    """The demo city's test device: ``owner``'s own phone in the emulator (seeding is not a staff action).
+
+    Idempotent. A virtual phone of the emulator stands for the owner's phone, so no pairing code
+    is needed; real accounts only ever get in through ``preview_recipient_pair``.
+    """
+    if owner.department_id is None:
+        raise ValueError("a demo test device needs an owner with a department")
+    now = timezone.now()
+    friend = Friend.objects.get_or_create(user_id=user_id, defaults={"first_seen": now, "last_seen": now})[0]
     return PreviewRecipient.objects.get_or_create(
-        department=department, friend=friend, defaults={"label": label}
+        department_id=owner.department_id, friend=friend, defaults={"label": label, "owner": owner}
     )[0]
+
+
+# --- pairing: the owner proves the device is theirs ----------------------------------------------------
+
+
+def _pairing_hash(code: str) -> str:
+    # Keyed: 10^8 codes are quickly tried against a plain hash, not against one without the key.
+    return salted_hmac(PAIRING_HASH_SALT, code, algorithm="sha256").hexdigest()
+
+
+def _open_codes() -> QuerySet[PreviewPairingCode]:
+    return PreviewPairingCode.objects.filter(used_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def pairing_code_issue(
+    *, staff: Staff, label: str, request: HttpRequest | None = None
+) -> tuple[PreviewPairingCode, str]:
+    """A new one-time code for ``staff`` to send from their phone; returns the record and the code.
+
+    The code itself is returned once, to be shown to its owner, and never stored. Issuing a code
+    withdraws the staff member's earlier open ones, so at most one of theirs can be guessed at.
+    """
+    if staff.department_id is None:
+        raise ValidationError(_("所属課のない職員はテスト端末を登録できません。"))
+    label = label.strip()
+    if not label:
+        raise ValidationError(_("テスト端末の名前を入力してください。"))
+    now = timezone.now()
+    with transaction.atomic():
+        PreviewPairingCode.objects.filter(owner=staff, used_at__isnull=True, expires_at__gt=now).update(
+            expires_at=now
+        )
+        # Spent codes are of no further use (the audit log keeps the story).
+        PreviewPairingCode.objects.filter(expires_at__lt=now - PAIRING_CODE_KEPT).delete()
+        while True:
+            code = f"{secrets.randbelow(10**PAIRING_CODE_DIGITS):0{PAIRING_CODE_DIGITS}d}"
+            code_hash = _pairing_hash(code)
+            # Two open codes alike would pair a phone to whichever came first.
+            if not _open_codes().filter(code_hash=code_hash).exists():
+                break
+        pairing = PreviewPairingCode.objects.create(
+            department_id=staff.department_id,
+            owner=staff,
+            label=label,
+            code_hash=code_hash,
+            expires_at=now + PAIRING_CODE_LIFETIME,
+        )
+        audit_record(
+            action=Action.CREATE,
+            actor=staff,
+            request=request,
+            target=pairing,
+            summary=_("テスト端末「%(label)s」のペアリングコードを発行") % {"label": label},
+            changes={"label": label, "expires_at": pairing.expires_at, **_owner_changes(staff)},
+        )
+    return pairing, code
+
+
+def access_pairing_code(*, staff: Staff, pk: int) -> PreviewPairingCode:
+    """A code is its issuer's alone: colleagues and administrators get 404 like for a missing one."""
+    codes = PreviewPairingCode.objects.select_related("recipient", "department")
+    return access_or_404(codes.filter(owner_id=staff.pk), staff, pk=pk)
+
+
+def pairing_code_state(pairing: PreviewPairingCode) -> str:
+    """``paired``, ``expired`` (or withdrawn, or its device since unpaired) or ``waiting``."""
+    if pairing.used_at is not None:
+        return "paired" if pairing.recipient_id is not None else "expired"
+    return "waiting" if pairing.expires_at > timezone.now() else "expired"
+
+
+def pairing_code_in(text: str) -> str | None:
+    """The digits of a pairing message (「ペアリング 1234 5678」, full width or not), else None.
+
+    A message that only starts with the keyword gives "" (the sender meant to pair but sent no
+    code). Bare digits are not taken: a resident may well send a number, and must never become
+    someone's test device by chance.
+    """
+    normalized = unicodedata.normalize("NFKC", text).strip()
+    match = PAIRING_MESSAGE.match(normalized)
+    if match is None:
+        return None
+    return re.sub(r"\D", "", match.group("code") or "")
+
+
+def _pairing_rate_limit_take(user_id: str) -> None:
+    limiter = _pairing_limiter(settings.REDIS_URL or "memory://")
+    spec = getattr(settings, "PREVIEW_PAIRING_RATE_LIMITS", None) or PAIRING_RATE_LIMITS
+    items = parse_many(spec)
+    if not all(limiter.test(item, "preview-pairing", user_id) for item in items):
+        raise ValidationError(
+            _("ペアリングの試行が多すぎます。しばらく時間をおいてから、もう一度お試しください。"),
+            code="rate_limited",
+        )
+    for item in items:
+        limiter.hit(item, "preview-pairing", user_id)
+
+
+@lru_cache(maxsize=4)
+def _pairing_limiter(storage_uri: str) -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(storage_from_string(storage_uri))
+
+
+def pairing_rate_limits_reset() -> None:
+    """Forget every account's attempts (tests; after changing PREVIEW_PAIRING_RATE_LIMITS)."""
+    _pairing_limiter(settings.REDIS_URL or "memory://").storage.reset()
+
+
+def preview_recipient_pair(*, friend: Friend, code: str) -> PreviewRecipient:
+    """Pair ``friend`` (the account that sent ``code``) as the code owner's department's test device.
+
+    Every attempt counts against the account's limit, so that guessing is hopeless within a
+    code's life. Raises ``ValidationError`` (Japanese, for the talk) and changes nothing when the
+    code is unknown, spent or expired, or the account is already a device of that department.
+    """
+    _pairing_rate_limit_take(friend.user_id)
+    invalid = ValidationError(
+        _(
+            "ペアリングコードが正しくないか、有効期限が切れています。"
+            "管理画面で新しいコードを発行して、もう一度送ってください。"
+        ),
+        code="invalid",
+    )
+    if len(code) != PAIRING_CODE_DIGITS:
+        raise invalid
+    candidates = _open_codes().select_related("owner", "department")
+    pairing = candidates.filter(code_hash=_pairing_hash(code)).first()
+    if pairing is None or not pairing.owner.is_active or pairing.owner.department_id != pairing.department_id:
+        raise invalid
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # Claimed by a conditional update, so that of two phones sending the code at once one wins.
+            claimed = PreviewPairingCode.objects.filter(
+                pk=pairing.pk, used_at__isnull=True, expires_at__gt=now
+            ).update(used_at=now)
+            if not claimed:
+                raise invalid
+            recipient = PreviewRecipient.objects.create(
+                department=pairing.department, friend=friend, label=pairing.label, owner=pairing.owner
+            )
+            PreviewPairingCode.objects.filter(pk=pairing.pk).update(recipient=recipient)
+            audit_record(
+                action=Action.CREATE,
+                actor=pairing.owner,
+                target=recipient,
+                summary=_("テスト端末「%(label)s」（所有者：%(owner)s）をペアリングで登録")
+                % {"label": recipient.label, "owner": pairing.owner},
+                changes={
+                    "label": recipient.label,
+                    "line_user_id": friend.user_id,
+                    "pairing_code_id": pairing.pk,
+                    **_owner_changes(pairing.owner),
+                },
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            _("このLINEアカウントは既に%(department)sのテスト端末として登録されています。")
+            % {"department": pairing.department},
+            code="duplicate",
+        ) from exc
+    return recipient
+
+
+def pairing_on_message(ctx: LineContext) -> None:
+    """A pairing message from LINE: claimed before any other feature sees it (open talks, chatbot)."""
+    if ctx.text is None:
+        return
+    code = pairing_code_in(ctx.text)
+    if code is None:
+        return
+    # Consumed, not just handled: an open conversation records even handled messages, and a code
+    # (or an attempt at one) belongs in no staff inbox.
+    ctx.consume()
+    if ctx.friend is None or getattr(ctx.event.source, "type", None) != "user":
+        ctx.reply(_("ペアリングコードは、公式アカウントとの1対1のトークで送ってください。"))
+        return
+    if not code:
+        ctx.reply(
+            _(
+                "管理画面に表示された%(digits)d桁のペアリングコードを続けて送ってください"
+                "（例：ペアリング 12345678）。"
+            )
+            % {"digits": PAIRING_CODE_DIGITS}
+        )
+        return
+    try:
+        recipient = preview_recipient_pair(friend=ctx.friend, code=code)
+    except ValidationError as exc:
+        ctx.reply(exc.messages[0])
+        return
+    ctx.reply(
+        _("テスト端末として登録しました（%(department)s / %(owner)s）")
+        % {"department": recipient.department, "owner": recipient.owner}
+    )

@@ -11,11 +11,12 @@ Postback data follows one convention, ``feature=<key>&action=<name>&<param>=<val
 query syntax), so each feature owns its own namespace. A handler gets a ``LineContext`` and
 answers through ``ctx.reply(...)``.
 
-Dispatch order for one event: the ``on_event`` handlers of its type, all of them, by priority;
-then, unless one of them marked the event handled, the single routed handler (the postback's
-feature/action, or the first text pattern that matches). An event nobody handled gets the
-default reply for its type; a follow gets the greeting (features may add messages after it,
-suppress it for one event, or replace it with ``set_default_reply("follow", ...)``).
+Dispatch order for one event: the ``on_event`` handlers of its type, all of them, by priority
+(unless one ``consume``s the event: then none after it); then, unless one of them marked the
+event handled, the single routed handler (the postback's feature/action, or the first text
+pattern that matches). An event nobody handled gets the default reply for its type; a follow
+gets the greeting (features may add messages after it, suppress it for one event, or replace it
+with ``set_default_reply("follow", ...)``).
 Core registers nothing here from features; this module never imports one.
 """
 
@@ -68,6 +69,7 @@ class LineContext:
     postback: Postback | None = None
     match: re.Match[str] | None = None
     handled: bool = False
+    consumed: bool = False
     _replies: list[dict[str, Any]] = field(default_factory=list)
     _default_replies: list[dict[str, Any]] = field(default_factory=list)
 
@@ -104,6 +106,13 @@ class LineContext:
     def mark_handled(self) -> None:
         """Claim the event without replying (no routed handler, no default reply)."""
         self.handled = True
+
+    def consume(self) -> None:
+        """Claim the event for this handler alone: no later handler runs, even one that also looks
+        at handled events (an open conversation records everything). For messages no feature may
+        keep, such as a test device's pairing code."""
+        self.handled = True
+        self.consumed = True
 
     def queue_default_reply(self, messages: Messages | None) -> None:
         """Used by dispatch: the greeting / default reply, kept apart so it can be suppressed."""

@@ -24,12 +24,16 @@ SCREENSHOTS = {
     "console-home": ("test_staff_logs_in_with_password_and_code_and_finds_their_audit_log", "01-home.png"),
     "audit-log": ("test_staff_logs_in_with_password_and_code_and_finds_their_audit_log", "02-audit-log.png"),
     "preview-device": (
-        "test_staff_send_a_flex_draft_to_their_test_device_and_see_it_on_the_phone",
-        "01-register-device.png",
+        "test_staff_pair_their_phone_then_send_a_flex_draft_to_it_and_see_it_on_the_phone",
+        "02-pairing-code.png",
+    ),
+    "preview-paired-on-phone": (
+        "test_staff_pair_their_phone_then_send_a_flex_draft_to_it_and_see_it_on_the_phone",
+        "03-paired-on-the-phone.png",
     ),
     "preview-flex-on-phone": (
-        "test_staff_send_a_flex_draft_to_their_test_device_and_see_it_on_the_phone",
-        "04-flex-on-the-phone.png",
+        "test_staff_pair_their_phone_then_send_a_flex_draft_to_it_and_see_it_on_the_phone",
+        "07-flex-on-the-phone.png",
     ),
     "chatbot-garbage": (
         "test_resident_asks_garbage_and_faq_and_staff_teach_the_unknown_question",

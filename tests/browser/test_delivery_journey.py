@@ -20,7 +20,7 @@ from django.utils import timezone
 from civicline.delivery import mail as mail_tokens
 from civicline.delivery import selectors, services
 from civicline.delivery.models import Delivery, EmailSubscriber, SegmentGrant, TrackedLink
-from civicline.line.models import Friend, PreviewRecipient
+from civicline.line.models import Friend
 from tests.delivery.factories import (
     AreaFactory,
     SegmentFactory,
@@ -31,6 +31,7 @@ from tests.delivery.factories import (
     topic_leaf,
 )
 from tests.fixtures.core import StaffFactory
+from tests.fixtures.line import PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 
 NOTICE = "1歳6か月児健診のお知らせ"
@@ -134,8 +135,8 @@ def test_a_resident_registers_on_the_phone_and_only_matching_people_get_the_sche
     # The department's test device.
     device = phone("子育て支援課 テスト端末")
     device.follow()
-    PreviewRecipient.objects.create(
-        department=department, friend=friend_of(device.user_id), label="共用iPhone"
+    PreviewRecipientFactory(
+        department=department, friend=friend_of(device.user_id), label="共用iPhone", owner=staff
     )
 
     # Staff compose the delivery in the console.

@@ -1,19 +1,21 @@
 """Journeys through LIFF and the staff preview in a real browser (issue 3: items 3, 5, 7).
 
 A resident opens the resident page inside the emulator's phone: the page gets an ID token from
-LIFF, the server has LINE verify it, and the resident sees their own data only. Staff send a Flex
-draft to their test device and open it on the phone.
+LIFF, the server has LINE verify it, and the resident sees their own data only. Staff pair their
+phone as a test device by sending a one-time code from it, send it a Flex draft and open it there.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from civicline.line.messaging import message_push
 from civicline.line.models import Friend, PreviewRecipient
 from tests.fixtures.core import StaffFactory
+from tests.fixtures.line import PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 
 BUBBLE = {
@@ -111,23 +113,38 @@ def test_a_resident_opening_an_expired_page_is_told_to_open_it_again(liff_site, 
 
 
 @linesim_db
-def test_staff_send_a_flex_draft_to_their_test_device_and_see_it_on_the_phone(
-    linesim, live_server, staff_browser, department, shot
+def test_staff_pair_their_phone_then_send_a_flex_draft_to_it_and_see_it_on_the_phone(
+    linesim, live_server, staff_browser, phone, department, shot
 ):
-    device = linesim.client.create_user("田中（テスト端末）", follow=True)
     staff = StaffFactory(department=department, display_name="田中 花子")
+    device = phone("田中（自分のスマートフォン）")
+    device.follow()
+    resident = linesim.client.create_user("豊中 はなこ", follow=True)
     page = staff_browser(staff)
 
+    # Nothing offers the accounts that talked to the city lately: the device proves itself.
     page.click("text=プレビュー（テスト端末）")
-    page.click("text=テスト端末を登録")
+    page.click("main >> text=テスト端末を追加")
     page.fill("input[name=label]", "田中のiPhone")
-    page.get_by_label("田中（テスト端末）", exact=False).check()
-    shot(page, "register-device")
+    shot(page, "name-the-device")
     page.click("main button[type=submit]")
-    page.wait_for_selector("text=テスト端末「田中のiPhone」を登録しました。")
-    shot(page, "devices")
-    assert PreviewRecipient.objects.get().friend.user_id == device["userId"]
+    code = page.inner_text("#pairing-code").strip()
+    shot(page, "pairing-code")
+    assert re.fullmatch(r"\d{8}", code)
+    for name in ("豊中 はなこ", resident["userId"], device.display_name, device.user_id):
+        assert name not in page.content()
 
+    device.type_text(f"ペアリング {code}")
+    device.wait_for_bot_text("テスト端末として登録しました（子育て支援課 / 田中 花子）")
+    shot(device.page, "paired-on-the-phone")
+    page.wait_for_selector("#pairing[data-state=paired]")  # the page asks the server, no reload
+    shot(page, "paired")
+    assert "テスト端末「田中のiPhone」を登録しました。" in page.inner_text("#pairing-status")
+    paired = PreviewRecipient.objects.get()
+    assert (paired.friend.user_id, paired.owner) == (device.user_id, staff)
+
+    page.click("#pairing-done")
+    shot(page, "devices")
     page.click("text=プレビューを送る")
     page.fill("textarea[name=message]", json.dumps(BUBBLE, ensure_ascii=False, indent=2))
     page.fill("input[name=alt_text]", "子育て応援フェアのお知らせ")
@@ -152,7 +169,7 @@ def test_a_bad_draft_shows_a_clear_error_in_the_console(
     device = linesim.client.create_user("田中（テスト端末）", follow=True)
     staff = StaffFactory(department=department)
     friend = Friend.objects.get(user_id=device["userId"])
-    PreviewRecipient.objects.create(department=department, friend=friend, label="田中のiPhone")
+    PreviewRecipientFactory(department=department, friend=friend, label="田中のiPhone", owner=staff)
     page = staff_browser(staff)
 
     delivered = len(linesim.client.messages_for(device["userId"]))  # the greeting

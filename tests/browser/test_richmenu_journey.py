@@ -11,9 +11,10 @@ import re
 
 import pytest
 
-from civicline.line.models import Friend, PreviewRecipient
+from civicline.line.models import Friend
 from civicline.richmenu import selectors, services
 from civicline.richmenu.models import Menu, MenuEditorGrant
+from tests.fixtures.line import PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 from tests.richmenu.factories import editor, emergency_menu, nine_tile_menu
 
@@ -97,10 +98,11 @@ def test_staff_build_preview_and_publish_a_nine_tile_menu_and_a_resident_taps_ac
 ):
     device = phone("広報 テスト端末")
     befriend(device)
-    PreviewRecipient.objects.create(
+    PreviewRecipientFactory(
         department=koho.department,
         friend=Friend.objects.get(user_id=device.user_id),
         label="広報課の共用iPhone",
+        owner=koho,
     )
     hanako = phone("豊中 はなこ")
     befriend(hanako)

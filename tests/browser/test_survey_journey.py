@@ -88,7 +88,7 @@ def test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_anal
     settle(ichiro, north)
     settle(hanako, north)
     settle(jiro, south)
-    preview_recipient_seed_demo(department=department, user_id=tester.user_id, label="子育て支援課の端末")
+    preview_recipient_seed_demo(owner=staff, user_id=tester.user_id, label="子育て支援課の端末")
 
     # Staff create the survey (in preparation) and its questions, with a branch.
     console = staff_browser(staff)

@@ -14,7 +14,6 @@ from django.utils import timezone
 from PIL import Image
 
 from civicline.delivery.models import Delivery, DeliveryImage, DeliveryPolicy, Segment, SegmentGrant
-from civicline.line.models import PreviewRecipient
 from tests.delivery.factories import (
     SegmentFactory,
     TopicFactory,
@@ -25,7 +24,7 @@ from tests.delivery.factories import (
     resident,
     topic_leaf,
 )
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, PreviewRecipientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -185,8 +184,8 @@ def test_a_time_in_the_past_is_refused_on_the_page(staff_client, staff_user, inf
 
 
 def test_test_send_from_the_page(staff_client, staff_user, infants, fake_line_api):
-    device = PreviewRecipient.objects.create(
-        department=staff_user.department, friend=FriendFactory(), label="共用iPhone"
+    device = PreviewRecipientFactory(
+        department=staff_user.department, friend=FriendFactory(), label="共用iPhone", owner=staff_user
     )
     delivery = make_delivery(department=staff_user.department, segments=[infants])
 

@@ -27,7 +27,7 @@ from civicline.delivery.models import (
 )
 from civicline.delivery.services import DeliveryInput, MessageInput
 from civicline.line import messaging
-from civicline.line.models import Friend, OutboundSend, PreviewRecipient
+from civicline.line.models import Friend, OutboundSend
 from tests.delivery.factories import (
     SegmentFactory,
     TopicFactory,
@@ -38,7 +38,7 @@ from tests.delivery.factories import (
     resident,
     topic_leaf,
 )
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, PreviewRecipientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -436,8 +436,8 @@ def test_a_broadcast_whose_outcome_is_unknown_is_reported_not_resent(staff_user,
 
 def test_a_test_send_reaches_only_the_chosen_test_devices(staff_user, infants, kosodate, fake_line_api):
     resident(topics=[kosodate], children=[years_ago(1)])
-    device = PreviewRecipient.objects.create(
-        department=staff_user.department, friend=FriendFactory(), label="共用iPhone"
+    device = PreviewRecipientFactory(
+        department=staff_user.department, friend=FriendFactory(), label="共用iPhone", owner=staff_user
     )
     delivery = make_delivery(department=staff_user.department, segments=[infants])
 
@@ -452,9 +452,7 @@ def test_a_test_send_reaches_only_the_chosen_test_devices(staff_user, infants, k
 
 
 def test_another_departments_test_device_is_not_found(staff_user, other_department, infants, fake_line_api):
-    theirs = PreviewRecipient.objects.create(
-        department=other_department, friend=FriendFactory(), label="他課"
-    )
+    theirs = PreviewRecipientFactory(department=other_department, friend=FriendFactory(), label="他課")
     delivery = make_delivery(department=staff_user.department, segments=[infants])
 
     from django.http import Http404

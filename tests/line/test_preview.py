@@ -12,7 +12,8 @@ from civicline.core.models import AuditEntry
 from civicline.line import preview
 from civicline.line.models import OutboundSend, PreviewRecipient
 from civicline.line.phone import phone_url
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.core import StaffFactory
+from tests.fixtures.line import FriendFactory, PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 
 BUBBLE = {
@@ -37,9 +38,11 @@ BUBBLE = {
 FLEX = {"type": "flex", "altText": "子育て応援フェアのお知らせ", "contents": BUBBLE}
 
 
-def make_recipient(department, *, label="田中のiPhone", user_id=None, **friend):
+def make_recipient(department, *, label="田中のiPhone", user_id=None, owner=None, **friend):
     friend = FriendFactory(**({"user_id": user_id} if user_id else {}), **friend)
-    return PreviewRecipient.objects.create(department=department, friend=friend, label=label)
+    return PreviewRecipientFactory(
+        department=department, friend=friend, label=label, **({"owner": owner} if owner else {})
+    )
 
 
 # --- drafts -----------------------------------------------------------------------------------------
@@ -111,54 +114,10 @@ def test_the_phone_link_follows_the_emulator_and_is_hidden_with_real_line(settin
 
 
 @pytest.mark.django_db
-def test_staff_register_their_own_account_by_line_user_id_and_it_is_audited(staff_user, staff_client):
-    friend = FriendFactory(user_id="U" + "1" * 32)
-
-    response = staff_client.post(
-        "/console/preview/devices/new/", {"label": "田中のiPhone", "user_id": friend.user_id}
-    )
-
-    assert response.status_code == 302
-    recipient = PreviewRecipient.objects.get()
-    assert (recipient.friend, recipient.department, recipient.registered_by) == (
-        friend, staff_user.department, staff_user
-    )
-    entry = AuditEntry.objects.get(action=AuditEntry.Action.CREATE, target_type="line.previewrecipient")
-    assert entry.department == staff_user.department
-    assert friend.user_id in json.dumps(entry.changes)
-
-
-@pytest.mark.django_db
-def test_an_account_that_never_followed_cannot_be_registered(staff_client):
-    response = staff_client.post(
-        "/console/preview/devices/new/", {"label": "田中のiPhone", "user_id": "U" + "2" * 32}
-    )
-
-    assert response.status_code == 200
-    assert "まだ友だち追加していません" in response.content.decode()
-    assert not PreviewRecipient.objects.exists()
-
-
-@pytest.mark.django_db
-def test_staff_pick_their_device_among_recently_active_accounts_only(staff_client):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    FriendFactory(display_name="いま追加した端末", last_seen=timezone.now())
-    FriendFactory(display_name="昔の住民", last_seen=timezone.now() - timedelta(days=3))
-
-    page = staff_client.get("/console/preview/devices/new/").content.decode()
-
-    assert "いま追加した端末" in page
-    assert "昔の住民" not in page
-
-
-@pytest.mark.django_db
 def test_a_department_sees_and_removes_only_its_own_test_devices(
     staff_user, other_staff_user, staff_client, console_client
 ):
-    mine = make_recipient(staff_user.department, label="子育て課の端末")
+    mine = make_recipient(staff_user.department, label="子育て課の端末", owner=staff_user)
     theirs = make_recipient(other_staff_user.department, label="環境課の端末")
 
     page = staff_client.get("/console/preview/devices/").content.decode()
@@ -179,7 +138,9 @@ def test_a_department_sees_and_removes_only_its_own_test_devices(
 def device(linesim, staff_user):
     user = linesim.client.create_user("田中（テスト端末）")
     linesim.client.follow(user["userId"])
-    return make_recipient(staff_user.department, user_id=user["userId"], display_name="田中（テスト端末）")
+    return make_recipient(
+        staff_user.department, user_id=user["userId"], display_name="田中（テスト端末）", owner=staff_user
+    )
 
 
 @linesim_db
@@ -202,6 +163,7 @@ def test_a_flex_draft_reaches_the_test_device_audited_with_a_link_to_the_phone(
     assert entry.actor == staff_user
     assert entry.department == staff_user.department
     assert entry.changes["message_types"] == ["flex"]
+    assert (entry.changes["owner_id"], entry.changes["owner"]) == (staff_user.pk, "田中 花子")
 
 
 @linesim_db
@@ -262,4 +224,17 @@ def test_the_preview_page_is_in_the_console_navigation_and_asks_for_a_device_fir
     page = staff_client.get("/console/preview/").content.decode()
 
     assert "プレビュー（テスト端末）" in page
-    assert "テスト端末を登録" in page
+    assert "テスト端末を追加" in page
+
+
+@linesim_db
+def test_a_colleagues_device_is_previewed_to_and_the_audit_names_its_owner(
+    linesim, device, staff_user, console_client
+):
+    colleague = StaffFactory(department=staff_user.department, display_name="山田 次郎")
+
+    console_client(colleague).post("/console/preview/", {"recipient": device.pk, "message": "下書き"})
+
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.SEND)
+    assert entry.actor == colleague
+    assert entry.changes["owner_id"] == staff_user.pk and "田中 花子" in entry.summary

@@ -18,14 +18,14 @@ from django.utils import timezone
 from PIL import Image
 
 from civicline.core.models import AuditEntry
-from civicline.line.models import Friend, PreviewRecipient
+from civicline.line.models import Friend
 from civicline.linesim.models import RichMenu as LineRichMenu
 from civicline.linesim.models import RichMenuAlias, RichMenuLink
 from civicline.richmenu import layouts, line_api, selectors, services, tasks
 from civicline.richmenu.actions import ActionType
 from civicline.richmenu.models import AccountMenuState, EmergencySwitch, Menu, MenuEditorGrant, MenuTab
 from tests.fixtures.core import StaffFactory
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 
 from .factories import build_menu, editor, emergency_menu, nine_tile_menu, tile_specs
@@ -220,8 +220,9 @@ def test_preview_shows_the_draft_to_the_test_device_only(linesim, koho):
     live = build_menu(name="公開中")
     services.menu_publish(actor=koho, menu=live)
     draft = nine_tile_menu(name="新しいメニュー")
-    recipient = PreviewRecipient.objects.create(
-        department=koho.department, friend=Friend.objects.get(user_id=device), label="広報の iPhone"
+    recipient = PreviewRecipientFactory(
+        department=koho.department, friend=Friend.objects.get(user_id=device), label="広報の iPhone",
+        owner=koho,
     )
 
     preview = services.menu_preview(actor=koho, menu=draft, recipient_id=recipient.pk)
@@ -245,8 +246,9 @@ def test_preview_shows_the_draft_to_the_test_device_only(linesim, koho):
 def test_preview_to_another_departments_device_is_not_found(linesim, koho):
     device = residents(linesim, 1)[0]
     other = editor(code="kankyo", name="環境政策課", username="kankyo")
-    recipient = PreviewRecipient.objects.create(
-        department=other.department, friend=Friend.objects.get(user_id=device), label="環境課の端末"
+    recipient = PreviewRecipientFactory(
+        department=other.department, friend=Friend.objects.get(user_id=device), label="環境課の端末",
+        owner=other,
     )
     from django.http import Http404
 

@@ -11,6 +11,7 @@ from civicline.forms.models import Response
 from civicline.line.preview import preview_recipient_seed_demo
 from civicline.surveys import line_messages
 from civicline.surveys.models import Invitation, Survey
+from tests.fixtures.core import StaffFactory
 from tests.fixtures.line import FriendFactory
 from tests.forms.factories import resident_client
 from tests.surveys.factories import key_of, make_survey, respond
@@ -104,7 +105,8 @@ def test_a_survey_in_preparation_is_not_found(department, resident):
 
 def test_x11_a_test_device_previews_a_survey_in_preparation_and_nothing_is_stored(department):
     survey = make_survey(department=department, status=Survey.Status.DRAFT)
-    device = preview_recipient_seed_demo(department=department, user_id="U" + "7" * 32, label="テスト端末")
+    owner = StaffFactory(department=department)
+    device = preview_recipient_seed_demo(owner=owner, user_id="U" + "7" * 32, label="テスト端末")
     phone = resident_client(device.friend)
     query = urlencode({"preview": line_messages.preview_token(survey)})
 

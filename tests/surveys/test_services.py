@@ -57,9 +57,7 @@ def test_a_survey_for_another_department_is_refused(staff_user, other_department
 def test_x11_the_preview_goes_to_the_departments_test_device_with_a_preview_link(
     survey, staff_user, department, fake_line_api
 ):
-    device = preview_recipient_seed_demo(
-        department=department, user_id="U" + "9" * 32, label="課のテスト端末"
-    )
+    device = preview_recipient_seed_demo(owner=staff_user, user_id="U" + "9" * 32, label="課のテスト端末")
 
     services.survey_preview_send(actor=staff_user, survey=survey, recipient_id=device.pk)
 

@@ -1,19 +1,22 @@
-"""Console pages of the staff preview (X-11): send a draft to a test device, manage test devices."""
+"""Console pages of the staff preview (X-11): send a draft to a test device, pair and unpair devices."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
 
 from .. import preview
+from ..models import PreviewPairingCode, PreviewRecipient
 from ..phone import phone_url
-from .forms import PreviewForm, PreviewRecipientForm
+from .forms import PairingCodeForm, PreviewForm
 
 
 @staff_required
@@ -36,50 +39,94 @@ def preview_send(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
-def recipient_list(request: HttpRequest) -> HttpResponse:
-    recipients = [
-        (recipient, phone_url(recipient.friend.user_id))
+def _device_rows(request: HttpRequest) -> list[tuple[PreviewRecipient, str, bool]]:
+    return [
+        (
+            recipient,
+            phone_url(recipient.friend.user_id),
+            preview.preview_recipient_can_unpair(staff=request.user, recipient=recipient),
+        )
         for recipient in preview.preview_recipient_list_for(fetched_by=request.user)
     ]
-    return render(request, "line/console/recipient_list.html", {"recipients": recipients})
 
 
 @staff_required
+def recipient_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "line/console/recipient_list.html", {"recipients": _device_rows(request)})
+
+
+@staff_required
+@never_cache
 def recipient_create(request: HttpRequest) -> HttpResponse:
-    form = PreviewRecipientForm(request.POST or None)
+    """Name the device, then get a one-time code to send from it: the only way a device is added."""
+    form = PairingCodeForm(request.POST or None, staff=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            recipient = preview.preview_recipient_create(
-                staff=request.user,
-                friend=form.cleaned_data["friend"],
-                label=form.cleaned_data["label"],
-                request=request,
+            pairing, code = preview.pairing_code_issue(
+                staff=request.user, label=form.cleaned_data["label"], request=request
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            done = _("テスト端末「%(label)s」を登録しました。") % {"label": recipient.label}
-            messages.success(request, done)
-            return redirect("preview:recipient-list")
+            # Shown in this response only: the code is not stored, so it cannot be shown again.
+            return _pairing_page(request, pairing, code=code)
+    return render(
+        request, "line/console/pairing_start.html", {"form": form, "lifetime_minutes": _lifetime_minutes()}
+    )
+
+
+def _lifetime_minutes() -> int:
+    return int(preview.PAIRING_CODE_LIFETIME.total_seconds() // 60)
+
+
+def _pairing_page(request: HttpRequest, pairing: PreviewPairingCode, *, code: str = "") -> HttpResponse:
     return render(
         request,
-        "core/console/form_page.html",
+        "line/console/pairing.html",
         {
-            "form": form,
-            "title": _("テスト端末の登録"),
-            "note": _(
-                "自分のLINEアカウントを、課のテスト端末として登録します。"
-                "プレビューはテスト端末にだけ送られます。"
-            ),
-            "back_url_name": "preview:recipient-list",
+            "pairing": pairing,
+            "state": preview.pairing_code_state(pairing),
+            "code": code,
+            "keyword": preview.PAIRING_KEYWORD,
+            "lifetime_minutes": _lifetime_minutes(),
         },
     )
 
 
 @staff_required
+@never_cache
+def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a pairing stands (its issuer only), as a page or as JSON for the page's poll."""
+    pairing = preview.access_pairing_code(staff=request.user, pk=pk)
+    if request.GET.get("format") != "json":
+        return _pairing_page(request, pairing)
+    state = preview.pairing_code_state(pairing)
+    return JsonResponse(
+        {
+            "state": state,
+            "text": _pairing_state_text(pairing, state),
+            "devices_url": reverse("preview:recipient-list"),
+        }
+    )
+
+
+def _pairing_state_text(pairing: PreviewPairingCode, state: str) -> str:
+    if state == "paired":
+        return _("テスト端末「%(label)s」を登録しました。") % {"label": pairing.label}
+    if state == "expired":
+        return _("このコードは使えなくなりました。もう一度「テスト端末を追加」からやり直してください。")
+    return _("テスト端末からの送信を待っています…")
+
+
+@staff_required
 @require_POST
 def recipient_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    preview.preview_recipient_delete(staff=request.user, recipient_id=pk, request=request)
+    try:
+        preview.preview_recipient_delete(staff=request.user, recipient_id=pk, request=request)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return render(
+            request, "line/console/recipient_list.html", {"recipients": _device_rows(request)}, status=403
+        )
     messages.success(request, _("テスト端末の登録を解除しました。"))
     return redirect("preview:recipient-list")
