@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "civicline.core.middleware.RequestIdMiddleware",
     "civicline.core.middleware.ConsoleAllowlistMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "civicline.core.capacity.CapacityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,6 +219,13 @@ LINE_REPLY_TOKEN_SECONDS = int(env("LINE_REPLY_TOKEN_SECONDS", "50"))
 # for retries, and at most this many at once per process, so a slow LINE never takes every thread.
 OUTBOUND_ON_REQUEST_TIMEOUT = tuple(float(x) for x in env_list("OUTBOUND_ON_REQUEST_TIMEOUT", "2,5"))
 OUTBOUND_ON_REQUEST_CONCURRENCY = int(env("OUTBOUND_ON_REQUEST_CONCURRENCY", "2"))
+# Requests of each pool one web process serves at once (0: no limit); more get the 「混み合っています」
+# page at once. Keep the resident pool below the process's threads, so threads stay free for the
+# webhook (never limited) and the shelter map (its own pool). deploy/gunicorn.conf.py sets both.
+CAPACITY_POOLS = [
+    ("shelters", ["/liff/facilities/"], int(env("SHELTER_PAGE_CONCURRENCY", "0"))),
+    ("resident", ["/liff/"], int(env("RESIDENT_PAGE_CONCURRENCY", "0"))),
+]
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
 LINE_API_DATA_BASE_URL = env(
     "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"

@@ -19,6 +19,10 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1) + 1)))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Resident pages may use all threads but two, the shelter map all but one: under overload the rest
+# get a 「混み合っています」 page at once, and LINE's webhook always finds a free thread.
+os.environ.setdefault("RESIDENT_PAGE_CONCURRENCY", str(max(1, threads - 2)))
+os.environ.setdefault("SHELTER_PAGE_CONCURRENCY", str(max(1, threads - 1)))
 # A webhook must be answered within seconds; a stuck request is killed rather than queueing others.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Let in-flight requests finish on restarts and upgrades (SIGTERM), then stop.
