@@ -52,8 +52,6 @@ def dispatch(ctx: LineContext, *, event_time: datetime | None = None) -> str:
         handler(ctx)
         if ctx.consumed:
             break
-        if ctx.consumed:
-            break
     if not ctx.handled:
         routed = reg.route(ctx)
         if routed is not None:
