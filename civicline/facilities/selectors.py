@@ -6,6 +6,7 @@ are not scoped; everything staff edit is reached through ``visible_to``/``access
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -179,13 +180,19 @@ def map_revision() -> str:
     return MapState.current().revision
 
 
-def map_geojson() -> bytes:
-    """All facilities as compact GeoJSON for the map page, cached until the data's next change."""
+def map_geojson(*, compressed: bool = False) -> bytes:
+    """All facilities as compact GeoJSON for the map page, cached until the data's next change.
+
+    ``compressed``: gzipped once per revision, not per request — at a disaster's peak thousands
+    of phones ask for the same megabytes within minutes.
+    """
     state = MapState.current()
-    key = f"facilities:map:{state.revision}"
+    key = f"facilities:map:{state.revision}:{'gz' if compressed else 'raw'}"
     data = cache.get(key)
     if data is None:
         data = _build_map_geojson(state)
+        if compressed:
+            data = gzip.compress(data, compresslevel=6, mtime=0)
         cache.set(key, data, MAP_CACHE_SECONDS)
     return data
 
