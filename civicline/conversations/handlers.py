@@ -127,7 +127,10 @@ def on_message(ctx: LineContext) -> None:
     if received.message.kind == Message.Kind.IMAGE:
         _copy_image(received.message)
     if answered_already:
-        ctx.reply(line_messages.still_talking(conversation))
+        # LINE shows only the last message's quick reply: keep the earlier answer's buttons
+        # (e.g. 「位置情報を送る」) on the notice that now comes last.
+        earlier = ctx.reply_messages[-1].get("quickReply", {}).get("items", []) if ctx.reply_messages else []
+        ctx.reply(line_messages.still_talking(conversation, keep_items=earlier))
     elif received.auto_answer:
         ctx.reply(line_messages.out_of_hours(received.auto_answer, conversation))
     elif received.first:

@@ -170,7 +170,7 @@ def delivered(conversation: Conversation) -> dict[str, Any]:
     )
 
 
-def still_talking(conversation: Conversation) -> dict[str, Any]:
+def still_talking(conversation: Conversation, *, keep_items: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     return _text(
         _(
             "%(department)sの担当者とのご相談（受付番号 %(number)s）が続いています。"
@@ -178,7 +178,7 @@ def still_talking(conversation: Conversation) -> dict[str, Any]:
             "チャットボットなどほかの機能を使うときは「相談を終える」を押してください。"
         )
         % {"department": conversation.department.name, "number": conversation.receipt_number},
-        [_end_item(conversation)],
+        [*keep_items[: MAX_QUICK_REPLIES - 1], _end_item(conversation)],
     )
 
 

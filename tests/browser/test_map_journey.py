@@ -240,3 +240,37 @@ def test_staff_import_a_broken_file_then_the_fixed_one(staff_browser, shot, tmp_
     page.click("button:has-text('反映する')")
     page.get_by_text("取り込みました: 追加 28件・変更 0件・削除 0件").wait_for()
     shot(page, "dataset-imported")
+
+
+@linesim_db
+def test_in_an_emergency_a_resident_talking_with_staff_still_gets_shelters(
+    map_site, linesim, phone, shot, crisis_staff
+):
+    """X-14, MP-4: the pen test's resident, mid-conversation with 市民課, sent a location during an
+    emergency and got no answer at all. Now the shelters come first and the talk goes on."""
+    from civicline.conversations.models import Conversation
+    from tests.conversations.factories import TopicFactory
+    from tests.fixtures.core import SystemAdminFactory
+
+    services.disaster_kind_set(kind="earthquake", actor=SystemAdminFactory())
+    open_nearest_shelters(crisis_staff)
+    expected = [n.name for n in nearest_to_station(limit=5, open_shelters_for="earthquake")]
+    assert expected
+    TopicFactory(department=DepartmentFactory(code="shimin", name="市民課"), name="住民票・証明書")
+    hanako = phone("豊中 はなこ")
+    hanako.follow()
+    hanako.type_text("職員と話したい")
+    hanako.tap_quick_reply("住民票・証明書")
+    hanako.wait_for_bot_text("受付番号")
+
+    hanako.type_text("近くの避難所")
+    hanako.wait_for_bot_text("現在地を送ってください")
+    hanako.tap_quick_reply("位置情報を送る")
+    hanako.choose_location("豊中駅")
+
+    hanako.wait_for_bot_text(expected[0])
+    hanako.wait_for_bot_text("市民課の担当者とのご相談")
+    shot(hanako.page, "shelters-during-a-conversation")
+    conversation = Conversation.objects.get()
+    assert conversation.is_open
+    assert conversation.messages.filter(kind="location").exists()  # staff see where the resident is

@@ -165,8 +165,11 @@ def test_in_an_emergency_asking_for_shelters_during_a_staff_conversation_asks_fo
 ):
     prompt, notice = deliver(text_event(in_conversation.friend.user_id, "近くの避難所"))
 
-    assert prompt["quickReply"]["items"][0]["action"]["type"] == "location"
-    assert "ご相談" in notice["text"]
+    assert "現在地" in prompt["text"] and "ご相談" in notice["text"]
+    # LINE shows the last message's quick reply only: the location button must be on the notice.
+    actions = [item["action"] for item in notice["quickReply"]["items"]]
+    assert [a["type"] for a in actions] == ["location", "uri", "postback"]
+    assert actions[-1]["label"] == "相談を終える"
 
 
 def test_outside_an_emergency_a_location_during_a_conversation_is_for_the_staff(deliver, in_conversation):
