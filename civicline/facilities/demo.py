@@ -1,5 +1,6 @@
-"""The demo city's facilities: the real open-data files in ../shared/data/facilities/, imported
-through the same path staff use (upload, preview, apply), so the demo shows real shelters.
+"""The demo city's facilities: real open-data files shipped in ``demo_data/`` (sources and licences
+in its SOURCES.md), imported through the same path staff use (upload, preview, apply), so the demo
+shows real shelters from a clone of the repository alone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .selectors import facility_nearest
 
 logger = logging.getLogger(__name__)
 
-DATA_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "facilities"
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 Kind = FacilityDataset.Kind
 # (department code, dataset name, kind, category key, attribution, file) — see SOURCES.md there.
 DATASETS = [
@@ -67,10 +68,10 @@ def seed() -> None:
     FacilityCategory.ensure_standard()
     for code, name, kind, category_key, attribution, filename in DATASETS:
         department = Department.objects.filter(code=code).first()
-        path = DATA_DIR / filename
-        if department is None or not path.exists():
-            logger.warning("demo facilities: skipped %s (department or file missing)", filename)
+        if department is None:
+            logger.warning("demo facilities: skipped %s (no department %s)", filename, code)
             continue
+        path = DATA_DIR / filename  # shipped with the package: missing means a broken install
         dataset = FacilityDataset.objects.filter(department=department, name=name).first()
         if dataset is None:
             dataset = services.dataset_create(

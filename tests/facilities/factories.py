@@ -12,7 +12,8 @@ import factory
 from civicline.facilities.models import Facility, FacilityCategory, FacilityDataset, Shelter
 from tests.fixtures.core import DepartmentFactory
 
-DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "facilities"
+# The same real files the demo ships (civicline/facilities/demo_data/SOURCES.md).
+DATA_DIR = Path(__file__).resolve().parents[2] / "civicline" / "facilities" / "demo_data"
 TOYONAKA_SHELTERS = DATA_DIR / "toyonaka_272035_shitei_hinanjo.geojson"
 TOYONAKA_SPACES = DATA_DIR / "toyonaka_272035_shitei_kinkyu_hinanbasho.geojson"
 YAIZU_SPACES = DATA_DIR / "yaizu_222127_evacuation_space.csv"
