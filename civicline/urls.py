@@ -22,3 +22,7 @@ for _feature in all_features():
         urlpatterns.append(path(f"console/{_feature.key}/", include(_feature.console_urls)))
     if _feature.liff_urls:
         urlpatterns.append(path(f"liff/{_feature.key}/", include(_feature.liff_urls)))
+
+# Japanese error pages in the console's or the LIFF page's frame (core/errors.py).
+handler404 = "civicline.core.errors.page_not_found"
+handler500 = "civicline.core.errors.server_error"
