@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,7 +39,7 @@ class SecurityEventCount(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "minute"], name="ops_event_count_per_minute")]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.minute:%Y-%m-%d %H:%M} ×{self.count}"
+        return f"{self.kind} {timezone.localtime(self.minute):%Y-%m-%d %H:%M} ×{self.count}"
 
 
 class AlertState(models.Model):

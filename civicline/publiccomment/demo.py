@@ -3,7 +3,7 @@ change) and personal questions that the talk screen leaves to the form. Idempote
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -89,7 +89,10 @@ def seed() -> None:
         summary=SUMMARY,
         status=Consultation.Status.OPEN,
         opens_at=now - timedelta(days=3),
-        closes_at=(now + timedelta(days=27)).replace(hour=23, minute=59, second=0, microsecond=0),
+        # 23:59 in the city's time: the date residents read is the last day they may comment.
+        closes_at=timezone.make_aware(
+            datetime.combine(timezone.localdate(now) + timedelta(days=27), time(23, 59))
+        ),
     )
     Document.objects.create(
         consultation=consultation,

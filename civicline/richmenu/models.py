@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.models import Department
@@ -287,7 +288,7 @@ class EmergencySwitch(models.Model):
         verbose_name_plural = _("緊急メニューの切替")
 
     def __str__(self) -> str:
-        return f"{self.get_direction_display()} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_direction_display()} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
     @property
     def duration(self) -> timedelta | None:

@@ -5,7 +5,7 @@ Idempotent."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -97,7 +97,10 @@ def seed() -> None:
         description=DESCRIPTION,
         status=Survey.Status.OPEN,
         opens_at=now - timedelta(days=7),
-        closes_at=(now + timedelta(days=21)).replace(hour=23, minute=59, second=0, microsecond=0),
+        # 23:59 in the city's time: the date residents read is the last day they may answer.
+        closes_at=timezone.make_aware(
+            datetime.combine(timezone.localdate(now) + timedelta(days=21), time(23, 59))
+        ),
         answer_policy=Survey.Policy.ONCE,
     )
     keys = {ref: q["key"] for ref, q in zip([q["ref"] for q in QUESTIONS], form.questions, strict=True)}

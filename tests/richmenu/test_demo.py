@@ -38,3 +38,15 @@ def test_demo_seed_publishes_the_main_menu_and_prepares_the_emergency_menu(
         "koho": "edit",
         "kikikanri": "emergency",
     }
+
+
+def test_an_emergency_switch_is_labelled_in_city_time():
+    """Issue 17: one audit label showed UTC next to JST times."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from civicline.richmenu.models import EmergencySwitch
+
+    switch = EmergencySwitch(direction="on", started_at=datetime(2026, 12, 5, 15, 30, tzinfo=ZoneInfo("UTC")))
+
+    assert str(switch).endswith("2026-12-06 00:30")
