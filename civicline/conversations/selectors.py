@@ -70,7 +70,7 @@ def conversation_list_for(
         "department", "topic", "friend", "assignee"
     )
     if filters.status == "":
-        conversations = conversations.exclude(status=Conversation.Status.CLOSED)
+        conversations = conversations.filter(_still_to_do())
     elif filters.status != "all":
         conversations = conversations.filter(status=filters.status)
     if filters.topic:
@@ -83,6 +83,16 @@ def conversation_list_for(
         conversations = conversations.filter(receipt_number__icontains=filters.receipt_number.strip())
     # 未対応 first, then the longest waiting; a conversation nobody wrote in yet sorts by its start.
     return conversations.order_by("status", "-last_message_at", "-created_at")
+
+
+def _still_to_do() -> Q:
+    """未対応 and 対応中, and one the resident ended before staff answered until staff have read it:
+    a question nobody answered must not vanish from the inbox because the resident gave up."""
+    ended_unanswered = Q(
+        status=Conversation.Status.CLOSED, closed_by_resident=True, last_resident_message_at__isnull=False
+    ) & ~Q(messages__author=Message.Author.STAFF)
+    unread = Q(staff_read_at__isnull=True) | Q(staff_read_at__lt=F("closed_at"))
+    return ~Q(status=Conversation.Status.CLOSED) | (ended_unanswered & unread)
 
 
 def access_conversation(*, fetched_by: Staff, pk: int) -> Conversation:

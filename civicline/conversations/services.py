@@ -231,6 +231,13 @@ def message_receive(
             conversation.auto_answered_at = now
             update.append("auto_answered_at")
         conversation.save(update_fields=update)
+        if first:
+            # The department hears of a conversation when there is something to read, as for
+            # bookings and reports; a topic chosen and left empty bothers nobody.
+            from .tasks import conversation_notify_department_task
+
+            conversation_id = conversation.pk
+            transaction.on_commit(lambda: conversation_notify_department_task(conversation_id), robust=True)
     reminder_due = previous is not None and now - previous >= REMINDER_AFTER
     return Received(message=message, first=first, auto_answer=auto_answer, reminder_due=reminder_due)
 

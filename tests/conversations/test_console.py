@@ -75,6 +75,10 @@ def test_the_inbox_rows_refresh_as_json(staff_client, conversation, other_conver
 
 def test_finished_conversations_are_listed_on_request(staff_client, conversation):
     services.conversation_end_by_resident(conversation=conversation)
+    # Ended before anyone answered: it stays in the inbox, marked, until staff have read it.
+    inbox = staff_client.get("/console/conversations/").content.decode()
+    assert conversation.receipt_number in inbox and "住民が終了" in inbox
+    staff_client.get(url(conversation))
 
     assert conversation.receipt_number not in staff_client.get("/console/conversations/").content.decode()
     page = staff_client.get("/console/conversations/?status=closed").content.decode()

@@ -124,3 +124,27 @@ def test_the_demo_city_gets_topics_for_three_departments_once(db):
     assert set(Topic.objects.values_list("department__code", flat=True)) == {"kankyo", "kosodate", "shimin"}
     assert Topic.objects.count() == 5 and CannedReply.objects.count() == 7
     assert Topic.objects.filter(is_personal=True).count() == 3
+
+
+def test_a_conversation_the_resident_ended_before_anyone_answered_stays_in_the_inbox(staff_user, topic):
+    """Issue 17: it went straight to 完了 and out of the default inbox, so nobody ever read it."""
+    gave_up = ConversationFactory(topic=topic)
+    services.message_receive(conversation=gave_up, text="児童手当の申請について教えてください")
+    services.conversation_end_by_resident(conversation=gave_up)
+    empty = ConversationFactory(topic=topic)
+    services.conversation_end_by_resident(conversation=empty)  # chose a topic, wrote nothing
+
+    inbox = selectors.conversation_list_for(fetched_by=staff_user)
+
+    assert numbers(inbox) == [gave_up.receipt_number]
+    services.conversation_mark_read(conversation=Conversation.objects.get(pk=gave_up.pk))
+    assert numbers(selectors.conversation_list_for(fetched_by=staff_user)) == []  # read: now it may go
+
+
+def test_a_conversation_ended_after_staff_answered_leaves_the_inbox(staff_user, topic):
+    conversation = ConversationFactory(topic=topic)
+    services.message_receive(conversation=conversation, text="質問です")
+    conversation.messages.create(author="staff", text="お答えします")
+    services.conversation_end_by_resident(conversation=conversation)
+
+    assert numbers(selectors.conversation_list_for(fetched_by=staff_user)) == []

@@ -332,3 +332,27 @@ def test_canned_replies_are_created_changed_and_deleted_with_an_audit_trail(staf
         .values_list("action", flat=True)
     )
     assert actions == ["create", "update", "delete"]
+
+
+def test_the_department_gets_an_email_when_a_resident_first_writes(
+    department, django_capture_on_commit_callbacks
+):
+    """Issue 17: bookings, reports and public comments e-mailed the department; conversations did not."""
+    from django.core import mail
+
+    from tests.conversations.factories import ConversationFactory, TopicFactory
+
+    department.email = "kosodate@city.example.jp"
+    department.save()
+    conversation = ConversationFactory(topic=TopicFactory(department=department, name="子育ての相談"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_receive(conversation=conversation, text="保育園の入園について相談したいです")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_receive(conversation=conversation, text="追伸です")
+
+    (email,) = mail.outbox  # one per conversation, not one per message
+    assert email.to == ["kosodate@city.example.jp"]
+    assert conversation.receipt_number in email.subject and "子育ての相談" in email.subject
+    assert "/console/conversations/" in email.body
+    assert "保育園" not in email.body  # what the resident wrote stays behind the console's login
