@@ -236,6 +236,14 @@ LIFF_CHANNEL_ID = env("LIFF_CHANNEL_ID", LIFF_ID.split("-", 1)[0] if LIFF_ID els
 LIFF_SDK_URL = env("LIFF_SDK_URL", "https://static.line-scdn.net/liff/edge/2/sdk.js")
 # A resident's session opened from a LIFF ID token ends after this many idle minutes.
 LIFF_SESSION_MINUTES = int(env("LIFF_SESSION_MINUTES", "30"))
+# How LIFF ID tokens are verified: "local" checks their ES256 signature against LINE's public keys,
+# cached and refreshed outside requests (no call to LINE per sign-in); "endpoint" asks LINE's verify
+# endpoint at every sign-in, a fallback only (a disaster's peak then waits on LINE).
+LIFF_TOKEN_VERIFICATION = env("LIFF_TOKEN_VERIFICATION", "local")
+if LIFF_TOKEN_VERIFICATION not in {"local", "endpoint"}:
+    raise ImproperlyConfigured('LIFF_TOKEN_VERIFICATION must be "local" or "endpoint".')
+# LINE Login's public keys (JWKS). Empty: <LINE_API_BASE_URL>/oauth2/v2.1/certs (LINE's, or the emulator's).
+LIFF_JWKS_URL = env("LIFF_JWKS_URL")
 # Where the emulator delivers webhooks, and where its LIFF pages live.
 LINESIM_WEBHOOK_URL = env("LINESIM_WEBHOOK_URL", f"{SITE_URL}/line/webhook")
 # The emulator's phone page (staff preview, X-11). Empty: derived from LINE_API_BASE_URL unless that is

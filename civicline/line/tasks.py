@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from huey import crontab
 from huey.api import Task
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
 
 from . import messaging, services
+from .liff import keys
 from .models import OutboundSend
+
+logger = logging.getLogger(__name__)
 
 EVENT_RETRIES = services.EVENT_MAX_ATTEMPTS - 1
 SEND_RETRIES = 4
@@ -51,3 +57,27 @@ def outbound_sends_sweep_task() -> None:
         outbound_send_task(send_id)
     for send_id in last_try:
         messaging.outbound_send_execute(send_id=send_id, final=True)
+
+
+def _verifies_locally() -> bool:
+    return settings.LIFF_TOKEN_VERIFICATION == "local" and bool(settings.LIFF_CHANNEL_ID)
+
+
+@db_periodic_task(crontab(minute=f"*/{keys.REFRESH_MINUTES}"))
+def liff_jwks_refresh_task() -> None:
+    """LINE's public keys for LIFF ID tokens, fetched again: a rotated key is known before residents
+    present it, a withdrawn one is refused from now on."""
+    if not _verifies_locally():
+        return
+    try:
+        keys.jwks_refresh()
+    except keys.KeysUnavailable as exc:
+        # The keys already cached keep verifying; the next run tries again.
+        logger.warning("LINE's ID token keys not refreshed: %s", exc)
+
+
+@on_startup()
+def liff_jwks_at_startup() -> None:
+    """A worker starting on an empty cache fetches LINE's keys at once, not at the next period."""
+    if _verifies_locally() and keys.jwks_needs_refresh():
+        liff_jwks_refresh_task.call_local()

@@ -150,3 +150,14 @@ class EmulatorClient:
         if expires_in is not None:
             payload["expiresIn"] = expires_in
         return self._call("POST", "liff/token", json=payload)["idToken"]
+
+    # LINE Login's signing keys
+    def login_keys(self) -> list[dict]:
+        """The published keys: ``{"kid", "signing", "createdAt", "retiresAt"}``, oldest first."""
+        return self._call("GET", "liff/keys")["keys"]
+
+    def rotate_login_key(self, *, grace_seconds: int | None = None) -> str:
+        """Sign ID tokens with a new key; the previous ones stay published ``grace_seconds`` (default:
+        a token's lifetime; 0 withdraws them now). Returns the new key's ``kid``."""
+        payload = {} if grace_seconds is None else {"graceSeconds": grace_seconds}
+        return self._call("POST", "liff/keys/rotate", json=payload)["kid"]

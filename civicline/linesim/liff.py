@@ -1,8 +1,11 @@
 """LIFF as LINE runs it: the app registry (liff.yml), LIFF URLs opened in the phone, and LINE Login ID tokens.
 
-ID tokens are JWTs with LINE Login's claims, signed HS256 with the channel secret (what LINE Login does
-for web logins). Only the emulator reads the signature: civicline verifies a token the way it must on
-LINE, by ``POST /oauth2/v2.1/verify``, so its code is the same against either.
+ID tokens are JWTs with LINE Login's claims, signed as LINE signs the tokens of LIFF apps: ES256 with
+a P-256 key named by the header's ``kid``, whose public half LINE publishes as a JWKS at
+``/oauth2/v2.1/certs`` (listed by ``/.well-known/openid-configuration``). civicline verifies them
+locally against that JWKS, or, as a fallback, by ``POST /oauth2/v2.1/verify``, which the emulator
+answers too; either way its code is the same against LINE and the emulator. The key can be rotated
+(``key_rotate``) to try what a rotation by LINE does to civicline.
 """
 
 from __future__ import annotations
@@ -12,20 +15,30 @@ import ipaddress
 import json
 import secrets
 import string
+import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from jwt.algorithms import ECAlgorithm
 from linebot.v3.liff import AddLiffAppRequest, UpdateLiffAppRequest
 
-from .models import LiffApp, VirtualUser
+from .models import LiffApp, LoginKey, VirtualUser
+from .routers import EMULATOR_DB
 from .validation import ApiError, _details, body_error
 
+# LINE's real issuer, also in the emulator's tokens: civicline checks ``iss`` against it either way.
 ISSUER = "https://access.line.me"
 ID_TOKEN_LIFETIME = 3600  # seconds; LINE's ID tokens last one hour too
+ALGORITHM = "ES256"  # what LINE signs LIFF apps' ID tokens with (web logins get HS256; not emulated)
 MAX_APPS = 30
 SCOPES = {"openid", "email", "profile", "chat_message.write"}
 DEFAULT_SCOPE = ["profile", "chat_message.write"]
@@ -37,10 +50,6 @@ _ID_CHARS = string.ascii_letters + string.digits
 def channel_id() -> str:
     """The LINE Login channel the LIFF apps belong to (the part of the LIFF ID before the dash)."""
     return settings.LIFF_CHANNEL_ID or settings.LINE_CHANNEL_ID
-
-
-def _secret() -> str:
-    return settings.LINE_CHANNEL_SECRET
 
 
 # The registry
@@ -195,6 +204,82 @@ def open_url(url: str, user: VirtualUser | None, *, api_base: str) -> Opened | N
     return Opened(app, page + (f"#{fragment}" if fragment else ""))
 
 
+# LINE Login's signing keys
+
+
+def _new_private_key() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+_key_lock = threading.Lock()
+
+
+def signing_key() -> LoginKey:
+    """The key new ID tokens are signed with; the first one is made when first needed."""
+    # One emulator process serves many threads: the first tokens issued at once share one new key.
+    with _key_lock:
+        key = LoginKey.objects.filter(retires_at__isnull=True).order_by("-id").first()
+        return key or LoginKey.objects.create(private_key=_new_private_key())
+
+
+def published_keys() -> list[LoginKey]:
+    """The keys in the JWKS: the signing key, and rotated-out keys still within their grace period."""
+    signing_key()  # a JWKS is never empty, even before the first token
+    now = timezone.now()
+    return [key for key in LoginKey.objects.order_by("id") if key.published(now)]
+
+
+def key_rotate(*, grace_seconds: int = ID_TOKEN_LIFETIME) -> LoginKey:
+    """Sign with a new key from now on; the previous keys stay published ``grace_seconds`` more.
+
+    The default grace is a token's lifetime, so that no token issued before the rotation is orphaned;
+    0 withdraws them at once (as after a compromised key).
+    """
+    retires_at = timezone.now() + timedelta(seconds=max(grace_seconds, 0))
+    with transaction.atomic(using=EMULATOR_DB):
+        LoginKey.objects.filter(retires_at__isnull=True).update(retires_at=retires_at)
+        # Keys already retiring are not kept longer than they were meant to be.
+        LoginKey.objects.filter(retires_at__gt=retires_at).update(retires_at=retires_at)
+        return LoginKey.objects.create(private_key=_new_private_key())
+
+
+def _public_jwk(key: LoginKey) -> dict[str, Any]:
+    private = serialization.load_pem_private_key(key.private_key.encode(), password=None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    return {**jwk, "kid": key.kid, "alg": ALGORITHM, "use": "sig"}
+
+
+def jwks() -> dict[str, Any]:
+    """The body of ``GET /oauth2/v2.1/certs``."""
+    return {"keys": [_public_jwk(key) for key in published_keys()]}
+
+
+def openid_configuration(base_url: str) -> dict[str, Any]:
+    """LINE Login's discovery document, with the emulator's address where LINE has its API hosts.
+
+    The issuer stays LINE's own (tokens carry it). The emulator serves jwks_uri (and the verify endpoint,
+    which the document does not list); the other endpoints are listed as LINE lists them, not served.
+    """
+    base = base_url.rstrip("/")
+    return {
+        "issuer": ISSUER,
+        "authorization_endpoint": f"{base}/oauth2/v2.1/authorize",
+        "token_endpoint": f"{base}/oauth2/v2.1/token",
+        "revocation_endpoint": f"{base}/oauth2/v2.1/revoke",
+        "userinfo_endpoint": f"{base}/oauth2/v2.1/userinfo",
+        "scopes_supported": ["openid", "profile", "email"],
+        "jwks_uri": f"{base}/oauth2/v2.1/certs",
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": [ALGORITHM],
+        "code_challenge_methods_supported": ["S256"],
+    }
+
+
 # ID tokens and their verification
 
 
@@ -215,11 +300,28 @@ def issue_id_token(
         claims["picture"] = user.picture_url
     if nonce:
         claims["nonce"] = nonce
-    return jwt.encode(claims, _secret(), algorithm="HS256")
+    key = signing_key()
+    private = serialization.load_pem_private_key(key.private_key.encode(), password=None)
+    return jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
 class VerifyError(Exception):
     """LINE Login's answer to a token it will not vouch for: ``error_description`` is the message."""
+
+
+def _verification_key(id_token: str) -> Any:
+    """The public key of the published key the token's header names, or raise VerifyError."""
+    try:
+        header = jwt.get_unverified_header(id_token)
+    except jwt.InvalidTokenError:
+        raise VerifyError("Invalid IdToken.") from None
+    if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+        raise VerifyError("Invalid IdToken.")
+    key = LoginKey.objects.filter(kid=header["kid"]).first()
+    if key is None or not key.published():
+        raise VerifyError("Invalid IdToken.")
+    private = serialization.load_pem_private_key(key.private_key.encode(), password=None)
+    return private.public_key()
 
 
 def verify_id_token(
@@ -229,8 +331,8 @@ def verify_id_token(
     try:
         claims = jwt.decode(
             id_token,
-            _secret(),
-            algorithms=["HS256"],
+            _verification_key(id_token),
+            algorithms=[ALGORITHM],
             options={"verify_exp": False, "verify_aud": False, "verify_iss": False, "verify_iat": False},
         )
     except jwt.InvalidTokenError:

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import liff, services
 from .api_views import by_method, line_api
 from .control_views import ControlError, _json, _user, control
-from .models import LiffApp
+from .models import LiffApp, LoginKey
 from .validation import ApiError, parse_json
 
 View = Callable[..., HttpResponse]
@@ -75,8 +75,29 @@ def verify_id_token(request: HttpRequest) -> HttpResponse:
     return JsonResponse(claims)
 
 
+def _method_not_allowed() -> JsonResponse:
+    return JsonResponse({"error": "invalid_request", "error_description": "Method Not Allowed"}, status=405)
+
+
 def _login_error(description: str) -> JsonResponse:
     return JsonResponse({"error": "invalid_request", "error_description": description}, status=400)
+
+
+# LINE Login's public keys: https://api.line.me/oauth2/v2.1/certs, and its discovery document
+# (https://access.line.me/.well-known/openid-configuration; one host here, as for every LINE API).
+
+
+def certs(request: HttpRequest) -> HttpResponse:
+    """The JWKS with the public keys of LIFF ID tokens (ES256, named by ``kid``)."""
+    if request.method != "GET":
+        return _method_not_allowed()
+    return JsonResponse(liff.jwks())
+
+
+def openid_configuration(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return _method_not_allowed()
+    return JsonResponse(liff.openid_configuration(request.build_absolute_uri("/")))
 
 
 # /sim/api/liff/…: the phone, tests and the demo
@@ -156,6 +177,37 @@ def token(request: HttpRequest) -> HttpResponse:
     # A lifetime of zero or less gives an already expired token, which tests need.
     id_token = liff.issue_id_token(app, user, nonce=data.get("nonce") or None, lifetime=lifetime)
     return JsonResponse({"idToken": id_token, "expiresIn": lifetime})
+
+
+def _key_dict(key: LoginKey, signing: LoginKey) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "signing": key.pk == signing.pk,
+        "createdAt": key.created_at.isoformat(),
+        "retiresAt": key.retires_at.isoformat() if key.retires_at else None,
+    }
+
+
+@control("GET")
+def keys(request: HttpRequest) -> HttpResponse:
+    """The published LINE Login keys (as in the JWKS), which one signs new tokens, and when each retires."""
+    signing = liff.signing_key()
+    return JsonResponse({"keys": [_key_dict(key, signing) for key in liff.published_keys()]})
+
+
+@control("POST")
+def keys_rotate(request: HttpRequest) -> HttpResponse:
+    """POST {"graceSeconds"?}: sign with a new key; the previous ones stay in the JWKS that long.
+
+    The default grace is a token's lifetime; 0 withdraws them at once.
+    """
+    grace = _json(request).get("graceSeconds", liff.ID_TOKEN_LIFETIME)
+    if not isinstance(grace, int) or isinstance(grace, bool) or grace < 0:
+        raise ControlError(400, "graceSeconds must be a number of seconds (0 or more)")
+    signing = liff.key_rotate(grace_seconds=grace)
+    return JsonResponse(
+        {"kid": signing.kid, "keys": [_key_dict(key, signing) for key in liff.published_keys()]}
+    )
 
 
 @cors

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -378,3 +378,31 @@ class AggregationUnitUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} ← {self.request_id}"
+
+
+def new_key_id() -> str:
+    # LINE's kids are 64 hex digits.
+    return secrets.token_hex(32)
+
+
+class LoginKey(models.Model):
+    """A P-256 key LINE Login signs LIFF ID tokens with (ES256); its public half is in the JWKS.
+
+    Kept in the emulator's database so that a restart keeps verifying the tokens it issued before.
+    The newest key without ``retires_at`` signs; a rotated-out key stays published (and accepted by
+    the verify endpoint) until ``retires_at``, then it is gone, as a key LINE has withdrawn.
+    """
+
+    kid = models.CharField(max_length=64, unique=True, default=new_key_id)
+    private_key = models.TextField()  # PEM (PKCS#8): the emulator's state, never civicline's
+    created_at = models.DateTimeField(default=timezone.now)
+    retires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+    def published(self, now: datetime | None = None) -> bool:
+        return self.retires_at is None or self.retires_at > (now or timezone.now())

@@ -86,6 +86,8 @@ urlpatterns += [
     path("liff/v1/apps", liff_views.apps, name="liff-apps"),
     path("liff/v1/apps/<str:liff_id>", liff_views.app, name="liff-app"),
     path("oauth2/v2.1/verify", liff_views.verify_id_token, name="verify-id-token"),
+    path("oauth2/v2.1/certs", liff_views.certs, name="login-certs"),
+    path(".well-known/openid-configuration", liff_views.openid_configuration, name="openid-configuration"),
     path("sim/api/users/<str:user_id>/richmenu", rm.phone_menu, name="user-phone-richmenu"),
     path("sim/api/users/<str:user_id>/richmenu/switch", rm.phone_switch, name="user-richmenu-switch"),
     path("sim/api/users/<str:user_id>/insight", insight_views.report, name="user-insight"),
@@ -94,6 +96,8 @@ urlpatterns += [
     path("sim/api/liff/resolve", liff_views.resolve, name="liff-resolve"),
     path("sim/api/liff/token", liff_views.token, name="liff-token"),
     path("sim/api/liff/send", liff_views.send, name="liff-send"),
+    path("sim/api/liff/keys", liff_views.keys, name="liff-keys"),
+    path("sim/api/liff/keys/rotate", liff_views.keys_rotate, name="liff-keys-rotate"),
     path("sim/liff-sdk.js", liff_views.sdk, name="liff-sdk"),
 ]
 

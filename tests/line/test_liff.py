@@ -1,4 +1,8 @@
-"""Resident sessions from LIFF ID tokens verified by LINE (X-1, X-6), and the resident's own page."""
+"""Resident sessions from LIFF ID tokens (X-1, X-6), and the resident's own page.
+
+Tokens are verified locally against LINE's keys unless a test asks for the verify endpoint (the fallback);
+tests/line/test_liff_keys.py covers the keys themselves.
+"""
 
 from __future__ import annotations
 
@@ -143,13 +147,28 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def endpoint_verification(settings):
+    """The fallback: LINE's verify endpoint judges each token (tests of what it answers)."""
+    settings.LIFF_TOKEN_VERIFICATION = "endpoint"
+
+
 @pytest.mark.django_db
-def test_when_line_is_unreachable_the_resident_is_told_and_sees_nothing(settings):
+@pytest.mark.parametrize(
+    ("verification", "token"),
+    [
+        ("endpoint", "eyJhbGciOiJIUzI1NiJ9.e30.signature"),
+        # Locally, a well-formed token whose key cannot be fetched: LINE's keys are unreachable.
+        ("local", "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.e30.c2lnbmF0dXJl"),
+    ],
+)
+def test_when_line_is_unreachable_the_resident_is_told_and_sees_nothing(settings, verification, token):
+    settings.LIFF_TOKEN_VERIFICATION = verification
     settings.LINE_API_BASE_URL = f"http://127.0.0.1:{_closed_port()}"
     FriendFactory(user_id="U" + "a" * 32, display_name="豊中 はなこ")
     client = Client()
 
-    response = open_session(client, "eyJhbGciOiJIUzI1NiJ9.e30.signature")
+    response = open_session(client, token)
 
     assert response.status_code == 503
     assert response.json()["reason"] == "unavailable"
@@ -159,7 +178,7 @@ def test_when_line_is_unreachable_the_resident_is_told_and_sees_nothing(settings
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [500, 503, 429])
-def test_when_line_fails_to_answer_nothing_is_assumed(fake_line_api, status):
+def test_when_line_fails_to_answer_nothing_is_assumed(fake_line_api, endpoint_verification, status):
     fake_line_api.respond("/oauth2/v2.1/verify", status, {"message": "error"})
 
     response = open_session(Client(), "eyJhbGciOiJIUzI1NiJ9.e30.signature")
@@ -169,7 +188,9 @@ def test_when_line_fails_to_answer_nothing_is_assumed(fake_line_api, status):
 
 
 @pytest.mark.django_db
-def test_claims_not_naming_our_channel_are_refused_even_if_line_said_200(fake_line_api):
+def test_claims_not_naming_our_channel_are_refused_even_if_line_said_200(
+    fake_line_api, endpoint_verification
+):
     # A misrouted or tampered answer: the server checks the claims it is given, too.
     fake_line_api.respond("/oauth2/v2.1/verify", 200, {"sub": "U" + "b" * 32, "aud": "42", "exp": 4102444800})
 
@@ -314,7 +335,9 @@ def test_features_add_sections_about_the_resident_to_their_page(liff, hanako, su
 
 
 @pytest.mark.django_db
-def test_the_token_goes_to_line_for_verification_with_our_channel_id(fake_line_api, settings):
+def test_the_token_goes_to_line_for_verification_with_our_channel_id(
+    fake_line_api, endpoint_verification, settings
+):
     open_session(Client(), "the-token")
 
     (request,) = fake_line_api.to("/oauth2/v2.1/verify")

@@ -1,8 +1,12 @@
-"""Residents' sessions, opened from a LIFF ID token that LINE verified (X-1, X-6).
+"""Residents' sessions, opened from a LIFF ID token verified against LINE's public keys (X-1, X-6).
 
-The server never decodes the token itself: LINE's verify endpoint (``POST /oauth2/v2.1/verify``)
-is the only judge of its signature, expiry and audience, so the same code runs against real LINE
-and the emulator, and no signing key has to be fetched or rotated here.
+A LIFF ID token is a JWT LINE signs ES256 with the key its header's ``kid`` names. By default
+(``LIFF_TOKEN_VERIFICATION = "local"``) the server checks it itself: the signature against LINE's
+published keys (kept in the cache by ``keys``, never fetched for a known key), the issuer, our LIFF
+channel as audience, the expiry. A sign-in costs no call to LINE, so a disaster's peak of residents
+does not wait on LINE. ``"endpoint"`` is the fallback: LINE's verify endpoint
+(``POST /oauth2/v2.1/verify``) judges each token, one network call per sign-in. The same code runs
+against real LINE and the emulator either way.
 
 A resident session is a key in Django's session, apart from staff authentication: it holds only
 the LINE user id and when it was last used, and it ends after ``LIFF_SESSION_MINUTES`` idle
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+import jwt
 import requests
 from django.conf import settings
 from django.contrib import auth
@@ -32,6 +37,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from .. import services
 from ..models import Friend
 from ..phone import emulator_origin
+from . import keys
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +51,12 @@ VERIFY_PATH = "/oauth2/v2.1/verify"
 # connect, read (seconds): short, because a slow LINE Login holds a web thread while residents sign in.
 VERIFY_TIMEOUT = (3, 5)
 MAX_TOKEN_LENGTH = 8192  # a LINE ID token is ~1 KB; anything far larger is not one
+# LINE Login's issuer, in every ID token it signs (and in the emulator's).
+ISSUER = "https://access.line.me"
+# Seconds of clock difference with LINE tolerated on exp and iat: a fresh token must not be refused
+# because our clock is a little behind LINE's.
+LEEWAY = 10
+REQUIRED_CLAIMS = ["iss", "sub", "aud", "exp", "iat"]
 
 # Why a resident sees no page, keyed by the reason the session endpoint and the gate page report.
 REFUSALS: dict[str, Any] = {
@@ -78,19 +90,58 @@ class VerifiedToken:
     name: str  # the display name LINE put in the token (profile scope); may be empty
 
 
-def id_token_verify(id_token: str) -> VerifiedToken:
-    """Ask LINE whether ``id_token`` is a valid ID token of our LIFF channel; raise if not."""
+def id_token_verify(id_token: str, *, nonce: str | None = None) -> VerifiedToken:
+    """Check that ``id_token`` is a valid LINE ID token of our LIFF channel (and carries ``nonce``, when
+    given); raise TokenRefused if it is not, VerifyUnavailable if LINE's keys (or LINE) cannot be had."""
     client_id = settings.LIFF_CHANNEL_ID
     if not client_id:
         raise ImproperlyConfigured("LIFF_ID (or LIFF_CHANNEL_ID) must be set to verify LIFF ID tokens.")
     if not id_token or len(id_token) > MAX_TOKEN_LENGTH:
         raise TokenRefused("invalid", "no token")
+    if settings.LIFF_TOKEN_VERIFICATION == "endpoint":
+        return _verified_by_line(id_token, client_id, nonce)
+    return _verified_locally(id_token, client_id, nonce)
+
+
+def _verified_locally(id_token: str, client_id: str, nonce: str | None) -> VerifiedToken:
     try:
-        response = requests.post(
-            settings.LINE_API_BASE_URL + VERIFY_PATH,
-            data={"id_token": id_token, "client_id": client_id},
-            timeout=VERIFY_TIMEOUT,
+        header = jwt.get_unverified_header(id_token)
+    except jwt.InvalidTokenError as exc:
+        raise TokenRefused("invalid", f"not a JWT: {exc}") from exc
+    kid = header.get("kid")
+    # Only LINE's algorithm: "none", HS256 keyed with the public key, RS256… are refused before any key
+    # is looked up (PyJWT is told the same below).
+    if header.get("alg") != keys.ALGORITHM or not isinstance(kid, str) or not kid:
+        raise TokenRefused("invalid", f"header {header.get('alg')!r}/{kid!r} is not LINE's ES256 with a kid")
+    try:
+        key = keys.verification_key(kid)
+    except keys.UnknownKey as exc:
+        raise TokenRefused("invalid", str(exc)) from exc
+    except keys.KeysUnavailable as exc:
+        raise VerifyUnavailable(str(exc)) from exc
+    try:
+        claims = jwt.decode(
+            id_token,
+            key,
+            algorithms=[keys.ALGORITHM],
+            audience=client_id,
+            issuer=ISSUER,
+            leeway=LEEWAY,
+            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
         )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenRefused("expired", str(exc)) from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenRefused("invalid", f"{type(exc).__name__}: {exc}") from exc
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise TokenRefused("invalid", "nonce differs")
+    return _token(claims)
+
+
+def _verified_by_line(id_token: str, client_id: str, nonce: str | None) -> VerifiedToken:
+    form = {"id_token": id_token, "client_id": client_id, **({"nonce": nonce} if nonce else {})}
+    try:
+        response = requests.post(settings.LINE_API_BASE_URL + VERIFY_PATH, data=form, timeout=VERIFY_TIMEOUT)
     except requests.RequestException as exc:
         raise VerifyUnavailable(str(exc)) from exc
     if response.status_code == 400:
@@ -117,12 +168,18 @@ def _checked(claims: Any, client_id: str) -> VerifiedToken:
     # LINE has checked all this; checking again is cheap and refuses a misrouted or partial answer.
     if not isinstance(claims, dict):
         raise VerifyUnavailable("verify answered an unexpected body")
-    user_id = claims.get("sub")
-    if claims.get("aud") != client_id or not isinstance(user_id, str) or not user_id:
-        raise TokenRefused("invalid", "claims do not name our channel and a user")
+    if claims.get("aud") != client_id:
+        raise TokenRefused("invalid", "claims do not name our channel")
     expires = claims.get("exp")
     if not isinstance(expires, int | float) or expires <= time.time():
         raise TokenRefused("expired", "exp in the past")
+    return _token(claims)
+
+
+def _token(claims: dict[str, Any]) -> VerifiedToken:
+    user_id = claims.get("sub")
+    if not isinstance(user_id, str) or not user_id:
+        raise TokenRefused("invalid", "claims name no user")
     name = claims.get("name")
     return VerifiedToken(user_id=user_id, name=name if isinstance(name, str) else "")
 

@@ -23,9 +23,10 @@
  *    parent: it posts {type: "linesim:liff:context-request", liffId} to window.parent and waits up to
  *    1.5 s for {type: "linesim:liff:context", context: {...same fields...}}. The phone page may answer
  *    this instead of (or as well as) using the fragment.
- * 4. The page sends the token to its own server, which verifies it with
- *        POST <LINE API base>/oauth2/v2.1/verify  (id_token, client_id = channel id)
- *    exactly as against LINE.
+ * 4. The page sends the token to its own server, which verifies it exactly as against LINE: locally,
+ *    with the ES256 key named by the token's kid from
+ *        GET <LINE API base>/oauth2/v2.1/certs  (JWKS)
+ *    or with POST <LINE API base>/oauth2/v2.1/verify  (id_token, client_id = channel id).
  *
  * Messages to the parent (the phone page listens for them when the page is framed):
  *    {type: "linesim:liff:close", liffId}                  liff.closeWindow()
