@@ -18,6 +18,11 @@ Contract (shared by photo reports, public comments and staff conversations):
   Otherwise it logs a ``DirectMessage`` on the record and writes an audit entry (action SEND).
   The recipient is never taken from a request: callers pass the friend they read from the record.
 * ``direct_message_list_for(*, record)`` — the record's log, newest first, for its history.
+* ``confirmation_remember(request, record, number)`` / ``confirmation_remembered(request, record)``
+  / ``confirmation_forget(request, record)`` — once staff have confirmed a record's receipt number,
+  further messages about the same case go without retyping it while they keep working on it
+  (``CONFIRMATION_IDLE_MINUTES``); opening another case starts over. The service still checks the
+  number at every send.
 * ``direct_message_confirmation(*, record, thumbnail_url="", messages=None) -> Confirmation`` —
   what the confirmation screen shows. Render it with
   ``{% include "line/direct/confirm.html" with confirmation=confirmation form=form %}`` inside the
@@ -29,6 +34,7 @@ Contract (shared by photo reports, public comments and staff conversations):
 from __future__ import annotations
 
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -71,6 +77,37 @@ class Confirmation:
     can_send: bool = True
     reason: str = ""  # why it cannot be sent, when it cannot
     preview: list[str] = field(default_factory=list)  # the messages' text, as the resident will read it
+
+
+# Staff confirm a case's resident once, then keep writing about it; after this long without a
+# message, or once they confirm another case, they confirm again.
+CONFIRMATION_IDLE_MINUTES = 30
+_CONFIRMED_SESSION_KEY = "direct_message.confirmed"
+
+
+def _case_key(record: models.Model) -> str:
+    return f"{record._meta.label_lower}:{record.pk}"
+
+
+def confirmation_remember(request: HttpRequest, record: models.Model, number: str) -> None:
+    # One case at a time: remembering this one forgets any other.
+    request.session[_CONFIRMED_SESSION_KEY] = {"case": _case_key(record), "number": number, "at": time.time()}
+
+
+def confirmation_remembered(request: HttpRequest, record: models.Model) -> str:
+    """The receipt number staff confirmed for this case, if still fresh (refreshed by each use)."""
+    entry = request.session.get(_CONFIRMED_SESSION_KEY) or {}
+    if entry.get("case") != _case_key(record):
+        return ""
+    if time.time() - entry.get("at", 0) > CONFIRMATION_IDLE_MINUTES * 60:
+        confirmation_forget(request, record)
+        return ""
+    return str(entry.get("number", ""))
+
+
+def confirmation_forget(request: HttpRequest, record: models.Model) -> None:
+    if (request.session.get(_CONFIRMED_SESSION_KEY) or {}).get("case") == _case_key(record):
+        del request.session[_CONFIRMED_SESSION_KEY]
 
 
 def receipt_key(value: str) -> str:

@@ -178,6 +178,31 @@ def test_ph4_ph5_reply_goes_through_the_confirmation_screen(staff_client, report
     assert "送信者へ返信を送信" in detail and "明日、補修に伺います。" in detail
 
 
+def test_staff_confirm_the_reporter_once_per_case_not_for_every_message(
+    staff_client, report, roads, fake_line_api
+):
+    """Issue 17: three screens per reply. After one confirmation, further messages about the same
+    report go at once; another report asks again, and so does coming back to the first."""
+    def confirmed_reply(target, text):
+        return staff_client.post(
+            url(target, "reply"), {"text": text, "confirmed_receipt_number": target.receipt_number}
+        )
+
+    confirmed_reply(report, "確認します。")
+
+    again = staff_client.post(url(report, "reply"), {"text": "明日伺います。"})
+    status = staff_client.post(url(report, "status"), {"status": Status.DONE, "note": "", "notify": "on"})
+
+    assert again.status_code == 302 and status.status_code == 302
+    assert len(fake_line_api.to("/v2/bot/message/push")) == 3
+    lamp = CategoryFactory(name="街灯", department=roads)
+    other = file_report(FriendFactory(), lamp, photos=0, message="x")
+    assert "送信先の確認" in staff_client.post(url(other, "reply"), {"text": "伺います。"}).content.decode()
+    confirmed_reply(other, "伺います。")
+    back = staff_client.post(url(report, "reply"), {"text": "完了しました。"}).content.decode()
+    assert "送信先の確認" in back and len(fake_line_api.to("/v2/bot/message/push")) == 4
+
+
 def test_the_reply_is_addressed_by_the_report_not_by_a_user_id(staff_client, report, fake_line_api):
     stranger = FriendFactory()
 

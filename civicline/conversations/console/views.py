@@ -26,7 +26,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from civicline.core.console.decorators import staff_required
 from civicline.core.exports import csv_response
-from civicline.line.direct import DirectMessageRefused, direct_message_confirmation, mask_name, message_texts
+from civicline.line.direct import (
+    DirectMessageRefused,
+    confirmation_forget,
+    confirmation_remember,
+    confirmation_remembered,
+    direct_message_confirmation,
+    mask_name,
+    message_texts,
+)
 
 from .. import line_messages, selectors, services
 from ..hours import hours_text
@@ -45,7 +53,6 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
-CONFIRMED_KEY = "conversations.confirmed"
 
 
 # --- the inbox ------------------------------------------------------------------------------------
@@ -139,20 +146,6 @@ def conversation_export(request: HttpRequest) -> HttpResponse:
 # --- one conversation ---------------------------------------------------------------------------------
 
 
-def _remembered(request: HttpRequest, conversation: Conversation) -> str:
-    return request.session.get(CONFIRMED_KEY, {}).get(str(conversation.pk), "")
-
-
-def _remember(request: HttpRequest, conversation: Conversation, number: str) -> None:
-    request.session[CONFIRMED_KEY] = {**request.session.get(CONFIRMED_KEY, {}), str(conversation.pk): number}
-
-
-def _forget(request: HttpRequest, conversation: Conversation) -> None:
-    confirmed = dict(request.session.get(CONFIRMED_KEY, {}))
-    confirmed.pop(str(conversation.pk), None)
-    request.session[CONFIRMED_KEY] = confirmed
-
-
 def _detail_page(
     request: HttpRequest,
     conversation: Conversation,
@@ -178,7 +171,7 @@ def _detail_page(
             fetched_by=request.user, department=conversation.department
         ),
         "history": selectors.history_for(fetched_by=request.user, conversation=conversation),
-        "confirmed": bool(_remembered(request, conversation)),
+        "confirmed": bool(confirmation_remembered(request, conversation)),
         "statuses": [
             (value, label) for value, label in Conversation.Status.choices if value != conversation.status
         ],
@@ -234,7 +227,7 @@ def _confirm_page(
 
 
 def _confirmed_number(request: HttpRequest, conversation: Conversation, form: Any) -> str:
-    return form.cleaned_data.get("confirmed_receipt_number") or _remembered(request, conversation)
+    return form.cleaned_data.get("confirmed_receipt_number") or confirmation_remembered(request, conversation)
 
 
 @staff_required
@@ -271,14 +264,14 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
         if confirming:
             form.add_error("confirmed_receipt_number", str(exc))
             return _confirm_page(request, conversation, form, outgoing, note)
-        _forget(request, conversation)
+        confirmation_forget(request, conversation)
         messages.error(request, str(exc))
         return redirect("conversations:conversation-detail", pk=conversation.pk)
     except ValidationError as exc:
         reply_form = ReplyForm(initial={"text": text})
         messages.error(request, " ".join(exc.messages))
         return _detail_page(request, conversation, reply_form=reply_form, status=400)
-    _remember(request, conversation, number)
+    confirmation_remember(request, conversation, number)
     return redirect(reverse("conversations:conversation-detail", args=[conversation.pk]) + "#latest")
 
 
@@ -328,13 +321,13 @@ def conversation_status(request: HttpRequest, pk: int) -> HttpResponse:
         if confirming:
             form.add_error("confirmed_receipt_number", str(exc))
             return _confirm_page(request, conversation, form, line_messages.closed_notice(conversation), "")
-        _forget(request, conversation)
+        confirmation_forget(request, conversation)
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         if number and tells_resident:
-            _remember(request, conversation, number)
+            confirmation_remember(request, conversation, number)
         text = _("状態を「%(status)s」にしました。") % {"status": conversation.get_status_display()}
         messages.success(request, text + (_("住民にLINEでお知らせしました。") if told else ""))
     return redirect("conversations:conversation-detail", pk=conversation.pk)

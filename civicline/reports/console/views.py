@@ -23,7 +23,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civicline.core.console.decorators import staff_required, system_admin_required
-from civicline.line.direct import DirectMessageRefused, direct_message_confirmation
+from civicline.line.direct import (
+    DirectMessageRefused,
+    confirmation_forget,
+    confirmation_remember,
+    confirmation_remembered,
+    direct_message_confirmation,
+)
 
 from .. import line_messages, selectors, services
 from ..models import Area, Category, Report, RoutingRule, Status, StatusTemplate
@@ -100,6 +106,7 @@ def _detail_context(request: HttpRequest, report: Report, **forms: Any) -> dict[
         "note_form": forms.get("note_form") or NoteForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "confirmation": direct_message_confirmation(record=report),
+        "confirmed": bool(confirmation_remembered(request, report)),
         "map_config": _map_config(
             points=[{"lat": report.latitude, "lng": report.longitude, "status": report.status}]
             if report.has_location
@@ -164,7 +171,10 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
         context = _detail_context(request, report, status_form=form)
         return render(request, "reports/console/report_detail.html", context, status=400)
     data = form.cleaned_data
-    if not confirming and data["notify"]:
+    notify = confirming or data["notify"]
+    remembered = confirmation_remembered(request, report) if notify else ""
+    number = data.get("confirmed_receipt_number") or remembered
+    if notify and not number:
         send_form = StatusSendForm(initial={"status": status, "note": data["note"]})
         return _confirm_page(
             request, report, send_form, line_messages.status_message(report, status), "status"
@@ -175,18 +185,22 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
             report=report,
             status=status,
             note=data["note"],
-            notify=confirming,
-            confirmed_receipt_number=data.get("confirmed_receipt_number", ""),
+            notify=notify,
+            confirmed_receipt_number=number,
             request=request,
         )
     except DirectMessageRefused as exc:
+        confirmation_forget(request, report)
+        form = form if confirming else StatusSendForm(initial={"status": status, "note": data["note"]})
         form.add_error("confirmed_receipt_number", str(exc))
         return _confirm_page(request, report, form, line_messages.status_message(report, status), "status")
     except ValidationError as exc:
         _refused(request, exc)
         return redirect("reports:report-detail", pk=report.pk)
+    if notify:
+        confirmation_remember(request, report, number)
     done = _("状況を「%(s)s」にしました。") % {"s": report.get_status_display()}
-    messages.success(request, done + (_("送信者にお知らせを送りました。") if confirming else ""))
+    messages.success(request, done + (_("送信者にお知らせを送りました。") if notify else ""))
     return redirect("reports:report-detail", pk=report.pk)
 
 
@@ -201,10 +215,17 @@ def report_reply(request: HttpRequest, pk: int) -> HttpResponse:
             context = _detail_context(request, report, reply_form=form)
             return render(request, "reports/console/report_detail.html", context, status=400)
         text = form.cleaned_data["text"]
-        send_form = ReplySendForm(initial={"text": text})
-        return _confirm_page(request, report, send_form, line_messages.reply_message(report, text), "reply")
-    send_form = ReplySendForm(request.POST)
-    text = request.POST.get("text", "")
+        remembered = confirmation_remembered(request, report)
+        if not remembered:
+            send_form = ReplySendForm(initial={"text": text})
+            return _confirm_page(
+                request, report, send_form, line_messages.reply_message(report, text), "reply"
+            )
+        # Confirmed earlier in this case: send as if the number had been typed again.
+        send_form = ReplySendForm({"text": text, "confirmed_receipt_number": remembered})
+    else:
+        send_form = ReplySendForm(request.POST)
+        text = request.POST.get("text", "")
     if send_form.is_valid():
         try:
             services.report_message_send(
@@ -215,11 +236,15 @@ def report_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 request=request,
             )
         except DirectMessageRefused as exc:
+            confirmation_forget(request, report)
+            if "confirmed_receipt_number" not in request.POST:
+                send_form = ReplySendForm(initial={"text": text})  # staff type the number afresh
             send_form.add_error("confirmed_receipt_number", str(exc))
         except ValidationError as exc:
             _refused(request, exc)
             return redirect("reports:report-detail", pk=report.pk)
         else:
+            confirmation_remember(request, report, send_form.cleaned_data["confirmed_receipt_number"])
             messages.success(request, _("送信者にメッセージを送りました。"))
             return redirect("reports:report-detail", pk=report.pk)
     if not text.strip():
