@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "civicline.ops.middleware.MetricsMiddleware",
     "civicline.core.middleware.RequestIdMiddleware",
     "civicline.core.middleware.ConsoleAllowlistMiddleware",
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After X-Frame-Options: it answers first, and lets resident pages be framed by the emulator.
+    "civicline.line.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -189,6 +193,50 @@ if not DEMO:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# --- Content-Security-Policy and Permissions-Policy (django-csp, django-permissions-policy) -------
+# Scripts and styles come only from our own static files: no inline <script>, no on…= handlers, no
+# style="" attributes (tests/core/test_security_headers.py scans the templates), so markup someone
+# manages to inject runs and restyles nothing. A <script> that must carry data uses json_script;
+# a nonce ({{ request.csp_nonce }}) is there for the rare inline script that cannot avoid it.
+# The origins that follow other settings (map tiles, the LIFF SDK, LINE's API, the emulator that
+# frames resident pages) are added per response by civicline.line.csp.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        # blob: the photo report's preview of a picture the resident has chosen, before upload.
+        # data: Leaflet cancels the download of a map tile it drops by pointing it at a data: GIF.
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Origins LINE's LIFF SDK talks to on resident pages besides LINE_API_BASE_URL's: LINE Login and the
+# CDN the SDK reads its own settings from.
+LIFF_CONNECT_SOURCES = env_list(
+    "LIFF_CONNECT_SOURCES", "https://api.line.me,https://access.line.me,https://liffsdk.line-scdn.net"
+)
+# Resident pages use the position (facility map, reports, forms) and may take a photo; nothing else
+# powerful is used, so nothing else is allowed, to our pages or to anything they might embed.
+PERMISSIONS_POLICY = {
+    "geolocation": "self",
+    "camera": "self",
+    **{
+        feature: []
+        for feature in (
+            "accelerometer", "browsing-topics", "display-capture", "gyroscope", "hid",
+            "idle-detection", "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+            "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+        )
+    },
+}
+# --- end of Content-Security-Policy and Permissions-Policy -----------------------------------------
 
 # Networks (CIDR) allowed to reach /console/ (X-5); the system administrator may add more in the console.
 CONSOLE_ALLOWED_NETWORKS = env_list("CONSOLE_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")

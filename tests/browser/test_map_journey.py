@@ -113,7 +113,7 @@ def test_resident_finds_open_shelters_and_staff_close_one(
         if box.get_attribute("value") != "shelter":
             box.uncheck()
     frame.click("#locate")
-    frame.wait_for_function("document.getElementById('origin-label').textContent === '現在地から'")
+    frame.wait_for_function("() => document.getElementById('origin-label').textContent === '現在地から'")
     items = frame.query_selector_all("#facility-list li")
     assert {item.get_attribute("data-category") for item in items} == {"shelter"}
     listed = [item.query_selector(".fmap-item-name").inner_text() for item in items[:5]]
@@ -189,7 +189,7 @@ def test_map_page_in_a_phone_browser_lists_facilities_without_tiles(
     shot(page, "phone-map-top", full_page=False)
 
     page.click("#locate")
-    page.wait_for_function("document.getElementById('origin-label').textContent === '現在地から'")
+    page.wait_for_function("() => document.getElementById('origin-label').textContent === '現在地から'")
     page.locator("#facility-list li").first.click()
     page.wait_for_selector("#facility-detail:not([hidden])")
     shot(page, "phone-map-detail")

@@ -36,7 +36,6 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from .. import services
 from ..models import Friend
-from ..phone import emulator_origin
 from . import keys
 
 logger = logging.getLogger(__name__)
@@ -270,12 +269,11 @@ def gate(request: HttpRequest) -> HttpResponse:
 
 
 def liff_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Headers every resident page gets: never cached (shared phones), framable only by the emulator."""
+    """Headers every resident page gets: never cached (shared phones).
+
+    Who may frame a resident page is said by the Content-Security-Policy of everything under /liff/
+    (``civicline.line.csp``), so that public pages there (the mail sign-up) get it too.
+    """
     add_never_cache_headers(response)
     patch_vary_headers(response, ["Cookie"])
-    phone = emulator_origin()
-    if phone:
-        # The emulator's phone page shows LIFF pages in a frame; real LINE opens them full screen.
-        response.xframe_options_exempt = True
-        response["Content-Security-Policy"] = f"frame-ancestors 'self' {phone}"
     return response

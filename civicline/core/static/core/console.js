@@ -9,4 +9,19 @@
       event.preventDefault();
     }
   }, true);
+
+  // <span data-colour="#1e7ad6"> gets that colour as its --colour CSS property (a colour staff chose,
+  // such as a facility category's): the Content-Security-Policy refuses style="" attributes, not
+  // styles set from a script of our own.
+  function applyColours() {
+    var marked = document.querySelectorAll("[data-colour]");
+    for (var i = 0; i < marked.length; i++) {
+      marked[i].style.setProperty("--colour", marked[i].getAttribute("data-colour"));
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", applyColours);
+  } else {
+    applyColours();
+  }
 })();

@@ -4,6 +4,16 @@
 (function () {
   "use strict";
 
+  // When the server cannot draw the saved image, no broken picture: it may have failed before this
+  // deferred script ran, so look at it as well as listening.
+  var saved = document.getElementById("saved-image");
+  if (saved) {
+    if (saved.complete && !saved.naturalWidth) {
+      saved.hidden = true;
+    }
+    saved.addEventListener("error", function () { saved.hidden = true; });
+  }
+
   var dataNode = document.getElementById("editor-data");
   var form = document.getElementById("tab-form");
   var board = document.getElementById("board");
