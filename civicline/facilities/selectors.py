@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from .models import (
 # Search radii tried in turn until enough candidates lie within one (metres).
 SEARCH_RADII_M = (1_000, 3_000, 10_000, 30_000, 100_000)
 MAP_CACHE_SECONDS = 60 * 60
+_SOURCE_PREFIX = re.compile(r"^\s*(?:出典|出所|データ出典)\s*[:：]?\s*")
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -243,8 +245,12 @@ def _build_map_geojson(state: MapState) -> bytes:
                 "properties": properties,
             }
         )
+    # The page prefixes 「出典:」 itself; staff often type it into the attribution too.
     attributions = sorted(
-        set(FacilityDataset.objects.exclude(attribution="").values_list("attribution", flat=True))
+        {
+            _SOURCE_PREFIX.sub("", a)
+            for a in FacilityDataset.objects.exclude(attribution="").values_list("attribution", flat=True)
+        }
     )
     payload = {
         "type": "FeatureCollection",

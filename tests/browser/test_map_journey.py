@@ -201,6 +201,34 @@ def test_map_page_in_a_phone_browser_lists_facilities_without_tiles(
     shot(page, "wide-map-beside-list", full_page=False)
 
 
+@linesim_db
+def test_in_a_disaster_the_map_lists_open_shelters_once_each(live_server, new_page, shot, crisis_staff):
+    """Issue 17: in an emergency the map listed 未開設 shelters first, one place twice (it is on both
+    of Toyonaka's lists), and 「出典: 出典: …」."""
+    from civicline.facilities.models import FacilityDataset
+    from tests.fixtures.core import SystemAdminFactory
+
+    FacilityDataset.objects.update(attribution="出典：国土地理院")
+    services.disaster_kind_set(kind="earthquake", actor=SystemAdminFactory())
+    open_nearest_shelters(crisis_staff)
+    page = new_page(width=390, height=844)
+
+    page.goto(live_server.url + "/liff/facilities/")
+    page.wait_for_selector("#facility-list li")
+
+    assert page.is_checked("#open-only")
+    statuses = page.locator("#facility-list .fmap-status").all_inner_texts()
+    assert statuses and set(statuses) == {"開設中"}
+    names = page.locator("#facility-list .fmap-item-name").all_inner_texts()
+    assert len(names) == len(set(names))
+    assert page.inner_text("#map-source").count("出典") == 1
+    shot(page, "disaster-open-shelters", full_page=False)
+    page.uncheck("#open-only")
+    page.wait_for_function("() => document.querySelectorAll('#facility-list li').length >= 30")
+    names = page.locator("#facility-list .fmap-item-name").all_inner_texts()
+    assert len(names) == len(set(names))  # each place once, even with closed ones shown
+
+
 def nearest_to_station_of(latitude, longitude):
     return selectors.facility_nearest(latitude=latitude, longitude=longitude, limit=1)[0].name
 

@@ -21,6 +21,7 @@
     map: null,
     markers: {},
     hereMarker: null,
+    sameAs: {}, // id of a second listing of a place -> the id shown for it
     detail: null // the facility whose card is open
   };
 
@@ -85,10 +86,14 @@
         status: p.s || "", kinds: p.dk || []
       };
     });
+    state.facilities = onePerPlace(state.facilities);
     if (data.disasterKind) {
       var banner = $("map-disaster");
       banner.textContent = format(text.disaster, { kind: config.kinds[data.disasterKind] });
       banner.hidden = false;
+      // In a disaster residents look for a shelter they can go to now: closed ones only on request.
+      state.openOnly = true;
+      $("open-only").checked = true;
     }
     var sources = data.attributions.map(function (a) { return text.source + ": " + a; });
     $("map-source").textContent = sources.join(" / ");
@@ -100,10 +105,36 @@
   }
 
   function byId(id) {
+    id = state.sameAs[id] || id;
     for (var i = 0; i < state.facilities.length; i++) {
       if (state.facilities[i].id === id) { return state.facilities[i]; }
     }
     return null;
+  }
+
+  // Two listings name one place when the names match and they lie this close (cities' lists
+  // differ in the last digits of the coordinates).
+  var SAME_PLACE_METRES = 100;
+
+  // A city lists many places twice (指定避難所 and 指定緊急避難場所): one entry per place, open if
+  // either list has it open, a shelter if either is one, for every hazard either names.
+  function onePerPlace(facilities) {
+    var byName = {};
+    return facilities.filter(function (f) {
+      var name = f.name.replace(/[\s\u3000]/g, "");
+      var kept = null;
+      (byName[name] || []).forEach(function (other) {
+        if (!kept && haversine(f.lat, f.lng, other.lat, other.lng) <= SAME_PLACE_METRES) { kept = other; }
+      });
+      if (!kept) { (byName[name] = byName[name] || []).push(f); return true; }
+      state.sameAs[f.id] = kept.id;
+      if (f.status === "open" || (!kept.status && f.status)) { kept.status = f.status; }
+      if (!state.categories[kept.category].shelter && state.categories[f.category].shelter) {
+        kept.category = f.category;
+      }
+      f.kinds.forEach(function (k) { if (kept.kinds.indexOf(k) < 0) { kept.kinds.push(k); } });
+      return false;
+    });
   }
 
   // --- filters ------------------------------------------------------------------------------------
