@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core.crypto import EncryptedCharField
 from civicline.core.models import Department
 from civicline.core.scoping import DepartmentScopedQuerySet
 
@@ -184,7 +185,8 @@ class QuestionLog(models.Model):
         CANDIDATES = "candidates", _("候補を提示")
         UNANSWERED = "unanswered", _("回答なし")
 
-    # Unanswered questions belong to no department: every department may adopt them (CB-6).
+    # The department of the answer, or of the nearest candidate for a question left unanswered:
+    # only it (and the system administrator) may read the question. None: the administrator only.
     department = models.ForeignKey(
         Department,
         verbose_name=_("回答した課"),
@@ -194,9 +196,11 @@ class QuestionLog(models.Model):
         related_name="+",
     )
     asked_at = models.DateTimeField(_("日時"), auto_now_add=True, db_index=True)
-    text = models.CharField(_("質問（個人情報を除去）"), max_length=500)
-    # ``compact`` form of the text: counts the same question typed differently as one.
-    key = models.CharField(max_length=500, db_index=True)
+    # Masked (privacy.mask_personal_data) and sealed: a resident may have typed anything.
+    text = EncryptedCharField(_("質問（個人情報を除去）"))
+    # A keyed hash of the masked text's ``compact`` form: the same question typed differently is
+    # one key, and the key does not give the words away.
+    key = models.CharField(max_length=64, db_index=True)
     outcome = models.CharField(_("結果"), max_length=16, choices=Outcome.choices)
     answer_kind = models.CharField(_("回答の種類"), max_length=16, blank=True)
     answer_id = models.PositiveBigIntegerField(null=True, blank=True)

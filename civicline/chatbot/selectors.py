@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
 from civicline.core.models import Staff
 from civicline.core.scoping import access_or_404
@@ -93,19 +92,13 @@ def access_scenario_node(*, fetched_by: Staff, pk: int) -> ScenarioNode:
 
 
 def question_log_list_for(*, fetched_by: Staff) -> QuerySet[QuestionLog]:
-    """The department's answered questions, and every unanswered one (any department may adopt it)."""
-    visible = QuestionLog.objects.visible_to(fetched_by).values("pk")
-    if not fetched_by.is_authenticated or not fetched_by.is_active:
-        return QuestionLog.objects.none()
-    return QuestionLog.objects.filter(Q(pk__in=visible) | Q(department__isnull=True))
+    """Residents' questions of the caller's department (the one owning the answer or the nearest
+    candidate); the system administrator sees all, including those near no department's entries."""
+    return QuestionLog.objects.visible_to(fetched_by)
 
 
 def access_question_log(*, fetched_by: Staff, pk: int) -> QuestionLog:
-    # Not ``access_or_404``: unanswered questions belong to no department, yet every one may adopt them.
-    log = question_log_list_for(fetched_by=fetched_by).filter(pk=pk).first()
-    if log is None:
-        raise Http404
-    return log
+    return access_or_404(QuestionLog.objects.all(), fetched_by, pk=pk)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ from .models import (
     WebSource,
     WebSync,
 )
-from .text import compact, reading_of, strip_personal_data
+from .privacy import mask_personal_data, question_key
+from .text import reading_of
 
 MAX_QUESTION_LENGTH = 500
 
@@ -468,14 +469,16 @@ def question_ask(*, text: str, user_id: str = "") -> Asked:
         outcome = QuestionLog.Outcome.CANDIDATES
     else:
         outcome = QuestionLog.Outcome.UNANSWERED
-    masked = strip_personal_data(text)
+    masked = mask_personal_data(text)[:MAX_QUESTION_LENGTH]
+    # Unanswered too, the nearest candidate's department owns the question (None: administrator).
+    owner = {"department_id": best.department_id if best else None}
     log = QuestionLog.objects.create(
-        text=masked[:MAX_QUESTION_LENGTH],
-        key=compact(masked)[:MAX_QUESTION_LENGTH],
+        text=masked,
+        key=question_key(masked),
         outcome=outcome,
         score=best.score if best else 0.0,
         asker_key=asker_key(user_id),
-        **(_answer_fields(best) if outcome == QuestionLog.Outcome.ANSWERED and best else {}),
+        **(_answer_fields(best) if outcome == QuestionLog.Outcome.ANSWERED and best else owner),
     )
     return Asked(log=log, ranking=ranking)
 
@@ -517,11 +520,24 @@ def question_ask_scenario(*, node: ScenarioNode, user_id: str = "") -> QuestionL
     text = " > ".join(node.path_labels())[:MAX_QUESTION_LENGTH]
     return QuestionLog.objects.create(
         text=text,
-        key=compact(text),
+        key=question_key(text),
         outcome=QuestionLog.Outcome.ANSWERED,
         score=1.0,
         asker_key=asker_key(user_id),
         **_answer_fields(_entry_candidate(node)),
+    )
+
+
+def question_log_view_record(*, actor: Staff, log: QuestionLog | None = None, shown: int = 0) -> None:
+    """Staff read residents' questions (X-1): the list (``shown`` on the page) or one of them."""
+    audit_record(
+        action=Action.VIEW_PERSONAL,
+        actor=actor,
+        target=log,
+        department=log.department if log is not None else actor.department,
+        summary=(
+            _("住民の質問を閲覧") if log is not None else _("住民の質問ログを閲覧（%(n)d件）") % {"n": shown}
+        ),
     )
 
 

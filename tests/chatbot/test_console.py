@@ -122,3 +122,34 @@ def test_department_sees_unanswered_questions_but_not_others_answered_ones(staff
     html = staff_client.get(reverse("chatbot:insights")).content.decode()
 
     assert "猫が迷子になりました" in html and "ペットボトル" not in html
+
+
+def test_a_residents_unanswered_question_stays_with_its_department_masked_and_sealed(
+    knowledge, department, other_department, console_client, system_admin
+):
+    """CB-4, X-1 (issue 16): staff of an unrelated department could read another resident's
+    「…DV被害の相談をしたい」 with a street address. Now: masked, sealed, scoped, and every view audited."""
+    from django.db import connection
+
+    from civicline.core.models import AuditEntry
+    from tests.fixtures.core import DepartmentFactory, StaffFactory
+
+    asked = "豊中市中桜塚3-1-1に住んでいますが、住民票の件でDV被害の相談をしたい"
+    log = services.question_ask(text=asked, user_id="U1").log
+    owner = log.department  # the department of the nearest candidate (住民票)
+    assert owner == department
+    unrelated = StaffFactory(department=DepartmentFactory(code="doro", name="道路課"))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT text FROM chatbot_questionlog WHERE id = %s", [log.pk])
+        stored = cursor.fetchone()[0]
+    assert "DV" not in stored and "中桜塚" not in stored  # sealed at rest
+    assert "中桜塚" not in log.text and "3-1-1" not in log.text and "DV被害の相談" in log.text  # masked
+
+    for outsider in (console_client(unrelated), console_client(StaffFactory(department=other_department))):
+        assert "DV被害" not in outsider.get(reverse("chatbot:insights")).content.decode()
+        assert outsider.get(reverse("chatbot:question-adopt-faq", args=[log.pk])).status_code == 404
+    for insider in (console_client(StaffFactory(department=owner)), console_client(system_admin)):
+        assert "DV被害の相談" in insider.get(reverse("chatbot:insights")).content.decode()
+    views = AuditEntry.objects.filter(action="view_personal", summary__startswith="住民の質問")
+    assert views.count() == 4  # each look at the list, by whomever, is in the audit log

@@ -318,21 +318,22 @@ def scenario_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def insights(request: HttpRequest) -> HttpResponse:
     staff = request.user
     logs = selectors.question_log_list_for(fetched_by=staff).order_by("-asked_at")
-    return render(
-        request,
-        "chatbot/console/insights.html",
-        {
-            "stats": selectors.question_stats_for(fetched_by=staff),
-            "most_asked": selectors.most_asked_for(fetched_by=staff),
-            "clusters": selectors.unanswered_clusters_for(fetched_by=staff)[:50],
-            "recent": Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page")),
-        },
-    )
+    context = {
+        "stats": selectors.question_stats_for(fetched_by=staff),
+        "most_asked": selectors.most_asked_for(fetched_by=staff),
+        "clusters": selectors.unanswered_clusters_for(fetched_by=staff)[:50],
+        "recent": Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page")),
+    }
+    shown = len(context["recent"]) + sum(c.count for c in context["clusters"])
+    services.question_log_view_record(actor=staff, shown=shown)
+    return render(request, "chatbot/console/insights.html", context)
 
 
 @staff_required
 def question_adopt_faq(request: HttpRequest, pk: int) -> HttpResponse:
     log = selectors.access_question_log(fetched_by=request.user, pk=pk)
+    if request.method == "GET":
+        services.question_log_view_record(actor=request.user, log=log)
     form = AdoptFaqForm(request.POST or None, staff=request.user, initial={"question": log.text})
 
     def save(data: dict) -> HttpResponse:
@@ -360,6 +361,8 @@ def question_adopt_faq(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def question_adopt_phrasing(request: HttpRequest, pk: int) -> HttpResponse:
     log = selectors.access_question_log(fetched_by=request.user, pk=pk)
+    if request.method == "GET":
+        services.question_log_view_record(actor=request.user, log=log)
     entries = FaqEntry.objects.visible_to(request.user)
     suggestions = [c.id for c in search.rank(log.text).candidates if c.kind == "faq"]
     initial = {"entry": suggestions[0]} if suggestions else {}
