@@ -241,6 +241,15 @@ def test_an_internal_note_is_added_to_the_history(staff_client, report):
 # --- settings (system administrator) --------------------------------------------------------------
 
 
+def test_settings_list_a_category_that_waits_for_triage(system_admin_client):
+    """A category with no department yet (振り分け待ち) broke the whole settings page with a 500."""
+    CategoryFactory(name="その他", department=None, notification_email="")
+
+    response = system_admin_client.get("/console/reports/settings/")
+
+    assert response.status_code == 200 and "振り分け待ち" in response.content.decode()
+
+
 def test_settings_are_for_the_system_administrator_only(staff_client):
     assert staff_client.get("/console/reports/settings/").status_code == 403
     assert staff_client.post("/console/reports/settings/categories/new", {"name": "x"}).status_code == 403
