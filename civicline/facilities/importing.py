@@ -1,7 +1,9 @@
 """What importing a file into a dataset would do: new, changed and removed facilities (MP-2).
 
 The same plan is shown as the preview and, computed again from the stored file inside the
-applying transaction, carried out by ``services.facility_import_apply``.
+applying transaction, carried out by ``services.facility_import_apply``. Rows the file has but
+that cannot be used are refused and listed; the facilities they stand for are kept as they are
+(not removed), so that applying the good rows never loses a shelter over a typo.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from .models import DisasterKind, Facility, FacilityCategory, FacilityDataset
-from .opendata import ParsedFile, Row, RowError, kind_mismatch, parse_file
+from .opendata import (
+    ImportWarning,
+    ParsedFile,
+    RefusedRow,
+    Row,
+    RowError,
+    identity,
+    kind_mismatch,
+    normalize_key,
+    parse_file,
+)
 
 # Facility fields a file sets (the rest — department, dataset, key — follow from the dataset).
 ROW_FIELDS = (
@@ -52,8 +64,27 @@ class ImportPlan:
     new: list[Row] = field(default_factory=list)
     changed: list[Change] = field(default_factory=list)
     removed: list[Facility] = field(default_factory=list)
+    # Facilities whose row the file has but could not be read: left as they are, not removed.
+    kept: list[Facility] = field(default_factory=list)
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    file_errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def refused(self) -> list[RefusedRow]:
+        return self.parsed.refused
+
+    @property
+    def warnings(self) -> list[ImportWarning]:
+        return self.parsed.warnings
+
+    @property
+    def errors(self) -> list[RowError]:
+        """Every reason: the file's (nothing can be applied), then each refused row's."""
+        geo = self.parsed.format == "geojson"
+        return [
+            *self.file_errors,
+            *(RowError(r.line, reason, geo) for r in self.refused for reason in r.reasons),
+        ]
 
     @property
     def has_changes(self) -> bool:
@@ -61,7 +92,18 @@ class ImportPlan:
 
     @property
     def can_apply(self) -> bool:
-        return not self.errors
+        """Nothing wrong with the file as a whole, and something usable in it."""
+        return not self.file_errors and (bool(self.parsed.rows) or not self.refused)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Some rows are refused: staff must say that the others go ahead without them."""
+        return bool(self.refused)
+
+    @property
+    def rows(self) -> int:
+        """Data rows in the file, usable or not."""
+        return len(self.parsed.rows) + len(self.refused)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -69,37 +111,79 @@ class ImportPlan:
             "changed": len(self.changed),
             "removed": len(self.removed),
             "unchanged": self.unchanged,
-            "errors": len(self.errors),
+            "refused": len(self.refused),
         }
+
+    def refused_list(self) -> list[dict[str, Any]]:
+        """The refused rows as operators and the audit log see them: line and reason."""
+        return [{"line": r.line, "reason": r.reason} for r in self.refused]
 
 
 def build_plan(dataset: FacilityDataset, content: bytes) -> ImportPlan:
-    parsed = parse_file(content)
-    plan = ImportPlan(parsed=parsed, errors=list(parsed.errors))
+    parsed = parse_file(content, key_source=dataset.key_source)
+    plan = ImportPlan(parsed=parsed, file_errors=list(parsed.file_errors))
     if parsed.columns and (problem := kind_mismatch(dataset.kind, parsed.detected_kind)):
-        plan.errors.insert(0, RowError(0, problem))
-    if plan.errors and not parsed.rows:
+        plan.file_errors.insert(0, RowError(0, problem))
+    if plan.file_errors:
         return plan
-    existing = {
-        f.dataset_key: f
+    remaining = {
+        normalize_key(f.dataset_key): f
         for f in Facility.objects.filter(dataset=dataset).select_related("shelter", "category")
     }
+    unmatched = []
     for row in parsed.rows:
-        facility = existing.pop(row.key, None)
+        facility = remaining.pop(normalize_key(row.key), None)
         if facility is None:
-            plan.new.append(row)
-            continue
-        changes = row_changes(facility, row, category=dataset.category)
-        if changes:
-            plan.changed.append(Change(row, facility, changes))
+            unmatched.append(row)
         else:
-            plan.unchanged += 1
-    plan.removed = sorted(existing.values(), key=lambda f: f.dataset_key)
+            _compare(plan, facility, row, dataset.category)
+    # Second chance by name and address: the file's way of telling facilities apart changed (an ID
+    # column filled in at last, rows renumbered); the facility, and a shelter's status, stay.
+    by_identity = _unique_by(remaining.values(), lambda f: identity(f.name, f.address))
+    rows_by_identity = _unique_by(unmatched, lambda r: r.identity)
+    for row in unmatched:
+        facility = by_identity.get(row.identity) if row.identity in rows_by_identity else None
+        if facility is not None and remaining.pop(normalize_key(facility.dataset_key), None) is not None:
+            _compare(plan, facility, row, dataset.category)
+        else:
+            plan.new.append(row)
+    # A refused row is a facility the city still lists: its current entry stays until corrected.
+    left_by_identity = _unique_by(remaining.values(), lambda f: identity(f.name, f.address))
+    for refused in parsed.refused:
+        facility = remaining.get(normalize_key(refused.key)) if refused.key else None
+        if facility is None and refused.identity.strip("\x1f"):
+            facility = left_by_identity.get(refused.identity)
+        if facility is not None and remaining.pop(normalize_key(facility.dataset_key), None) is not None:
+            plan.kept.append(facility)
+    plan.removed = sorted(remaining.values(), key=lambda f: f.dataset_key)
     return plan
 
 
+def _unique_by(items: Any, key: Any) -> dict[str, Any]:
+    """Items by ``key``, leaving out keys that more than one item has (they match nothing)."""
+    found: dict[str, Any] = {}
+    twice = set()
+    for item in items:
+        k = key(item)
+        if k in found:
+            twice.add(k)
+        found[k] = item
+    return {k: v for k, v in found.items() if k not in twice}
+
+
+def _compare(plan: ImportPlan, facility: Facility, row: Row, category: FacilityCategory) -> None:
+    changes = row_changes(facility, row, category=category)
+    if changes:
+        plan.changed.append(Change(row, facility, changes))
+    else:
+        plan.unchanged += 1
+
+
 def row_changes(facility: Facility, row: Row, *, category: FacilityCategory) -> list[FieldChange]:
-    changes = [
+    changes = []
+    if normalize_key(facility.dataset_key) != normalize_key(row.key):  # 0012 and 12 are the same ID
+        changes.append(FieldChange(_("ID"), facility.dataset_key, row.key))
+    changes += [
         FieldChange(
             str(Facility._meta.get_field(name).verbose_name), getattr(facility, name), row.values[name]
         )

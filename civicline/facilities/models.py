@@ -103,6 +103,13 @@ class FacilityDataset(models.Model):
         Department, verbose_name=_("担当課"), on_delete=models.PROTECT, related_name="+"
     )
     name = models.CharField(_("データセット名"), max_length=100)
+    # How operators name the dataset on the command line (import_facilities --dataset CODE).
+    code = models.SlugField(
+        _("識別子"),
+        max_length=50,
+        blank=True,
+        help_text=_("コマンドで取り込むときの名前（半角英数字・ハイフン。例: hinanjo）。省略できます。"),
+    )
     kind = models.CharField(_("データセットの種類"), max_length=30, choices=Kind.choices)
     category = models.ForeignKey(
         FacilityCategory, verbose_name=_("施設の分類"), on_delete=models.PROTECT, related_name="datasets"
@@ -112,6 +119,9 @@ class FacilityDataset(models.Model):
     )
     # The header of the last imported file, so that the export gives back the same columns.
     columns = models.JSONField(default=list, blank=True)
+    # How the last import told facilities apart ("column:<name>" or "derived"): the next import
+    # prefers the same, so that facilities keep their identity (and shelters their status).
+    key_source = models.CharField(max_length=120, blank=True)
     imported_at = models.DateTimeField(_("最終取り込み"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -121,7 +131,15 @@ class FacilityDataset(models.Model):
         ordering = ["department", "name"]
         verbose_name = _("データセット")
         verbose_name_plural = _("データセット")
-        constraints = [models.UniqueConstraint(fields=["department", "name"], name="facilities_dataset_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "name"], name="facilities_dataset_name"),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=~models.Q(code=""),
+                name="facilities_dataset_code",
+                violation_error_message=_("この識別子は別のデータセットで使われています。"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -224,7 +242,8 @@ class FacilityImport(models.Model):
     """An uploaded file between its preview and its application (the file is kept until applied)."""
 
     dataset = models.ForeignKey(FacilityDataset, on_delete=models.CASCADE, related_name="imports")
-    uploaded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    # Null for a file imported by an operator's command (the audit log names the command).
+    uploaded_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     filename = models.CharField(_("ファイル名"), max_length=255)
     content = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -30,12 +30,14 @@ from .models import (
     Shelter,
     new_revision,
 )
+from .opendata import normalize_key
 
 CATEGORY_FIELDS = ("key", "name", "icon", "colour", "is_shelter", "order")
-DATASET_FIELDS = ("name", "kind", "category", "attribution")
+DATASET_FIELDS = ("name", "code", "kind", "category", "attribution")
 FACILITY_FIELDS = ("category", *ROW_FIELDS)
 KIND_FIELDS = tuple(kind.value for kind in DisasterKind)
 AUDITED_KEYS = 200  # dataset IDs listed in an import's audit entry; the counts are complete
+KEPT_REFUSED = 500  # refused rows kept with an applied import, to be listed for correction
 
 
 def _snapshot(instance: models.Model, fields: Collection[str]) -> dict[str, Any]:
@@ -67,8 +69,9 @@ def _map_changed() -> None:
         MapState.objects.get_or_create(pk=1)
 
 
-def _own_department(actor: Staff, department: Department) -> None:
-    if not actor.is_system_admin and actor.department_id != department.pk:
+def _own_department(actor: Staff | None, department: Department) -> None:
+    """Staff act on their own department's facilities; ``None`` is an operator's command."""
+    if actor is not None and not actor.is_system_admin and actor.department_id != department.pk:
         raise PermissionDenied("another department's facilities")
 
 
@@ -127,13 +130,14 @@ def dataset_create(
     kind: str,
     category: FacilityCategory,
     attribution: str = "",
+    code: str = "",
 ) -> FacilityDataset:
     _own_department(actor, department)
     dataset = FacilityDataset(department=department)
     _set(
         dataset,
         DATASET_FIELDS,
-        {"name": name, "kind": kind, "category": category, "attribution": attribution},
+        {"name": name, "code": code, "kind": kind, "category": category, "attribution": attribution},
     )
     audit_record(
         action=Action.CREATE,
@@ -280,12 +284,16 @@ def _ensure_shelters(facilities: Any, *, kinds: Collection[str] = ()) -> dict[in
 def facility_import_upload(
     *,
     dataset: FacilityDataset,
-    actor: Staff,
+    actor: Staff | None,
     request: HttpRequest | None = None,
     filename: str,
     content: bytes,
+    actor_label: str = "",
 ) -> FacilityImport:
-    """Keep an uploaded file for its preview; nothing changes until it is applied."""
+    """Keep an uploaded file for its preview; nothing changes until it is applied.
+
+    ``actor`` is None for an operator's command (``actor_label`` names it in the audit log).
+    """
     _own_department(actor, dataset.department)
     # Only the newest preview of a dataset can be applied; older unapplied files are dropped.
     FacilityImport.objects.filter(dataset=dataset, applied_at__isnull=True).delete()
@@ -295,6 +303,7 @@ def facility_import_upload(
     audit_record(
         action=Action.CREATE,
         actor=actor,
+        actor_label=actor_label,
         request=request,
         target=dataset,
         summary=_("取り込むファイルをアップロード（%(file)s）") % {"file": upload.filename},
@@ -305,12 +314,20 @@ def facility_import_upload(
 
 @transaction.atomic
 def facility_import_apply(
-    *, facility_import: FacilityImport, actor: Staff, request: HttpRequest | None = None
+    *,
+    facility_import: FacilityImport,
+    actor: Staff | None,
+    request: HttpRequest | None = None,
+    skip_refused: bool = False,
+    actor_label: str = "",
 ) -> ImportPlan:
-    """Carry out the import: all of it in one transaction, or — with any invalid row — none of it.
+    """Carry out the import in one transaction.
 
-    Idempotent: rows are matched on the dataset's ID column, so applying the same file again
-    changes nothing. Shelters' statuses are never touched by an import.
+    A file with a file-level error applies nothing. Refused rows (no name, no usable position…)
+    stop it too, unless ``skip_refused``: staff confirmed that the good rows go ahead and the
+    refused ones stay listed (with the applied import) for correction; their facilities are kept
+    as they were. Idempotent: rows are matched on the dataset's key, so applying the same file
+    again changes nothing. Shelters' statuses are never touched by an import.
     """
     dataset = (
         FacilityDataset.objects.select_for_update()
@@ -326,9 +343,19 @@ def facility_import_apply(
     plan = build_plan(dataset, bytes(upload.content))
     if not plan.can_apply:
         raise ValidationError(
-            _("エラーのある行があるため反映できません。ファイルを直してからアップロードし直してください。")
+            _("エラーがあるため反映できません。ファイルを直してからアップロードし直してください。")
+        )
+    if plan.needs_confirmation and not skip_refused:
+        raise ValidationError(
+            _(
+                "エラーのある行が %(n)d 行あります。エラーの行を除いて反映する場合は、"
+                "確認欄にチェックを入れてから反映してください。"
+            )
+            % {"n": len(plan.refused)}
         )
     now = timezone.now()
+    # Removed first: their keys may be taken by a row matched to another facility below.
+    Facility.objects.filter(pk__in=[f.pk for f in plan.removed]).delete()
     created = Facility.objects.bulk_create(
         Facility(
             department=dataset.department,
@@ -345,40 +372,75 @@ def facility_import_apply(
             Shelter(facility=facility, **(row.kinds or {}))
             for facility, row in zip(created, plan.new, strict=True)
         )
+    rekeyed = [
+        c.facility for c in plan.changed if normalize_key(c.facility.dataset_key) != normalize_key(c.row.key)
+    ]
+    if rekeyed:
+        # Keys may move between facilities (a renumbered file): free them first, as the unique
+        # (dataset, key) constraint is checked row by row.
+        for facility in rekeyed:
+            facility.dataset_key = f"~{facility.pk}"
+        Facility.objects.bulk_update(rekeyed, ["dataset_key"], batch_size=500)
+    rekeyed_pks = {f.pk for f in rekeyed}
     changed = []
     for change in plan.changed:
         facility = change.facility
         for name in ROW_FIELDS:
             setattr(facility, name, change.row.values[name])
-        facility.extra, facility.category, facility.updated_at = change.row.extra, dataset.category, now
+        if facility.pk in rekeyed_pks:
+            facility.dataset_key = change.row.key
+        facility.extra = change.row.extra
+        facility.category, facility.updated_at = dataset.category, now
         changed.append(facility)
         shelter = getattr(facility, "shelter", None)
         if shelter is not None and change.row.kinds is not None:
             for kind, value in change.row.kinds.items():
                 setattr(shelter, kind, value)
             shelter.save(update_fields=list(change.row.kinds))
-    Facility.objects.bulk_update(changed, [*ROW_FIELDS, "extra", "category", "updated_at"], batch_size=500)
+    Facility.objects.bulk_update(
+        changed, [*ROW_FIELDS, "dataset_key", "extra", "category", "updated_at"], batch_size=500
+    )
     if dataset.category.is_shelter:
         _ensure_shelters(dataset.facilities.filter(shelter__isnull=True).select_related("category"))
-    Facility.objects.filter(pk__in=[f.pk for f in plan.removed]).delete()
     dataset.columns, dataset.imported_at = plan.parsed.columns, now
-    dataset.save(update_fields=["columns", "imported_at"])
-    upload.applied_at, upload.content, upload.summary = now, b"", plan.counts()
+    dataset.key_source = plan.parsed.key_source
+    dataset.save(update_fields=["columns", "imported_at", "key_source"])
+    counts = plan.counts()
+    refused = plan.refused_list()
+    upload.applied_at, upload.content = now, b""
+    upload.summary = {
+        **counts,
+        "warnings": len(plan.warnings),
+        "key_note": plan.parsed.key_note,
+        "refused_rows": refused[:KEPT_REFUSED],
+        "is_geojson": plan.parsed.format == "geojson",
+    }
     upload.save(update_fields=["applied_at", "content", "summary"])
     _map_changed()
-    counts = plan.counts()
+    summary = _("ファイルを取り込み（%(file)s）: 追加 %(new)d件・変更 %(changed)d件・削除 %(removed)d件") % {
+        "file": upload.filename,
+        **counts,
+    }
+    if refused:
+        summary += _("・反映しなかった行 %(n)d件") % {"n": len(refused)}
     audit_record(
         action=Action.UPDATE,
         actor=actor,
+        actor_label=actor_label,
         request=request,
         target=dataset,
-        summary=_("ファイルを取り込み（%(file)s）: 追加 %(new)d件・変更 %(changed)d件・削除 %(removed)d件")
-        % {"file": upload.filename, **counts},
+        summary=summary,
         changes={
             **counts,
+            "rows": plan.rows,
+            "kept": len(plan.kept),
+            "warnings": len(plan.warnings),
+            "skip_refused": skip_refused,
+            "key_source": plan.parsed.key_source,
             "added_ids": [r.key for r in plan.new][:AUDITED_KEYS],
             "changed_ids": [c.row.key for c in plan.changed][:AUDITED_KEYS],
             "removed_ids": [f.dataset_key for f in plan.removed][:AUDITED_KEYS],
+            "refused_rows": refused[:AUDITED_KEYS],
         },
     )
     return plan

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -58,19 +59,17 @@ def test_mp2_upload_previews_then_applies(staff_client, dataset):
 
 def test_mp2_broken_file_shows_every_error_with_its_line_and_cannot_be_applied(staff_client, dataset):
     header, rows = yaizu_rows()
-    rows[2][header.index("緯度")] = "34.8.6"
-    rows[7][header.index("NO")] = rows[3][header.index("NO")]
+    header[header.index("緯度")] = "いど"  # no latitude column: nothing in the file is usable
 
     preview_url = upload(staff_client, dataset, csv_bytes(header, rows))
     page = staff_client.get(preview_url).content.decode()
 
     assert 'id="import-errors"' in page
-    assert "4行目" in page and "が数値ではありません" in page
-    assert "9行目" in page and "重複しています（5行目 と同じ）" in page
+    assert "ファイル全体" in page and "必要な列がありません: 緯度" in page
     assert "反映する" not in page
     imported = FacilityImport.objects.get()
     response = staff_client.post(f"/console/facilities/imports/{imported.pk}/apply/", follow=True)
-    assert "エラーのある行があるため反映できません" in response.content.decode()
+    assert "エラーがあるため反映できません" in response.content.decode()
     assert Facility.objects.count() == 0
 
 
@@ -293,3 +292,63 @@ def test_every_facilities_page_renders_for_its_department(staff_client, staff_us
 
     edit = staff_client.get(f"/console/facilities/{facility.pk}/").content.decode()
     assert "次の取り込みで上書きされます" in edit
+
+
+def test_mp2_preview_lists_refused_rows_and_warnings_and_applies_the_good_rows_on_confirmation(
+    staff_client, staff_user
+):
+    """A file with a few unusable rows: staff see why, tick the box, the rest goes in (audited)."""
+    spaces = DatasetFactory(
+        department=staff_user.department,
+        name="指定緊急避難場所",
+        kind=FacilityDataset.Kind.EVACUATION_SPACES,
+        category=category("evacuation_space"),
+    )
+    content = (Path(__file__).resolve().parent / "data" / "kakuu_kinkyu_hinanbasho_sjis.csv").read_bytes()
+    preview_url = upload(staff_client, spaces, content)
+
+    page = staff_client.get(preview_url).content.decode()
+    assert 'id="import-errors"' in page and "10行目" in page and "緯度と経度が同じ値（41.77）です" in page
+    assert "11行目" in page and "名称が空欄です。" in page
+    assert 'id="import-warnings"' in page and "入れ替えて取り込みます" in page and "9行目" in page
+    assert 'id="import-key-note"' in page and "名称と住所から施設を見分けるキー" in page
+    assert 'name="skip_refused"' in page and "エラーの 5 行を除いて反映する" in page
+    imported = FacilityImport.objects.get()
+    apply_url = f"/console/facilities/imports/{imported.pk}/apply/"
+
+    refused = staff_client.post(apply_url, follow=True).content.decode()  # box not ticked
+    assert "確認欄にチェック" in refused and Facility.objects.count() == 0
+
+    response = staff_client.post(apply_url, {"skip_refused": "1"}, follow=True)
+
+    page = response.content.decode()
+    assert (
+        "取り込みました: 追加 7件・変更 0件・削除 0件" in page and "エラーの 5 行は反映していません" in page
+    )
+    assert Facility.objects.filter(dataset=spaces).count() == 7
+    assert 'id="last-refused"' in page and "15行目" in page and "小数点以下0桁" in page  # listed to correct
+    entry = AuditEntry.objects.get(summary__startswith="ファイルを取り込み")
+    assert entry.actor == staff_user and entry.changes["skip_refused"] is True
+    assert (entry.changes["new"], entry.changes["refused"], entry.changes["rows"]) == (7, 5, 12)
+    assert "反映しなかった行 5件" in entry.summary
+
+
+def test_mp2_a_file_without_any_usable_row_cannot_be_applied(staff_client, dataset):
+    header, rows = yaizu_rows()
+    for row in rows:
+        row[header.index("緯度")] = ""
+
+    page = staff_client.get(upload(staff_client, dataset, csv_bytes(header, rows))).content.decode()
+
+    assert "取り込める行がありません" in page and "反映する" not in page
+
+
+def test_mp2_dataset_code_for_the_command_is_unique(staff_client, staff_user):
+    DatasetFactory(department=staff_user.department, code="hinanjo")
+
+    response = staff_client.post(
+        "/console/facilities/datasets/new/",
+        {"name": "別の一覧", "code": "hinanjo", "kind": "public_facilities", "category": category("city").pk},
+    )
+
+    assert "この識別子は別のデータセットで使われています。" in response.content.decode()

@@ -56,7 +56,7 @@ def test_mp2_real_datasets_import_cleanly(staff_user, path, kind, category_key, 
 
     plan = import_file(dataset, path.read_bytes(), staff_user, path.name)
 
-    assert plan.counts() == {"new": count, "changed": 0, "removed": 0, "unchanged": 0, "errors": 0}
+    assert plan.counts() == {"new": count, "changed": 0, "removed": 0, "unchanged": 0, "refused": 0}
     assert Facility.objects.filter(dataset=dataset, department=staff_user.department).count() == count
     is_shelter = category(category_key).is_shelter
     assert Shelter.objects.filter(facility__dataset=dataset).count() == (count if is_shelter else 0)
@@ -70,7 +70,7 @@ def test_mp2_importing_the_same_file_again_changes_nothing(staff_user, shelters_
 
     plan = import_file(shelters_dataset, TOYONAKA_SHELTERS.read_bytes(), staff_user)
 
-    assert plan.counts() == {"new": 0, "changed": 0, "removed": 0, "unchanged": 167, "errors": 0}
+    assert plan.counts() == {"new": 0, "changed": 0, "removed": 0, "unchanged": 167, "refused": 0}
     assert set(Facility.objects.values_list("pk", flat=True)) == pks
     shelter.refresh_from_db()
     assert shelter.status == Shelter.Status.OPEN  # an import never touches a shelter's status
@@ -109,18 +109,21 @@ def test_mp2_new_changed_and_removed_rows_are_previewed_then_applied(staff_user,
 
 
 @pytest.mark.parametrize(
-    "breakage",
-    ["bad-coordinates", "duplicate-id", "missing-column", "wrong-encoding"],
+    ("breakage", "message"),
+    [
+        ("bad-coordinates", "エラーのある行が 1 行あります"),
+        ("missing-column", "エラーがあるため反映できません"),
+        ("wrong-encoding", "エラーがあるため反映できません"),
+    ],
 )
-def test_mp2_a_broken_file_applies_nothing(staff_user, facilities_dataset, breakage):
+def test_mp2_a_broken_file_applies_nothing(staff_user, facilities_dataset, breakage, message):
+    """Without staff's confirmation a refused row stops the import; a file-level error always does."""
     header, rows = yaizu_rows()
     import_file(facilities_dataset, csv_bytes(header, rows), staff_user)
     before = list(Facility.objects.order_by("pk").values())
     rows[0][header.index("名称")] = "変更されてはいけない名前"
     if breakage == "bad-coordinates":
         rows[5][header.index("緯度")] = "不明"
-    elif breakage == "duplicate-id":
-        rows[5][header.index("NO")] = rows[6][header.index("NO")]
     elif breakage == "missing-column":
         header[header.index("経度")] = "けいど"
     content = csv_bytes(header, rows, encoding="utf-16-le" if breakage == "wrong-encoding" else "utf-8")
@@ -128,7 +131,7 @@ def test_mp2_a_broken_file_applies_nothing(staff_user, facilities_dataset, break
         dataset=facilities_dataset, actor=staff_user, filename="x.csv", content=content
     )
 
-    with pytest.raises(ValidationError, match="エラーのある行"):
+    with pytest.raises(ValidationError, match=message):
         services.facility_import_apply(facility_import=upload, actor=staff_user)
 
     assert list(Facility.objects.order_by("pk").values()) == before

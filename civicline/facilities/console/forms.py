@@ -28,7 +28,7 @@ def _department_field(staff: Staff) -> forms.ModelChoiceField:
 class DatasetForm(forms.ModelForm):
     class Meta:
         model = FacilityDataset
-        fields = ["name", "kind", "category", "attribution"]
+        fields = ["name", "code", "kind", "category", "attribution"]
 
     def __init__(self, *args: Any, staff: Staff, with_department: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)

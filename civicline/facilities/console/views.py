@@ -26,7 +26,7 @@ from civicline.core.exports import csv_response
 from .. import selectors, services
 from ..importing import SHOWN_IN_PREVIEW, build_plan
 from ..models import FacilityCategory, MapState, Shelter
-from ..opendata import export_columns, export_row
+from ..opendata import export_columns, export_key_column, export_row
 from .forms import (
     CategoryForm,
     DatasetForm,
@@ -214,11 +214,16 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             dataset=dataset, actor=request.user, request=request, filename=upload.name, content=upload.read()
         )
         return redirect("facilities:import-preview", pk=facility_import.pk)
+    imports = list(dataset.imports.select_related("uploaded_by")[:10])
+    last_applied = next((i for i in imports if i.applied_at is not None), None)
     context = {
         "dataset": dataset,
         "form": form,
         "count": dataset.facilities.count(),
-        "imports": dataset.imports.select_related("uploaded_by")[:10],
+        "imports": imports,
+        # Rows the last applied file could not give: listed until a corrected file is imported.
+        "last_refused": last_applied.summary.get("refused_rows", []) if last_applied else [],
+        "last_applied": last_applied,
     }
     return render(request, "facilities/console/dataset_detail.html", context)
 
@@ -232,7 +237,8 @@ def dataset_export(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, request=request, dataset=dataset, count=facilities.count()
     )
     columns = export_columns(dataset)
-    rows = (export_row(f, columns) for f in facilities.iterator())
+    key_column = export_key_column(dataset, columns)
+    rows = (export_row(f, columns, key_column=key_column) for f in facilities.iterator())
     return csv_response(filename=f"{dataset.name}.csv", header=columns, rows=rows)
 
 
@@ -258,14 +264,21 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
     facility_import = selectors.access_facility_import(fetched_by=request.user, pk=pk)
     try:
         plan = services.facility_import_apply(
-            facility_import=facility_import, actor=request.user, request=request
+            facility_import=facility_import,
+            actor=request.user,
+            request=request,
+            # The box staff tick on the preview: apply the good rows, leave the refused ones out.
+            skip_refused=request.POST.get("skip_refused") == "1",
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("facilities:import-preview", pk=pk)
-    messages.success(
-        request, _("取り込みました: 追加 %(new)d件・変更 %(changed)d件・削除 %(removed)d件") % plan.counts()
-    )
+    message = _("取り込みました: 追加 %(new)d件・変更 %(changed)d件・削除 %(removed)d件") % plan.counts()
+    if plan.refused:
+        message += _("（エラーの %(n)d 行は反映していません。データセットの画面に一覧があります）") % {
+            "n": len(plan.refused)
+        }
+    messages.success(request, message)
     return redirect("facilities:dataset-detail", pk=facility_import.dataset_id)
 
 
