@@ -76,3 +76,26 @@ def test_evaluate_prints_accuracy_and_latency(department, tmp_path):
     output = run("chatbot_evaluate", str(cases))
 
     assert "n=3" in output and "top-1" in output and "top-3 100.0%" in output and "median" in output
+
+
+def test_evaluate_a_set_directory_with_its_own_knowledge_as_json(tmp_path):
+    city = tmp_path / "dev" / "city"
+    city.mkdir(parents=True)
+    (city / "garbage.csv").write_text(
+        "type,name,notice,furigana\n不燃ごみ,アイロン,,あ\n可燃ごみ,生ごみ,,な\n"
+    )
+    (city / "set.json").write_text(
+        json.dumps({"name": "city", "split": "dev", "garbage": {"file": "garbage.csv", "format": "5374"}})
+    )
+    (city / "questions.jsonl").write_text(
+        json.dumps(
+            {"question": "なまごみの捨て方", "expected": ["生ごみ"], "variant": "sentence"},
+            ensure_ascii=False,
+        )
+    )
+
+    record = json.loads(run("chatbot_evaluate", str(tmp_path), "--json"))
+
+    assert record["set"] == "city" and record["split"] == "dev" and record["entries"] == 2
+    assert record["success@1"] == record["success@5"] == 1.0 and "median_ms" in record
+    assert not GarbageItem.objects.exists()  # measured in memory, nothing imported

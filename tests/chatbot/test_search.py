@@ -73,3 +73,19 @@ def test_drafts_are_not_offered(knowledge, staff_user):
     services.faq_update(actor=staff_user, entry=knowledge["tennyu"], status=Status.DRAFT)
 
     assert knowledge["tennyu"].question not in [c.title for c in search.rank("転入届の手続き").candidates]
+
+
+def test_5374_index_letter_is_no_reading_and_names_are_found_inside_sentences_CB2():
+    # 5374's furigana column holds only the index letter; the item is still found by its reading.
+    entry = search.Entry("garbage", 1, "乾電池", "有害ごみ", 0)
+    longer = search.Entry("garbage", 2, "アルミホイルの外箱の刃（金属）", "不燃ごみ", 0)
+    shorter = search.Entry("garbage", 3, "アルミホイルの外箱", "古紙", 0)
+    index = search.Index(
+        search.garbage_documents(entry, "乾電池", "か")
+        + search.garbage_documents(longer, longer.title, "あ")
+        + search.garbage_documents(shorter, shorter.title, "あ")
+    )
+
+    assert index.rank("かんでんち").best.title == "乾電池"
+    assert index.rank("かでんち").best.title == "乾電池"  # one kana dropped
+    assert index.rank("アルミホイルの外箱の刃って燃える？").best.title == longer.title
