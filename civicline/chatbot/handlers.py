@@ -24,6 +24,7 @@ from .models import FaqEntry, GarbageItem, ScenarioNode, Status
 FEATURE = "chatbot"
 QUICK_REPLY_LABEL = 20  # LINE's limit for a quick reply button's label
 MAX_QUICK_REPLIES = 13
+MAX_TEXT = 5000  # LINE's limit for a text message
 # Below every other feature's text patterns: the chatbot answers whatever nobody else took.
 PRIORITY = 1000
 
@@ -69,7 +70,7 @@ def _ask_staff_item() -> dict[str, Any]:
 
 
 def _text(text: str) -> dict[str, Any]:
-    return {"type": "text", "text": text[:5000]}
+    return {"type": "text", "text": text[:MAX_TEXT]}
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -112,8 +113,16 @@ def garbage_messages(item: GarbageItem) -> list[dict[str, Any]]:
     return messages
 
 
+def faq_answer_text(entry: FaqEntry) -> str:
+    """The answer, and the city's page about it: the page is kept whole, the answer cut if need be."""
+    if not entry.url:
+        return entry.answer
+    more = "\n\n" + _("詳しくはこちら: %(url)s") % {"url": entry.url}
+    return entry.answer[: MAX_TEXT - len(more)] + more
+
+
 def faq_messages(entry: FaqEntry) -> list[dict[str, Any]]:
-    messages = [_text(entry.answer)]
+    messages = [_text(faq_answer_text(entry))]
     if entry.flex:
         messages.append({"type": "flex", "altText": entry.question[:400], "contents": entry.flex})
     return messages

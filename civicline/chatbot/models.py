@@ -7,11 +7,14 @@ the asker is kept only as a keyed hash, enough to accept "解決した" from the
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.crypto import EncryptedCharField
-from civicline.core.models import Department
+from civicline.core.models import Department, Staff
 from civicline.core.scoping import DepartmentScopedQuerySet
 
 
@@ -36,6 +39,9 @@ class FaqEntry(models.Model):
     category = models.CharField(_("カテゴリ"), max_length=100, blank=True)
     question = models.CharField(_("質問"), max_length=300)
     answer = models.TextField(_("回答"), max_length=5000)
+    # The city's page that explains more (an imported file's URL column, or typed by staff): sent
+    # with the answer, so the resident can read the rest where the city keeps it up to date.
+    url = models.URLField(_("関連ページのURL"), max_length=1000, blank=True)
     # A Flex Message "contents" object sent after the answer text (LINE's JSON, validated on save).
     flex = models.JSONField(_("Flexカード（JSON）"), null=True, blank=True)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PUBLISHED)
@@ -339,6 +345,59 @@ class WebEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class KnowledgeImport(models.Model):
+    """A CSV of Q&A or garbage items between its preview and its application (CB-9).
+
+    The uploaded bytes stay in this row, owned by the department they are imported into, until
+    staff apply them (then they are cleared) or they expire: another department never sees them,
+    and nothing is written to disk under a guessable name.
+    """
+
+    class Kind(models.TextChoices):
+        FAQ = "faq", _("Q&A")
+        GARBAGE = "garbage", _("ごみ分別辞書")
+
+    # Long enough to check a preview over lunch; a forgotten upload does not linger.
+    EXPIRES_AFTER = timedelta(hours=24)
+
+    kind = models.CharField(_("種類"), max_length=16, choices=Kind.choices)
+    department = models.ForeignKey(
+        Department, verbose_name=_("担当課"), on_delete=models.CASCADE, related_name="+"
+    )
+    # Null for an operator's command, or once the staff member is removed (the audit log names them).
+    uploaded_by = models.ForeignKey(
+        Staff,
+        verbose_name=_("アップロードした職員"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    filename = models.CharField(_("ファイル名"), max_length=255)
+    content = models.BinaryField(editable=False)
+    # How the file is read: the garbage layout (auto / standard / 5374) and staff's column mapping.
+    format = models.CharField(_("形式"), max_length=16, blank=True)
+    mapping = models.CharField(_("列の対応"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("アップロード日時"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("取り込み日時"), null=True, blank=True)
+    # The counts and the refused rows of the applied file, kept for staff to correct them.
+    summary = models.JSONField(default=dict, blank=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("CSVの取り込み")
+        verbose_name_plural = _("CSVの取り込み")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def expired(self) -> bool:
+        return self.applied_at is None and self.created_at < timezone.now() - self.EXPIRES_AFTER
 
 
 class KnowledgeVersion(models.Model):

@@ -13,6 +13,7 @@ from .models import (
     FaqEntry,
     GarbageCategory,
     GarbageItem,
+    KnowledgeImport,
     QuestionLog,
     ScenarioNode,
     WebEntry,
@@ -63,6 +64,12 @@ def garbage_category_list_for(*, fetched_by: Staff) -> QuerySet[GarbageCategory]
 
 def access_garbage_category(*, fetched_by: Staff, pk: int) -> GarbageCategory:
     return access_or_404(GarbageCategory.objects.select_related("department"), fetched_by, pk=pk)
+
+
+def access_knowledge_import(*, fetched_by: Staff, pk: int) -> KnowledgeImport:
+    """An uploaded CSV waiting for its preview: only its department (and the administrator) see it."""
+    imports = KnowledgeImport.objects.select_related("department", "uploaded_by")
+    return access_or_404(imports, fetched_by, pk=pk)
 
 
 def scenario_node_list_for(*, fetched_by: Staff) -> list[tuple[ScenarioNode, int]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from civicline.core.audit import Action, audit_record, audited_delete, changes_between
 from civicline.core.models import Department, Staff
 
-from . import importers, search, web_extract, web_fetch
+from . import import_plan, importers, search, signals, web_extract, web_fetch
 from .models import (
     FaqEntry,
     FaqPhrasing,
     GarbageCategory,
     GarbageItem,
+    KnowledgeImport,
     QuestionLog,
     ScenarioNode,
     Status,
@@ -57,7 +58,7 @@ def _clean_lines(texts: Any) -> list[str]:
 
 # --- Q&A ----------------------------------------------------------------------------------------
 
-FAQ_FIELDS = ("department", "category", "question", "answer", "flex", "status")
+FAQ_FIELDS = ("department", "category", "question", "answer", "url", "flex", "status")
 
 
 @transaction.atomic
@@ -68,6 +69,7 @@ def faq_create(
     question: str,
     answer: str,
     category: str = "",
+    url: str = "",
     phrasings: list[str] | tuple[str, ...] = (),
     flex: dict | None = None,
     status: str = Status.PUBLISHED,
@@ -80,6 +82,7 @@ def faq_create(
         question=question.strip(),
         answer=answer.strip(),
         category=category.strip(),
+        url=url.strip(),
         flex=flex,
         status=status,
         source=source,
@@ -245,6 +248,97 @@ class ImportResult:
     updated: int = 0
     drafts: int = 0  # rows without a category: kept as drafts for staff to finish
     errors: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    plan: import_plan.ImportPlan | None = field(default=None, repr=False)  # row by row, for --json
+
+
+def _import_result(plan: import_plan.ImportPlan) -> ImportResult:
+    return ImportResult(
+        plan=plan,
+        created=len(plan.new),
+        updated=len(plan.changed),
+        drafts=plan.drafts,
+        unchanged=plan.unchanged,
+        errors=[_("%(line)d 行目: %(error)s") % {"line": r.line, "error": r.reason} for r in plan.refused],
+    )
+
+
+def _garbage_apply(plan: import_plan.ImportPlan, department: Department) -> None:
+    """Write a garbage plan's new and changed items (its refused rows are left out)."""
+    categories = {c.name: c for c in GarbageCategory.objects.filter(department=department)}
+    for planned in (*plan.new, *plan.changed):
+        name = planned.after["category"]
+        if name and name not in categories:
+            categories[name] = GarbageCategory.objects.create(department=department, name=name)
+    new_items = []
+    for planned in plan.new:
+        after = planned.after
+        new_items.append(
+            GarbageItem(
+                department=department,
+                name=planned.title,
+                category=categories.get(after["category"]),
+                reading=after.get("reading") or reading_of(planned.title),
+                how_to=after.get("how_to", ""),
+                note=after.get("note", ""),
+                fee=after.get("fee", ""),
+                status=after["status"],
+            )
+        )
+    GarbageItem.objects.bulk_create(new_items, batch_size=500)
+    changed_items = []
+    for planned in plan.changed:
+        item = planned.existing
+        after = planned.after
+        item.category = categories.get(after["category"])
+        item.reading = after.get("reading") or item.reading or reading_of(item.name)
+        item.how_to, item.note, item.fee = after["how_to"], after["note"], after["fee"]
+        item.status, item.updated_at = after["status"], timezone.now()
+        changed_items.append(item)
+    GarbageItem.objects.bulk_update(
+        changed_items,
+        ["category", "reading", "how_to", "note", "fee", "status", "updated_at"],
+        batch_size=500,
+    )
+    if plan.has_changes:
+        signals.knowledge_changed()  # bulk writes send no post_save: every index is rebuilt
+
+
+def _faq_apply(plan: import_plan.ImportPlan) -> None:
+    """Write a Q&A plan's new and changed entries (its refused rows are left out)."""
+    FaqEntry.objects.bulk_create(
+        (
+            FaqEntry(
+                department=planned.department,
+                question=planned.title,
+                answer=planned.after["answer"],
+                category=planned.after["category"],
+                url=planned.after["url"],
+                source=FaqEntry.Source.IMPORT,
+            )
+            for planned in plan.new
+        ),
+        batch_size=500,
+    )
+    changed = []
+    for planned in plan.changed:
+        entry = planned.existing
+        entry.answer, entry.category, entry.url = (planned.after[k] for k in ("answer", "category", "url"))
+        entry.updated_at = timezone.now()
+        changed.append(entry)
+    FaqEntry.objects.bulk_update(changed, ["answer", "category", "url", "updated_at"], batch_size=500)
+    if plan.has_changes:
+        signals.knowledge_changed()
+
+
+def _import_audit_changes(plan: import_plan.ImportPlan, **extra: Any) -> dict[str, Any]:
+    return {
+        **plan.counts(),
+        **extra,
+        "added_titles": [p.title for p in plan.new][:AUDITED_TITLES],
+        "updated_titles": [p.title for p in plan.changed][:AUDITED_TITLES],
+        "refused_rows": plan.refused_list()[:AUDITED_TITLES],
+    }
 
 
 @transaction.atomic
@@ -257,46 +351,18 @@ def garbage_import(
     mapping: str = "",
     actor_label: str = "",
 ) -> ImportResult:
-    """Add or update the department's garbage items from a CSV file; nothing changes on an error."""
+    """Add or update the department's garbage items from a CSV file, all or nothing.
+
+    A refused row stops the whole file (``errors``); staff who want the good rows of such a file
+    go through the preview (``knowledge_import_upload`` / ``knowledge_import_apply``).
+    """
     _require_department(actor, department)
-    rows = importers.garbage_rows(data, format=format, mapping=mapping)
-    result = ImportResult()
-    existing = {item.name: item for item in GarbageItem.objects.filter(department=department)}
-    categories = {c.name: c for c in GarbageCategory.objects.filter(department=department)}
-    for row in rows:
-        values = row.values
-        name = values.get("name", "")
-        if not name:
-            result.errors.append(_("%(line)d 行目: 品目が空です。") % {"line": row.line})
-            continue
-        category_name = values.get("category", "")
-        if category_name and category_name not in categories:
-            categories[category_name] = GarbageCategory.objects.create(
-                department=department, name=category_name
-            )
-        item = existing.get(name) or GarbageItem(department=department, name=name)
-        created = item.pk is None
-        item.category = categories.get(category_name)
-        item.reading = values.get("reading") or item.reading or reading_of(name)
-        for field_name in ("how_to", "note", "fee"):
-            if field_name in values:
-                setattr(item, field_name, values[field_name])
-        item.status = Status.PUBLISHED if item.category else Status.DRAFT
-        result.drafts += item.category is None
-        try:
-            item.full_clean(validate_unique=False)
-        except ValidationError as exc:
-            result.errors.append(
-                _("%(line)d 行目: %(error)s") % {"line": row.line, "error": "; ".join(exc.messages)}
-            )
-            continue
-        item.save()
-        existing[name] = item
-        result.created += created
-        result.updated += not created
-    if result.errors:
-        transaction.set_rollback(True)
+    parsed = importers.read_garbage(data, format=format, mapping=mapping)
+    plan = import_plan.garbage_plan(department=department, parsed=parsed)
+    result = _import_result(plan)
+    if plan.refused:
         return result
+    _garbage_apply(plan, department)
     audit_record(
         action=Action.CREATE,
         actor=actor,
@@ -304,66 +370,184 @@ def garbage_import(
         department=department,
         summary=_("ごみ分別辞書を取り込み: 新規 %(c)d 件、更新 %(u)d 件")
         % {"c": result.created, "u": result.updated},
-        changes={"created": result.created, "updated": result.updated, "drafts": result.drafts},
+        changes=_import_audit_changes(plan, created=result.created, updated=result.updated),
     )
     return result
 
 
 @transaction.atomic
 def faq_import(
-    *, actor: Staff | None, data: bytes, default_department: Department | None, actor_label: str = ""
+    *,
+    actor: Staff | None,
+    data: bytes,
+    default_department: Department | None,
+    mapping: str = "",
+    actor_label: str = "",
 ) -> ImportResult:
-    """Add or update Q&A from a CSV file (``question,answer[,category][,department]``)."""
-    rows = importers.faq_rows(data)
-    departments = {d.code: d for d in Department.objects.all()} | {
-        d.name: d for d in Department.objects.all()
-    }
-    result = ImportResult()
-    for row in rows:
-        values = row.values
-        department = (
-            departments.get(values.get("department", "")) if values.get("department") else default_department
-        )
-        if department is None:
-            result.errors.append(
-                _("%(line)d 行目: 担当課「%(d)s」が見つかりません。")
-                % {"line": row.line, "d": values.get("department", "")}
-            )
-            continue
-        try:
-            _require_department(actor, department)
-        except PermissionDenied as exc:
-            result.errors.append(_("%(line)d 行目: %(error)s") % {"line": row.line, "error": exc})
-            continue
-        entry = FaqEntry.objects.filter(department=department, question=values["question"]).first()
-        created = entry is None
-        entry = entry or FaqEntry(
-            department=department, question=values["question"], source=FaqEntry.Source.IMPORT
-        )
-        entry.answer = values["answer"]
-        entry.category = values.get("category", entry.category)
-        try:
-            entry.full_clean()
-        except ValidationError as exc:
-            result.errors.append(
-                _("%(line)d 行目: %(error)s") % {"line": row.line, "error": "; ".join(exc.messages)}
-            )
-            continue
-        entry.save()
-        result.created += created
-        result.updated += not created
-    if result.errors:
-        transaction.set_rollback(True)
+    """Add or update Q&A from a CSV file (question, answer and optional category, department,
+    URL under any of the names cities use), all or nothing."""
+    parsed = importers.read_faq(data, mapping=mapping)
+    plan = import_plan.faq_plan(actor=actor, default_department=default_department, parsed=parsed)
+    result = _import_result(plan)
+    if plan.refused:
         return result
+    _faq_apply(plan)
     audit_record(
         action=Action.CREATE,
         actor=actor,
         actor_label=actor_label,
         department=default_department,
         summary=_("Q&Aを取り込み: 新規 %(c)d 件、更新 %(u)d 件") % {"c": result.created, "u": result.updated},
-        changes={"created": result.created, "updated": result.updated},
+        changes=_import_audit_changes(plan, created=result.created, updated=result.updated),
     )
     return result
+
+
+# --- imports through a preview (CB-9) ------------------------------------------------------------
+
+# Titles and refused rows named in an import's audit entry; the counts there are complete.
+AUDITED_TITLES = 200
+# Refused rows kept with an applied import, for staff to correct the file.
+KEPT_REFUSED = 500
+
+
+@transaction.atomic
+def knowledge_import_upload(
+    *,
+    actor: Staff | None,
+    department: Department,
+    kind: str,
+    filename: str,
+    content: bytes,
+    format: str = "auto",
+    mapping: str = "",
+    request: Any = None,
+    actor_label: str = "",
+) -> KnowledgeImport:
+    """Keep an uploaded CSV for its preview; nothing else changes until it is applied.
+
+    A file that cannot be read at all (encoding, unknown columns) is refused here, with what to
+    fix, and is not kept.
+    """
+    _require_department(actor, department)
+    if kind == KnowledgeImport.Kind.FAQ:
+        importers.read_faq(content, mapping=mapping)
+    else:
+        importers.read_garbage(content, format=format, mapping=mapping)
+    stale = timezone.now() - KnowledgeImport.EXPIRES_AFTER
+    KnowledgeImport.objects.filter(applied_at__isnull=True, created_at__lt=stale).delete()
+    if actor is not None:
+        # One preview per person and kind: an older file of theirs can no longer be applied.
+        KnowledgeImport.objects.filter(
+            applied_at__isnull=True, uploaded_by=actor, kind=kind, department=department
+        ).delete()
+    upload = KnowledgeImport.objects.create(
+        kind=kind,
+        department=department,
+        uploaded_by=actor,
+        filename=filename[:255],
+        content=content,
+        format=format if kind == KnowledgeImport.Kind.GARBAGE else "",
+        mapping=mapping[:500],
+    )
+    audit_record(
+        action=Action.CREATE,
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+        target=upload,
+        summary=_("取り込むファイルをアップロード（%(kind)s: %(file)s）")
+        % {"kind": upload.get_kind_display(), "file": upload.filename},
+        changes={"import": upload.pk, "bytes": len(content), "format": upload.format, "mapping": mapping},
+    )
+    return upload
+
+
+@transaction.atomic
+def knowledge_import_apply(
+    *,
+    actor: Staff | None,
+    knowledge_import: KnowledgeImport,
+    skip_refused: bool = False,
+    request: Any = None,
+    actor_label: str = "",
+) -> import_plan.ImportPlan:
+    """Import a previewed file in one transaction.
+
+    Refused rows stop it unless ``skip_refused``: staff confirmed that the good rows go ahead and
+    the refused ones stay listed (with the applied import, and in the audit entry) for correction.
+    """
+    upload = KnowledgeImport.objects.select_for_update().get(pk=knowledge_import.pk)
+    _require_department(actor, upload.department)
+    if upload.applied_at is not None:
+        raise ValidationError(
+            _("このファイルは取り込み済みです。もう一度取り込む場合はアップロードし直してください。")
+        )
+    if upload.expired:
+        raise ValidationError(_("確認の期限が切れました。ファイルをアップロードし直してください。"))
+    plan = import_plan.plan_for(upload, actor=actor)
+    if not plan.can_apply:
+        raise ValidationError(
+            _("取り込める行がありません。ファイルを直してからアップロードし直してください。")
+        )
+    if plan.needs_confirmation and not skip_refused:
+        raise ValidationError(
+            _(
+                "取り込めない行が %(n)d 行あります。それらの行を除いて取り込む場合は、"
+                "確認欄にチェックを入れてから取り込んでください。"
+            )
+            % {"n": len(plan.refused)}
+        )
+    try:
+        with transaction.atomic():
+            if upload.kind == KnowledgeImport.Kind.FAQ:
+                _faq_apply(plan)
+            else:
+                _garbage_apply(plan, upload.department)
+    except IntegrityError:
+        # Another import added the same item a moment ago: this one's plan is out of date.
+        raise ValidationError(
+            _("同じ時間に別の取り込みがありました。画面を開き直して、もう一度確認してください。")
+        ) from None
+    counts = plan.counts()
+    upload.applied_at, upload.content = timezone.now(), b""
+    upload.summary = {**counts, "refused_rows": plan.refused_list()[:KEPT_REFUSED]}
+    upload.save(update_fields=["applied_at", "content", "summary"])
+    summary = _(
+        "%(kind)sを取り込み（%(file)s）: 新規 %(new)d 件・更新 %(changed)d 件・変更なし %(unchanged)d 件"
+    ) % {
+        "kind": upload.get_kind_display(),
+        "file": upload.filename,
+        **counts,
+    }
+    if plan.refused:
+        summary += _("・取り込まなかった行 %(n)d 件") % {"n": len(plan.refused)}
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+        target=upload,
+        summary=summary,
+        changes=_import_audit_changes(plan, skip_refused=skip_refused, file=upload.filename),
+    )
+    return plan
+
+
+@transaction.atomic
+def knowledge_import_discard(*, actor: Staff, knowledge_import: KnowledgeImport) -> None:
+    """Staff changed their mind: the uploaded file is dropped, nothing was imported."""
+    _require_department(actor, knowledge_import.department)
+    if knowledge_import.applied_at is not None:
+        raise ValidationError(_("このファイルは取り込み済みです。"))
+    audit_record(
+        action=Action.DELETE,
+        actor=actor,
+        target=knowledge_import,
+        summary=_("取り込むファイルを破棄（%(file)s）") % {"file": knowledge_import.filename},
+        changes={"import": knowledge_import.pk},
+    )
+    knowledge_import.delete()
 
 
 # --- scenarios ----------------------------------------------------------------------------------

@@ -99,3 +99,87 @@ def test_evaluate_a_set_directory_with_its_own_knowledge_as_json(tmp_path):
     assert record["set"] == "city" and record["split"] == "dev" and record["entries"] == 2
     assert record["success@1"] == record["success@5"] == 1.0 and "median_ms" in record
     assert not GarbageItem.objects.exists()  # measured in memory, nothing imported
+
+
+# --- previews: --dry-run and --json (CB-9) ------------------------------------------------------
+
+SOME_BAD_ROWS = "品目,分別区分\n生ごみ,燃やすごみ\n,燃やすごみ\n乾電池,有害ごみ\n".encode("cp932")
+
+
+def test_import_garbage_dry_run_prints_the_preview_and_changes_nothing(department, tmp_path):
+    path = tmp_path / "gomi.csv"
+    path.write_bytes(SOME_BAD_ROWS)
+
+    output = run("import_garbage", str(path), "--department", department.code, "--dry-run")
+
+    assert "3 行のうち 新規 2 件、更新 0 件、変更なし 0 件、取り込めない行 1 件" in output
+    assert "3 行目: 品目が空です。" in output and "品目←品目" in output and "何も変更していません" in output
+    assert not GarbageItem.objects.exists()
+
+
+def test_import_garbage_json_with_and_without_dry_run(department, tmp_path):
+    path = tmp_path / "gomi.csv"
+    path.write_bytes(SOME_BAD_ROWS)
+    expected = {
+        "rows": 3,
+        "new": 2,
+        "changed": 0,
+        "unchanged": 0,
+        "refused": [{"line": 3, "reason": "品目が空です。"}],
+    }
+
+    preview = json.loads(
+        run("import_garbage", str(path), "--department", department.code, "--dry-run", "--json")
+    )
+    assert preview == expected
+
+    # Without --dry-run a file with refused rows still imports nothing; the JSON says why.
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="取り込みを中止しました"):
+        call_command("import_garbage", str(path), "--department", department.code, "--json", stdout=out)
+    assert json.loads(out.getvalue()) == expected and not GarbageItem.objects.exists()
+
+    path.write_bytes("品目,分別区分\n生ごみ,燃やすごみ\n".encode())
+    done = json.loads(run("import_garbage", str(path), "--department", department.code, "--json"))
+    assert done == {"rows": 1, "new": 1, "changed": 0, "unchanged": 0, "refused": []}
+    assert GarbageItem.objects.get().name == "生ごみ"
+
+
+def test_import_faq_with_a_mapping_url_and_dry_run(department, tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text(
+        "問い,こたえ,リンク\n犬の登録は？,保健所で登録します。,https://www.city.example.jp/inu.html\n",
+        encoding="utf-8-sig",
+    )
+
+    preview = json.loads(
+        run(
+            "import_faq",
+            str(path),
+            "--department",
+            department.code,
+            "--map",
+            "answer=こたえ",
+            "--dry-run",
+            "--json",
+        )
+    )
+    assert preview == {"rows": 1, "new": 1, "changed": 0, "unchanged": 0, "refused": []}
+    assert not FaqEntry.objects.exists()
+
+    assert "新規 1 件" in run(
+        "import_faq", str(path), "--department", department.code, "--map", "answer=こたえ"
+    )
+    assert FaqEntry.objects.get().url == "https://www.city.example.jp/inu.html"
+    again = run(
+        "import_faq", str(path), "--department", department.code, "--map", "answer=こたえ", "--dry-run"
+    )
+    assert "変更なし 1 件" in again
+
+
+def test_import_faq_unknown_layout_says_how_to_map(department, tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text("番号,問,こたえ\n1,犬の登録は？,保健所へ\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"--map.*例: answer=こたえ"):
+        run("import_faq", str(path), "--department", department.code, "--dry-run")

@@ -73,12 +73,16 @@ def test_invalid_flex_json_is_refused_with_a_message(staff_client):
     assert not FaqEntry.objects.exists()
 
 
-def test_garbage_csv_upload(staff_client):
+def test_garbage_csv_upload_is_previewed_then_imported(staff_client):
     upload = SimpleUploadedFile("gomi.csv", "name,classification,note\n電池,有害ごみ,\n".encode(), "text/csv")
 
     response = staff_client.post(reverse("chatbot:garbage-import"), {"file": upload, "format": "auto"})
 
-    assert response.status_code == 302 and GarbageItem.objects.get().category.name == "有害ごみ"
+    assert response.status_code == 302 and not GarbageItem.objects.exists()
+    preview = staff_client.get(response["Location"]).content.decode()
+    assert "電池" in preview and "取り込む" in preview
+    staff_client.post(response["Location"] + "apply/")
+    assert GarbageItem.objects.get().category.name == "有害ごみ"
 
 
 def test_garbage_csv_with_wrong_headers_shows_why(staff_client):

@@ -95,7 +95,8 @@ def test_reimport_updates_instead_of_duplicating(department):
     services.garbage_import(actor=None, department=department, data=TAKAMATSU.read_bytes())
     result = services.garbage_import(actor=None, department=department, data=TAKAMATSU.read_bytes())
 
-    assert result.created == 0 and result.updated == 606
+    # The same file again: every item found and left as it is, none doubled.
+    assert result.created == 0 and result.updated == 0 and result.unchanged == 606
     assert GarbageItem.objects.count() == 606
 
 

@@ -540,6 +540,16 @@ def build_world() -> World:
             content_hash="0" * 64,
         )
     )
+    # A CSV of Q&A uploaded by A's staff, waiting for its preview (CB-9).
+    w.own_a(
+        chatbot_services.knowledge_import_upload(
+            actor=staff_a,
+            department=department_a,
+            kind="faq",
+            filename=w.marker_a("knowledge-import") + ".csv",
+            content=f"質問,回答\n{w.marker_a('import-question')},回答\n".encode(),
+        )
+    )
 
     # --- facilities ---------------------------------------------------------------------------------
     dataset = w.own_a(DatasetFactory(department=department_a, name=w.marker_a("dataset")))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.forms import ConsoleForm
 from civicline.core.models import Department, Staff
 
-from ..importers import GARBAGE_FORMATS, MAX_FILE_BYTES
+from ..importers import FAQ_FIELDS, GARBAGE_FIELDS, GARBAGE_FORMATS, MAX_FILE_BYTES
 from ..models import FaqEntry, GarbageItem, ScenarioNode, Status
 
 
@@ -37,6 +37,13 @@ class FaqForm(DepartmentChoiceMixin, ConsoleForm):
         help_text=_("同じ質問の別の聞き方を1行に1つ。住民の言葉で書くほど見つかりやすくなります。"),
     )
     answer = forms.CharField(label=_("回答"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+    url = forms.URLField(
+        label=_("関連ページのURL（任意）"),
+        max_length=1000,
+        required=False,
+        assume_scheme="https",
+        help_text=_("市のホームページの詳しい説明のページ。回答の後に「詳しくはこちら」として送ります。"),
+    )
     flex = forms.CharField(
         label=_("Flexカード（JSON・任意）"),
         required=False,
@@ -53,6 +60,7 @@ class FaqForm(DepartmentChoiceMixin, ConsoleForm):
                     "category": entry.category,
                     "question": entry.question,
                     "answer": entry.answer,
+                    "url": entry.url,
                     "phrasings": "\n".join(p.text for p in entry.phrasings.all()),
                     "flex": json.dumps(entry.flex, ensure_ascii=False, indent=1) if entry.flex else "",
                     "status": entry.status,
@@ -117,19 +125,11 @@ class GarbageItemForm(DepartmentChoiceMixin, ConsoleForm):
             self._setup_department(staff, staff.department)
 
 
-class GarbageImportForm(DepartmentChoiceMixin, ConsoleForm):
+class CsvImportForm(DepartmentChoiceMixin, ConsoleForm):
+    """A CSV to preview before it is imported; the mapping names columns the file calls otherwise."""
+
     file = forms.FileField(label=_("CSVファイル"), help_text=_("UTF-8 または Shift_JIS、5MB まで。"))
-    format = forms.ChoiceField(
-        label=_("形式"),
-        choices=[(key, key) for key in GARBAGE_FORMATS],
-        initial="auto",
-        help_text=_("auto: 見出しから判別（自治体標準オープンデータセット、5374 の target.csv など）。"),
-    )
-    mapping = forms.CharField(
-        label=_("列の対応（任意）"),
-        required=False,
-        help_text=_("見出しが違うとき。例: name=品名,category=区分,reading=よみ"),
-    )
+    mapping = forms.CharField(label=_("列の対応（任意）"), max_length=500, required=False)
 
     def __init__(self, *args, staff: Staff, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,6 +140,34 @@ class GarbageImportForm(DepartmentChoiceMixin, ConsoleForm):
         if upload.size > MAX_FILE_BYTES:
             raise forms.ValidationError(_("ファイルが大きすぎます（上限 5MB）。"))
         return upload
+
+
+class GarbageImportForm(CsvImportForm):
+    format = forms.ChoiceField(
+        label=_("形式"),
+        choices=[(key, key) for key in GARBAGE_FORMATS],
+        initial="auto",
+        help_text=_("auto: 見出しから判別（自治体標準オープンデータセット、5374 の target.csv など）。"),
+    )
+    field_order = ["department", "file", "format", "mapping"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].help_text = _(
+            "見出しから分からないとき。例: name=品名,category=区分,reading=よみ（項目: %(fields)s）"
+        ) % {"fields": ", ".join(GARBAGE_FIELDS)}
+
+
+class FaqImportForm(CsvImportForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mapping"].help_text = _(
+            "見出しから分からないとき。例: question=問,answer=答,url=リンク（項目: %(fields)s）。"
+            "使わない列は department= のように空にします。"
+        ) % {"fields": ", ".join(FAQ_FIELDS)}
+        if "department" in self.fields:
+            self.fields["department"].label = _("取り込み先の課")
+            self.fields["department"].help_text = _("ファイルに担当課の列がないか、空の行の担当課です。")
 
 
 class GarbageCategoryForm(ConsoleForm):

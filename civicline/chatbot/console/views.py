@@ -21,12 +21,13 @@ from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
 
-from .. import search, selectors, services
-from ..models import FaqEntry, ScenarioNode, WebEntry
+from .. import import_plan, search, selectors, services
+from ..models import FaqEntry, KnowledgeImport, ScenarioNode, WebEntry
 from .forms import (
     AdoptFaqForm,
     AdoptPhrasingForm,
     FaqForm,
+    FaqImportForm,
     GarbageCategoryForm,
     GarbageImportForm,
     GarbageItemForm,
@@ -79,6 +80,7 @@ def faq_create(request: HttpRequest) -> HttpResponse:
             question=data["question"],
             answer=data["answer"],
             category=data["category"],
+            url=data["url"],
             phrasings=data["phrasings"],
             flex=data["flex"],
             status=data["status"],
@@ -95,7 +97,7 @@ def faq_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = FaqForm(request.POST or None, staff=request.user, entry=entry)
 
     def save(data: dict) -> HttpResponse:
-        values = {k: data[k] for k in ("category", "question", "answer", "flex", "status")}
+        values = {k: data[k] for k in ("category", "question", "answer", "url", "flex", "status")}
         if "department" in data:
             values["department"] = data["department"]
         services.faq_update(actor=request.user, entry=entry, phrasings=data["phrasings"], **values)
@@ -190,39 +192,6 @@ def garbage_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def garbage_import(request: HttpRequest) -> HttpResponse:
-    form = GarbageImportForm(request.POST or None, request.FILES or None, staff=request.user)
-
-    def save(data: dict) -> HttpResponse:
-        result = services.garbage_import(
-            actor=request.user,
-            department=_department(request, data),
-            data=data["file"].read(),
-            format=data["format"],
-            mapping=data["mapping"],
-        )
-        if result.errors:
-            raise ValidationError(
-                [_("取り込みを中止しました（何も変更していません）。"), *result.errors[:20]]
-            )
-        messages.success(
-            request,
-            _("取り込みました: 新規 %(c)d 件、更新 %(u)d 件、分別区分が空で下書きにした品目 %(d)d 件")
-            % {"c": result.created, "u": result.updated, "d": result.drafts},
-        )
-        return redirect("chatbot:garbage-list")
-
-    return _form_page(
-        request,
-        form,
-        save,
-        title=_("ごみ分別辞書の取り込み"),
-        back_url="chatbot:garbage-list",
-        multipart=True,
-    )
-
-
-@staff_required
 def garbage_category_update(request: HttpRequest, pk: int) -> HttpResponse:
     category = selectors.access_garbage_category(fetched_by=request.user, pk=pk)
     form = GarbageCategoryForm(request.POST or None, initial={"how_to": category.how_to})
@@ -239,6 +208,120 @@ def garbage_category_update(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("分別区分「%(n)s」の出し方") % {"n": category.name},
         back_url="chatbot:garbage-list",
     )
+
+
+# --- CSV imports with a preview (CB-9) ------------------------------------------------------------
+
+IMPORT_LISTS = {
+    KnowledgeImport.Kind.FAQ: "chatbot:faq-list",
+    KnowledgeImport.Kind.GARBAGE: "chatbot:garbage-list",
+}
+IMPORT_FORMS = {
+    KnowledgeImport.Kind.FAQ: "chatbot:faq-import",
+    KnowledgeImport.Kind.GARBAGE: "chatbot:garbage-import",
+}
+
+
+def _import_upload(request: HttpRequest, kind: str, form: forms.Form, **context) -> HttpResponse:
+    """The upload form: a readable file is kept for its preview, an unreadable one is refused here."""
+
+    def upload(data: dict) -> HttpResponse:
+        file = data["file"]
+        knowledge_import = services.knowledge_import_upload(
+            actor=request.user,
+            department=_department(request, data),
+            kind=kind,
+            filename=file.name,
+            content=file.read(),
+            format=data.get("format") or "auto",
+            mapping=data["mapping"],
+            request=request,
+        )
+        return redirect("chatbot:import-preview", knowledge_import.pk)
+
+    return _form_page(
+        request,
+        form,
+        upload,
+        back_url=IMPORT_LISTS[kind],
+        multipart=True,
+        submit_label=_("確認する"),
+        note=_(
+            "アップロードすると、取り込む内容とエラーの行を確認できます。「取り込む」を押すまで何も変わりません。"
+        ),
+        **context,
+    )
+
+
+@staff_required
+def garbage_import(request: HttpRequest) -> HttpResponse:
+    form = GarbageImportForm(request.POST or None, request.FILES or None, staff=request.user)
+    return _import_upload(request, KnowledgeImport.Kind.GARBAGE, form, title=_("ごみ分別辞書の取り込み"))
+
+
+@staff_required
+def faq_import(request: HttpRequest) -> HttpResponse:
+    form = FaqImportForm(request.POST or None, request.FILES or None, staff=request.user)
+    return _import_upload(request, KnowledgeImport.Kind.FAQ, form, title=_("Q&Aの取り込み"))
+
+
+@staff_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    knowledge_import = selectors.access_knowledge_import(fetched_by=request.user, pk=pk)
+    if knowledge_import.applied_at is not None:
+        return redirect(IMPORT_LISTS[knowledge_import.kind])
+    context = {
+        "knowledge_import": knowledge_import,
+        "list_url": IMPORT_LISTS[knowledge_import.kind],
+        "form_url": IMPORT_FORMS[knowledge_import.kind],
+        "shown": import_plan.SHOWN_IN_PREVIEW,
+        "shown_slice": f":{import_plan.SHOWN_IN_PREVIEW}",
+    }
+    if not knowledge_import.expired:
+        try:
+            context["plan"] = import_plan.plan_for(knowledge_import, actor=request.user)
+        except ValidationError as exc:
+            context["file_errors"] = exc.messages
+    return render(request, "chatbot/console/import_preview.html", context)
+
+
+@staff_required
+@require_POST
+def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    knowledge_import = selectors.access_knowledge_import(fetched_by=request.user, pk=pk)
+    try:
+        plan = services.knowledge_import_apply(
+            actor=request.user,
+            knowledge_import=knowledge_import,
+            # The box staff tick on the preview: import the good rows, leave the refused ones out.
+            skip_refused=request.POST.get("skip_refused") == "1",
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("chatbot:import-preview", pk)
+    message = (
+        _("取り込みました: 新規 %(new)d 件、更新 %(changed)d 件、変更なし %(unchanged)d 件") % plan.counts()
+    )
+    if plan.drafts:
+        message += _("（分別区分が空の %(n)d 件は下書き）") % {"n": plan.drafts}
+    if plan.refused:
+        message += _("。取り込めなかった %(n)d 行は取り込んでいません。") % {"n": len(plan.refused)}
+    messages.success(request, message)
+    return redirect(IMPORT_LISTS[knowledge_import.kind])
+
+
+@staff_required
+@require_POST
+def import_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    knowledge_import = selectors.access_knowledge_import(fetched_by=request.user, pk=pk)
+    try:
+        services.knowledge_import_discard(actor=request.user, knowledge_import=knowledge_import)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("取り込みをやめました（何も変更していません）。"))
+    return redirect(IMPORT_LISTS[knowledge_import.kind])
 
 
 # --- scenarios ----------------------------------------------------------------------------------
