@@ -123,7 +123,9 @@ DATABASES = {
         env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'civicline.sqlite3'}"), conn_max_age=60
     ),
     # The LINE emulator keeps "LINE's" state apart from ours, as the real platform does.
-    "linesim": dj_database_url.parse(env("LINESIM_DATABASE_URL", f"sqlite:///{VAR_DIR / 'linesim.sqlite3'}")),
+    "linesim": dj_database_url.parse(
+        env("LINESIM_DATABASE_URL", f"sqlite:///{VAR_DIR / 'linesim.sqlite3'}"), conn_max_age=60
+    ),
 }
 for _db in DATABASES.values():
     if _db["ENGINE"].endswith("sqlite3"):
@@ -274,6 +276,11 @@ CAPACITY_POOLS = [
     ("shelters", ["/liff/facilities/"], int(env("SHELTER_PAGE_CONCURRENCY", "0"))),
     ("resident", ["/liff/"], int(env("RESIDENT_PAGE_CONCURRENCY", "0"))),
 ]
+# Sending at LINE's ceiling: every process shares one token bucket per endpoint (Redis with
+# REDIS_URL), set to this share of LINE's limit (LINE advises headroom: requests reach it unevenly);
+# a delivery keeps this many multicast requests in flight at once per worker.
+LINE_RATE_HEADROOM = float(env("LINE_RATE_HEADROOM", "0.9"))
+LINE_SEND_CONCURRENCY = int(env("LINE_SEND_CONCURRENCY", "32"))
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
 LINE_API_DATA_BASE_URL = env(
     "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"
@@ -294,6 +301,10 @@ if LIFF_TOKEN_VERIFICATION not in {"local", "endpoint"}:
 LIFF_JWKS_URL = env("LIFF_JWKS_URL")
 # Where the emulator delivers webhooks, and where its LIFF pages live.
 LINESIM_WEBHOOK_URL = env("LINESIM_WEBHOOK_URL", f"{SITE_URL}/line/webhook")
+# The emulator answers the Messaging API after this many milliseconds (LINE over the internet: tens)
+# and applies LINE's rate limits ("" ), none ("off") or overrides ("multicast=50/second,...").
+LINESIM_LATENCY_MS = int(env("LINESIM_LATENCY_MS", "0"))
+LINESIM_RATE_LIMITS = env("LINESIM_RATE_LIMITS")
 # The emulator's phone page (staff preview, X-11). Empty: derived from LINE_API_BASE_URL unless that is
 # real LINE, where there is no phone page to link to.
 LINESIM_PHONE_URL = env("LINESIM_PHONE_URL").rstrip("/")

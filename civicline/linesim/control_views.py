@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import services, webhooks
-from .models import DeliveredMessage, Mail, UserMessage, VirtualUser, WebhookDelivery
+from .models import Mail, UserMessage, VirtualUser, WebhookDelivery
 
 View = Callable[..., HttpResponse]
 
@@ -164,8 +164,7 @@ def send_postback(request: HttpRequest, user_id: str) -> HttpResponse:
 @control("GET")
 def messages(request: HttpRequest, user_id: str) -> HttpResponse:
     user = _user(user_id)
-    rows = DeliveredMessage.objects.filter(user=user)
-    return JsonResponse({"messages": [m.as_dict() for m in rows]})
+    return JsonResponse({"messages": [delivered for _pk, delivered in services.delivered_to(user)]})
 
 
 @control("GET")

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import AggregationUnitUse, DeliveredMessage, InsightEvent, VirtualUser
+from .models import AggregationUnitUse, InsightEvent, Recipient, SentMessage, SentRequest, VirtualUser
 from .routers import EMULATOR_DB
 from .validation import body_error
 
@@ -52,15 +52,15 @@ def shown(count: int, users: int | None = None) -> int | None:
 
 def event_record(user: VirtualUser, *, kind: str, message_id: str, url: str = "") -> bool:
     """Count a user's open or click of a message delivered to them; False if it was already counted."""
-    delivered = DeliveredMessage.objects.filter(user=user, message_id=message_id).first()
-    if delivered is None:
+    delivered = SentMessage.objects.select_related("request").filter(message_id=message_id).first()
+    if delivered is None or not Recipient.objects.filter(request=delivered.request, user=user).exists():
         raise LookupError(message_id)
     try:
         with transaction.atomic(using=EMULATOR_DB):
             InsightEvent.objects.create(
                 user=user,
                 message_id=message_id,
-                request_id=delivered.request_id,
+                request_id=delivered.request.request_id,
                 kind=kind,
                 url=url if kind == InsightEvent.Kind.CLICK else "",
             )
@@ -78,8 +78,13 @@ def units_of(data: dict[str, Any]) -> list[str]:
         raise body_error([{"message": "size must be between 0 and 1", "property": "customAggregationUnits"}])
     if units and not (isinstance(units[0], str) and UNIT_NAME.match(units[0])):
         raise body_error([{"message": "invalid unit name", "property": "customAggregationUnits[0]"}])
-    used = month_units() if units else []
-    if units and units[0] not in used and len(used) >= MAX_UNITS_PER_MONTH:
+    # A unit already used this month is allowed without counting the month's others: a delivery's
+    # thousands of multicasts carry the same unit, and each must be checked in one quick query.
+    known = (
+        bool(units)
+        and AggregationUnitUse.objects.filter(unit=units[0], created_at__gte=_month_start()).exists()
+    )
+    if units and not known and len(month_units()) >= MAX_UNITS_PER_MONTH:
         raise body_error([{"message": "too many units this month", "property": "customAggregationUnits"}])
     return units
 
@@ -89,12 +94,16 @@ def units_record(request_id: str, units: list[str]) -> None:
         AggregationUnitUse.objects.create(unit=unit, request_id=request_id)
 
 
+def _month_start() -> dt.datetime:
+    return timezone.now().astimezone(JST).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def month_units() -> list[str]:
     """Unit names used this month (Japan time), in the order first used."""
-    now = timezone.now().astimezone(JST)
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = (
-        AggregationUnitUse.objects.filter(created_at__gte=start).order_by("id").values_list("unit", flat=True)
+        AggregationUnitUse.objects.filter(created_at__gte=_month_start())
+        .order_by("id")
+        .values_list("unit", flat=True)
     )
     return list(dict.fromkeys(rows))
 
@@ -118,21 +127,15 @@ class _Counts:
 
 def _seq_of(request_ids: Iterable[str]) -> dict[str, int]:
     """Each message id's bubble number (1-based) within its own request."""
-    seq: dict[str, int] = {}
-    per_request: dict[str, int] = defaultdict(int)
-    rows = DeliveredMessage.objects.filter(request_id__in=list(request_ids)).order_by("id")
-    for request_id, message_id in rows.values_list("request_id", "message_id"):
-        if message_id not in seq:
-            per_request[request_id] += 1
-            seq[message_id] = per_request[request_id]
-    return seq
+    rows = SentMessage.objects.filter(request__request_id__in=list(request_ids))
+    return dict(rows.values_list("message_id", "seq"))
 
 
 def _counts(request_ids: list[str]) -> _Counts:
     seq = _seq_of(request_ids)
     counts = _Counts(
         delivered_users=set(
-            DeliveredMessage.objects.filter(request_id__in=request_ids).values_list("user_id", flat=True)
+            Recipient.objects.filter(request__request_id__in=request_ids).values_list("user_id", flat=True)
         ),
         openers=set(),
         clickers=set(),
@@ -204,7 +207,7 @@ def _clicks(counts: _Counts) -> list[dict[str, Any]]:
 
 def message_event(request_id: str) -> dict[str, Any]:
     """GET /v2/bot/insight/message/event for one request (LINE documents it for narrowcast and broadcast)."""
-    first = DeliveredMessage.objects.filter(request_id=request_id).order_by("id").first()
+    first = SentRequest.objects.filter(request_id=request_id).first()
     counts = _counts([request_id])
     return {
         "overview": {

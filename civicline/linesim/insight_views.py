@@ -17,7 +17,7 @@ AGGREGATION_SPAN = dt.timedelta(days=30)
 UNIT_PAGE = 100
 
 
-@line_api("GET")
+@line_api("GET", rate="insight-message-event")
 def message_event(request: HttpRequest) -> HttpResponse:
     request_id = request.GET.get("requestId", "")
     if not request_id:
@@ -39,7 +39,7 @@ def _jst_date(value: str) -> dt.date | None:
         return None
 
 
-@line_api("GET")
+@line_api("GET", rate="insight-unit")
 def unit_statistics(request: HttpRequest) -> HttpResponse:
     unit = request.GET.get("customAggregationUnit", "")
     start, end = _jst_date(request.GET.get("from", "")), _jst_date(request.GET.get("to", ""))

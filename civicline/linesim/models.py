@@ -68,8 +68,13 @@ class VirtualUser(models.Model):
         }
 
 
-class DeliveredMessage(models.Model):
-    """One message object delivered to one user, exactly as the bot sent it."""
+class SentRequest(models.Model):
+    """A sending request LINE accepted (reply, push, multicast, broadcast, narrowcast).
+
+    Its messages are stored once (``SentMessage``) and the users it reached as thin rows
+    (``Recipient``): a multicast to 500 users costs 500 rows of two numbers, not 500 copies of
+    every message, so the emulator keeps up with a delivery to millions at LINE's rate.
+    """
 
     class Api(models.TextChoices):
         REPLY = "reply"
@@ -78,33 +83,62 @@ class DeliveredMessage(models.Model):
         BROADCAST = "broadcast"
         NARROWCAST = "narrowcast"
 
-    user = models.ForeignKey(VirtualUser, on_delete=models.CASCADE, related_name="delivered")
-    message_id = models.CharField(max_length=32, default=new_message_id)
-    quote_token = models.CharField(max_length=200, blank=True)
+    request_id = models.CharField(max_length=64, unique=True)
     api = models.CharField(max_length=20, choices=Api.choices)
-    message = models.JSONField()
     notification_disabled = models.BooleanField(default=False)
-    request_id = models.CharField(max_length=64)
     retry_key = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.api} {self.message.get('type')} → {self.user_id}"
+        return f"{self.api} {self.request_id}"
 
-    def as_dict(self) -> dict:
-        return {
-            "id": self.message_id,
-            "quoteToken": self.quote_token or None,
-            "api": self.api,
-            "message": self.message,
-            "notificationDisabled": self.notification_disabled,
-            "requestId": self.request_id,
-            "retryKey": self.retry_key or None,
-            "createdAt": self.created_at.isoformat(),
-        }
+
+class SentMessage(models.Model):
+    """One message object of a sent request, as the bot sent it; ``seq`` is its bubble number (1…5)."""
+
+    request = models.ForeignKey(SentRequest, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveSmallIntegerField()
+    # Every recipient of a request sees the same message id, as LINE's sentMessages names one per bubble.
+    message_id = models.CharField(max_length=32, unique=True, default=new_message_id)
+    quote_token = models.CharField(max_length=200, blank=True)
+    message = models.JSONField()
+
+    class Meta:
+        ordering = ["request_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["request", "seq"], name="linesim_sent_message_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.seq} {self.message.get('type')}"
+
+
+class Recipient(models.Model):
+    """A user a sent request reached; users who unfollowed or blocked get no row, as on LINE."""
+
+    request = models.ForeignKey(SentRequest, on_delete=models.CASCADE, related_name="recipients")
+    user = models.ForeignKey(VirtualUser, on_delete=models.CASCADE, related_name="received")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} → {self.user_id}"
+
+
+def delivered_dict(request: SentRequest, message: SentMessage) -> dict:
+    """A message as one user received it (the control API's and the phone page's shape)."""
+    return {
+        "id": message.message_id,
+        "quoteToken": message.quote_token or None,
+        "api": request.api,
+        "message": message.message,
+        "notificationDisabled": request.notification_disabled,
+        "requestId": request.request_id,
+        "retryKey": request.retry_key or None,
+        "createdAt": request.created_at.isoformat(),
+    }
 
 
 class ReplyToken(models.Model):
@@ -297,6 +331,34 @@ class RichMenuLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.rich_menu_id}"
+
+
+class RichMenuBatch(models.Model):
+    """A "replace or unlink the linked rich menus in batches" request (POST /v2/bot/richmenu/batch).
+
+    LINE answers 202 at once and works through the operations in the background; the progress
+    endpoint reports ``ongoing`` until every linked user has been handled.
+    """
+
+    class Phase(models.TextChoices):
+        ONGOING = "ongoing"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    request_id = models.CharField(max_length=64, unique=True)
+    operations = models.JSONField()
+    resume_request_key = models.CharField(max_length=100, blank=True)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.ONGOING)
+    users_changed = models.PositiveIntegerField(default=0)  # the emulator's own record, not LINE's
+    accepted_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "rich menu batches"
+
+    def __str__(self) -> str:
+        return f"richmenu batch {self.request_id} {self.phase}"
 
 
 class LiffApp(models.Model):

@@ -17,7 +17,7 @@ from django.views.static import serve
 
 from . import services
 from .control_views import ControlError, control
-from .models import DeliveredMessage, Mail, UserMessage, VirtualUser
+from .models import Mail, UserMessage, VirtualUser
 from .webhooks import bot_display_name
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -84,12 +84,17 @@ def _after(request: HttpRequest, name: str) -> int:
         raise ControlError(400, f"{name} must be an integer") from None
 
 
-def _item(kind: str, row: DeliveredMessage | UserMessage) -> dict[str, Any]:
-    return {"kind": kind, "id": row.message_id, "at": row.created_at.isoformat(), "message": row.message}
+def _bot_item(delivered: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "bot",
+        "id": delivered["id"],
+        "at": delivered["createdAt"],
+        "message": delivered["message"],
+    }
 
 
 def _user_item(row: UserMessage, *, has_content: bool) -> dict[str, Any]:
-    item = _item("user", row)
+    item = {"kind": "user", "id": row.message_id, "at": row.created_at.isoformat(), "message": row.message}
     if has_content:
         item["contentUrl"] = reverse("sent-content", args=[row.message_id])
     return item
@@ -99,13 +104,14 @@ def _user_item(row: UserMessage, *, has_content: bool) -> dict[str, Any]:
 def timeline(request: HttpRequest, user_id: str) -> HttpResponse:
     """Both sides of the talk, oldest first, after the cursors the page already has.
 
-    Bot and user messages live in separate tables, hence two cursors (their primary keys).
+    Bot and user messages live in separate tables, hence two cursors (their primary keys; the bot's
+    is the recipient row of the request that brought its messages).
     """
     user = VirtualUser.objects.filter(user_id=user_id).first()
     if user is None:
         raise ControlError(404, f"no virtual user {user_id}")
     bot_after, user_after = _after(request, "bot_after"), _after(request, "user_after")
-    bot_rows = list(DeliveredMessage.objects.filter(user=user, pk__gt=bot_after))
+    bot_rows = services.delivered_to(user, after=bot_after)
     # The content bytes stay in the database; the page fetches them by URL.
     user_rows = list(UserMessage.objects.filter(user=user, pk__gt=user_after).defer("content"))
     with_content = set(
@@ -113,7 +119,7 @@ def timeline(request: HttpRequest, user_id: str) -> HttpResponse:
             "pk", flat=True
         )
     )
-    items = [_item("bot", r) for r in bot_rows]
+    items = [_bot_item(delivered) for _pk, delivered in bot_rows]
     items += [_user_item(r, has_content=r.pk in with_content) for r in user_rows]
     items.sort(key=lambda item: item["at"])
     return JsonResponse(
@@ -121,7 +127,7 @@ def timeline(request: HttpRequest, user_id: str) -> HttpResponse:
             "user": user.as_dict(),
             "items": items,
             "cursor": {
-                "bot_after": bot_rows[-1].pk if bot_rows else bot_after,
+                "bot_after": bot_rows[-1][0] if bot_rows else bot_after,
                 "user_after": user_rows[-1].pk if user_rows else user_after,
             },
         }

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 from linebot.v3.messaging import RichMenuArea, RichMenuRequest
 from PIL import Image, UnidentifiedImageError
 
 from . import services
-from .models import RichMenu, RichMenuAlias, RichMenuLink, VirtualUser, WebhookDelivery
+from .models import RichMenu, RichMenuAlias, RichMenuBatch, RichMenuLink, VirtualUser, WebhookDelivery
 from .routers import EMULATOR_DB
 from .validation import USER_ID, ApiError, _details, body_error
 
@@ -273,6 +274,102 @@ def bulk_link(data: dict[str, Any]) -> None:
 def bulk_unlink(data: dict[str, Any]) -> None:
     users = _bulk_users(data.get("userIds"))
     RichMenuLink.objects.filter(user__in=users).delete()
+
+
+# Replacing or unlinking the linked rich menus in batches (POST /v2/bot/richmenu/batch, 2023-07).
+
+BATCH_MAX_OPERATIONS = 1000
+RESUME_KEY = re.compile(r"^[a-zA-Z0-9_-]{1,100}$")
+BATCH_OPERATIONS = {"link": ("from", "to"), "unlink": ("from",), "unlinkAll": ()}
+
+
+def batch_validate(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The operations of a batch request, checked as LINE does (messaging-api.yml's RichMenuBatchRequest):
+    1 to 1,000 operations of link (from, to), unlink (from) or unlinkAll; every menu named exists,
+    and a menu users are moved to has its image."""
+    operations = data.get("operations")
+    if not isinstance(operations, list) or not 1 <= len(operations) <= BATCH_MAX_OPERATIONS:
+        message = f"size must be between 1 and {BATCH_MAX_OPERATIONS}"
+        raise body_error([{"message": message, "property": "operations"}])
+    key = data.get("resumeRequestKey")
+    if key is not None and not (isinstance(key, str) and RESUME_KEY.match(key)):
+        raise body_error([{"message": "invalid resumeRequestKey", "property": "resumeRequestKey"}])
+    details: list[dict[str, str]] = []
+    named: dict[str, str] = {}
+    for index, operation in enumerate(operations):
+        prop = f"operations[{index}]"
+        kind = operation.get("type") if isinstance(operation, dict) else None
+        if kind not in BATCH_OPERATIONS:
+            details.append({"message": "invalid operation type", "property": f"{prop}.type"})
+            continue
+        for field in BATCH_OPERATIONS[kind]:
+            value = operation.get(field)
+            if not isinstance(value, str) or not RICH_MENU_ID.match(value):
+                details.append({"message": "must be specified", "property": f"{prop}.{field}"})
+            else:
+                named[value] = f"{prop}.{field}"
+    known = RichMenu.objects.filter(rich_menu_id__in=list(named))
+    existing = set(known.values_list("rich_menu_id", flat=True))
+    with_image = set(known.filter(image__isnull=False).values_list("rich_menu_id", flat=True))
+    for rich_menu_id, prop in named.items():
+        if rich_menu_id not in existing:
+            details.append({"message": "richmenu not found", "property": prop})
+        elif prop.endswith(".to") and rich_menu_id not in with_image:
+            details.append({"message": NO_IMAGE, "property": prop})
+    if details:
+        raise body_error(details)
+    return operations
+
+
+def batch_accept(data: dict[str, Any], request_id: str) -> RichMenuBatch:
+    """Record a valid batch request; it is worked through after LINE has answered 202."""
+    operations = batch_validate(data)
+    return RichMenuBatch.objects.create(
+        request_id=request_id, operations=operations, resume_request_key=data.get("resumeRequestKey") or ""
+    )
+
+
+def batch_run(batch_id: int) -> RichMenuBatch:
+    """Apply a batch's operations, each one statement over every user linked to the menu it names.
+
+    Operations are idempotent (users already moved or unlinked are no longer linked to the menu an
+    operation names), so a request repeated with its ``resumeRequestKey`` finishes what a failed one
+    left, as LINE's resume does.
+    """
+    batch = RichMenuBatch.objects.get(pk=batch_id)
+    changed = 0
+    try:
+        with transaction.atomic(using=EMULATOR_DB):
+            for operation in batch.operations:
+                links = RichMenuLink.objects.all()
+                if operation["type"] != "unlinkAll":
+                    links = links.filter(rich_menu__rich_menu_id=operation["from"])
+                if operation["type"] == "link":
+                    target = RichMenu.objects.get(rich_menu_id=operation["to"])
+                    changed += links.update(rich_menu=target)
+                else:
+                    changed += links.delete()[0]
+    except (RichMenu.DoesNotExist, DatabaseError):
+        # A menu deleted meanwhile, or the database refused: LINE reports "failed" and nothing more.
+        RichMenuBatch.objects.filter(pk=batch_id).update(
+            phase=RichMenuBatch.Phase.FAILED, completed_at=timezone.now()
+        )
+    else:
+        RichMenuBatch.objects.filter(pk=batch_id).update(
+            phase=RichMenuBatch.Phase.SUCCEEDED, users_changed=changed, completed_at=timezone.now()
+        )
+    return RichMenuBatch.objects.get(pk=batch_id)
+
+
+def batch_progress(request_id: str) -> RichMenuBatch:
+    if not request_id:
+        raise ApiError(
+            400, "The request has 1 error(s)", [{"message": "May not be empty", "property": "requestId"}]
+        )
+    batch = RichMenuBatch.objects.filter(request_id=request_id).first()
+    if batch is None:
+        raise _not_found()
+    return batch
 
 
 def _alias_target(rich_menu_id: Any) -> str:

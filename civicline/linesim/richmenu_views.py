@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
+from django.db import connections, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
-from . import richmenu
-from .api_views import line_api
+from . import ratelimits, richmenu
+from .api_views import _iso, line_api
 from .control_views import ControlError, _json, _user, control
 from .models import RichMenu, RichMenuAlias
+from .routers import EMULATOR_DB
 from .validation import ApiError, parse_json
 
 
@@ -18,7 +22,7 @@ def _ok(status: int = 200) -> JsonResponse:
     return JsonResponse({}, status=status)
 
 
-@line_api("POST")
+@line_api("POST", rate="richmenu-create")
 def create(request: HttpRequest) -> HttpResponse:
     menu = richmenu.menu_create(parse_json(request.body))
     return JsonResponse({"richMenuId": menu.rich_menu_id})
@@ -30,7 +34,7 @@ def validate(request: HttpRequest) -> HttpResponse:
     return _ok()
 
 
-@line_api("GET")
+@line_api("GET", rate="richmenu-list")
 def menu_list(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"richmenus": [m.as_dict() for m in RichMenu.objects.all()]})
 
@@ -40,7 +44,7 @@ def detail(request: HttpRequest, rich_menu_id: str) -> HttpResponse:
     return JsonResponse(richmenu.access_menu(rich_menu_id).as_dict())
 
 
-@line_api("DELETE")
+@line_api("DELETE", rate="richmenu-delete")
 def delete(request: HttpRequest, rich_menu_id: str) -> HttpResponse:
     richmenu.menu_delete(richmenu.access_menu(rich_menu_id))
     return _ok()
@@ -111,6 +115,42 @@ def bulk_unlink(request: HttpRequest) -> HttpResponse:
     return _ok(202)
 
 
+@line_api("POST", rate="richmenu-batch")
+def batch(request: HttpRequest) -> HttpResponse:
+    """Accepted at once (202); the operations run in the background, as on LINE (see ``batch_progress``)."""
+    accepted = richmenu.batch_accept(parse_json(request.body), request.line_request_id)
+    transaction.on_commit(lambda: _run_later(accepted.pk), using=EMULATOR_DB)
+    return _ok(202)
+
+
+def _run_later(batch_id: int) -> None:
+    def run() -> None:
+        try:
+            # LINE works through a batch some time after its 202: here two response times after it,
+            # so that a progress check made at once (itself one response time) still sees "ongoing".
+            time.sleep(2 * ratelimits.latency_seconds())
+            richmenu.batch_run(batch_id)
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=run, name=f"linesim-richmenu-batch-{batch_id}", daemon=True).start()
+
+
+@line_api("POST")
+def batch_validate(request: HttpRequest) -> HttpResponse:
+    richmenu.batch_validate(parse_json(request.body))
+    return _ok()
+
+
+@line_api("GET", rate="richmenu-batch-progress")
+def batch_progress(request: HttpRequest) -> HttpResponse:
+    batch = richmenu.batch_progress(request.GET.get("requestId", ""))
+    body = {"phase": batch.phase, "acceptedTime": _iso(batch.accepted_at)}
+    if batch.completed_at is not None:
+        body["completedTime"] = _iso(batch.completed_at)
+    return JsonResponse(body)
+
+
 @line_api("POST")
 def alias_create(request: HttpRequest) -> HttpResponse:
     richmenu.alias_create(parse_json(request.body))
@@ -134,7 +174,7 @@ def alias_update(request: HttpRequest, alias_id: str) -> HttpResponse:
     return _ok()
 
 
-@line_api("DELETE")
+@line_api("DELETE", rate="richmenu-alias-delete")
 def alias_delete(request: HttpRequest, alias_id: str) -> HttpResponse:
     richmenu.access_alias(alias_id).delete()
     return _ok()

@@ -17,11 +17,22 @@ from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 from waitress import wasyncore
 
+from . import ratelimits
+from .ratelimits import RateLimiter
+
 URLCONF = "civicline.linesim.urls"
 
 
 class EmulatorWSGIHandler(WSGIHandler):
-    """A Django handler that serves only the emulator's URLconf, whatever ROOT_URLCONF says."""
+    """A Django handler that serves only the emulator's URLconf, whatever ROOT_URLCONF says.
+
+    It carries the emulator's rate limiter: LINE counts requests per channel, whatever server
+    answers them, so every thread and process of one emulator shares it (``ratelimits``).
+    """
+
+    def __init__(self, *args: Any, limiter: RateLimiter | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limiter = limiter or ratelimits.limiter()
 
     def load_middleware(self, is_async: bool = False) -> None:
         # civicline's middleware (console allowlist, sessions, lockout, SSL redirect) belongs to the
@@ -33,6 +44,7 @@ class EmulatorWSGIHandler(WSGIHandler):
 
     def get_response(self, request: HttpRequest) -> HttpResponse:
         request.urlconf = URLCONF
+        request.linesim_limiter = self.limiter
         return super().get_response(request)
 
 
@@ -53,6 +65,7 @@ class EmulatorServer:
     _server: Any = field(repr=False)
     _map: dict = field(repr=False)
     _thread: threading.Thread = field(repr=False)
+    handler: EmulatorWSGIHandler | None = field(default=None, repr=False)  # its rate limiter, for tests
 
     @property
     def base_url(self) -> str:
@@ -75,12 +88,13 @@ def start_server(host: str = "127.0.0.1", port: int = 0, *, threads: int = 8) ->
     """Start serving on ``host:port`` (0: a free port) in a daemon thread; ``stop()`` ends it."""
     socket_map: dict = {}
     # Several threads, because a webhook the emulator sends may make the bot call the emulator back.
+    handler = EmulatorWSGIHandler()
     server = waitress.create_server(
-        EmulatorWSGIHandler(), map=socket_map, host=host, port=port, threads=threads, ident="linesim"
+        handler, map=socket_map, host=host, port=port, threads=threads, ident="linesim"
     )
     thread = threading.Thread(target=server.run, name=f"linesim:{server.effective_port}", daemon=True)
     thread.start()
-    return EmulatorServer(host, int(server.effective_port), server, socket_map, thread)
+    return EmulatorServer(host, int(server.effective_port), server, socket_map, thread, handler)
 
 
 def _store_mail(mail_from: str, rcpt_tos: list[str], content: bytes) -> None:

@@ -54,6 +54,9 @@ urlpatterns += [
     path("v2/bot/richmenu/list", rm.menu_list, name="richmenu-list"),
     path("v2/bot/richmenu/bulk/link", rm.bulk_link, name="richmenu-bulk-link"),
     path("v2/bot/richmenu/bulk/unlink", rm.bulk_unlink, name="richmenu-bulk-unlink"),
+    path("v2/bot/richmenu/batch", rm.batch, name="richmenu-batch"),
+    path("v2/bot/richmenu/validate/batch", rm.batch_validate, name="richmenu-batch-validate"),
+    path("v2/bot/richmenu/progress/batch", rm.batch_progress, name="richmenu-batch-progress"),
     path("v2/bot/richmenu/alias", rm.alias_create, name="richmenu-alias-create"),
     path("v2/bot/richmenu/alias/list", rm.alias_list, name="richmenu-alias-list"),
     path(
