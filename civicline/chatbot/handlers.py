@@ -27,10 +27,16 @@ MAX_QUICK_REPLIES = 13
 MAX_TEXT = 5000  # LINE's limit for a text message
 # Below every other feature's text patterns: the chatbot answers whatever nobody else took.
 PRIORITY = 1000
+# A chip's own words typed instead of tapped (「分野から探す」) do what the chip does.
+BROWSE_TEXT = r"^(?:分野から探す|分野で探す|分野から|メニューから探す)(?:（よくある質問）)?[。．.!！\s]*$"
+CONTACT_TEXT = r"^(?:お?問い?合わ?せ先|連絡先|問合せ先|問い合わせ窓口)(?:を教えて\w*|は\w*)?[。．.!！?？\s]*$"
+CHIP_PRIORITY = 900
 
 
 def register() -> None:
     registry.on_text(r"\S", on_question, priority=PRIORITY)
+    registry.on_text(BROWSE_TEXT, on_scenario, priority=CHIP_PRIORITY)
+    registry.on_text(CONTACT_TEXT, on_contact, priority=CHIP_PRIORITY)
     registry.on_postback(FEATURE, on_answer, action="answer")
     registry.on_postback(FEATURE, on_feedback, action="feedback")
     registry.on_postback(FEATURE, on_scenario, action="scenario")

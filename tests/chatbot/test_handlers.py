@@ -4,6 +4,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from civicline.chatbot.handlers import contact_text
 from civicline.chatbot.models import QuestionLog
 from tests.fixtures.line import post_webhook, postback_event, text_event
 
@@ -116,3 +117,22 @@ def test_without_any_knowledge_the_account_keeps_its_usual_reply(ask):
 
     assert messages[0]["text"].startswith("メッセージありがとうございます。")
     assert not QuestionLog.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["分野から探す", "分野から探す（よくある質問）", "分野から探す。"])
+def test_typing_a_chips_own_words_does_what_the_chip_does(knowledge, ask, department, typed):
+    """Issue 17: 「分野から探す」 typed instead of tapped was not understood."""
+    ScenarioNodeFactory(department=department, label="子育て")
+
+    (message,) = ask(text_event("U1", typed))
+
+    assert "知りたい分野を選んでください" in message["text"]
+    assert [a["label"] for a in quick_replies(message)] == ["子育て"]
+
+
+@pytest.mark.parametrize("typed", ["問い合わせ先", "問合せ先", "お問い合わせ先を教えて"])
+def test_typing_the_contact_chip_gives_the_contacts(knowledge, ask, typed):
+    (message,) = ask(text_event("U1", typed))
+
+    assert "分かりませんでした" not in message["text"]
+    assert message["text"] == contact_text()
