@@ -6,9 +6,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from .features import NavItem, all_features
+from .features import NavItem, all_features, console_banners
 
 CORE_NAV = (
     NavItem(_("ホーム"), "console:home"),
@@ -51,4 +52,8 @@ def console(request: HttpRequest) -> dict:
         "admin_nav_links": _links(list(ADMIN_NAV), current) if is_admin else [],
         "feature_nav_links": _links(nav, current),
         "city_name": settings.CITY_NAME,
+        # Features render their banners from templates (autoescaped); only signed-in staff see them.
+        "console_banners": [mark_safe(b) for b in console_banners(request)]  # noqa: S308
+        if user is not None and user.is_authenticated
+        else [],
     }
