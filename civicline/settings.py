@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "civicline.surveys",
     "civicline.publiccomment",
     "civicline.conversations",
+    "civicline.alerts",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +317,22 @@ MAP_TILE_ATTRIBUTION = env(
     "MAP_TILE_ATTRIBUTION", '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>'
 )
 MAP_CENTER = [float(x) for x in env("MAP_CENTER", "34.7812,135.4699").split(",")]
+
+# Official alerts (気象庁防災情報XML, PULL feeds): polled by the worker only, with conditional
+# requests; nothing is fetched until the system administrator has set the city's area codes.
+JMA_FEEDS = env_list(
+    "JMA_FEEDS",
+    "https://www.data.jma.go.jp/developer/xml/feed/extra.xml,https://www.data.jma.go.jp/developer/xml/feed/eqvol.xml",
+)
+JMA_POLL_ENABLED = env_bool("JMA_POLL_ENABLED", True)
+JMA_POLL_SECONDS = int(env("JMA_POLL_SECONDS", "60"))  # the worker checks every minute; at least 60
+# After a gap longer than the short feed reaches back (a stopped worker), the long feed catches up.
+JMA_LONG_FEED_AFTER_SECONDS = int(env("JMA_LONG_FEED_AFTER_SECONDS", "600"))
+JMA_ALLOWED_HOSTS = env_list("JMA_ALLOWED_HOSTS", "www.data.jma.go.jp")
+JMA_TIMEOUT = (5, float(env("JMA_TIMEOUT", "20")))
+JMA_USER_AGENT = env("JMA_USER_AGENT", f"civicline ({CITY_NAME or 'city'}; {SITE_URL})")
+# Shelter check-in (MP-4): a shelter shows 混雑 from this share of its capacity, 満員 at capacity.
+SHELTER_CROWDED_PERCENT = int(env("SHELTER_CROWDED_PERCENT", "80"))
 # Rich menu images are drawn with this font (a .ttf/.otf/.ttc); empty: Noto Sans CJK JP from fonts-noto-cjk.
 RICHMENU_FONT = env("RICHMENU_FONT")
 
