@@ -8,9 +8,9 @@ class DeliveryConfig(AppConfig):
     verbose_name = _("セグメント配信")
 
     def ready(self) -> None:
-        from civicline.core.features import Feature, MenuAction, NavItem, register
+        from civicline.core.features import EmergencyAction, Feature, MenuAction, NavItem, register
 
-        from . import demo, handlers, tasks  # noqa: F401 - tasks registers the worker's jobs
+        from . import demo, emergency, handlers, tasks  # noqa: F401 - tasks registers the worker's jobs
         from .liff.views import resident_summary
 
         handlers.register()
@@ -31,6 +31,17 @@ class DeliveryConfig(AppConfig):
                 menu_actions=(
                     MenuAction(
                         "settings", _("受信設定"), liff_path="/liff/delivery/settings/", icon="settings"
+                    ),
+                ),
+                emergency_actions=(
+                    EmergencyAction(
+                        "emergency_delivery",
+                        _("緊急配信（LINE・メール）"),
+                        run=emergency.send_alert,
+                        undo=emergency.withdraw_alert,
+                        order=30,
+                        prepares=True,
+                        per_level=True,
                     ),
                 ),
             )

@@ -1056,3 +1056,48 @@ def email_pending_purge(*, now: datetime | None = None) -> int:
         status=EmailSubscriber.Status.PENDING, requested_at__lt=cutoff
     ).delete()
     return deleted
+
+
+# --- deliveries made by the system (the city's alert policy: emergency actions) ------------------
+
+
+def delivery_create_system(*, department: Department, data: DeliveryInput, actor_label: str) -> Delivery:
+    """A draft the system makes for ``department`` (an emergency delivery from an official alert).
+
+    No staff member's grants are checked here: the system administrator's alert policy decided;
+    sending still needs the department's grants (SD-7), as any delivery does.
+    """
+    _check_messages(_drafts(data.messages, {}))
+    with transaction.atomic():
+        delivery = Delivery.objects.create(department=department, title=data.title.strip(), created_by=None)
+        _apply(delivery, data)
+        audit_record(
+            action=Action.CREATE,
+            actor_label=actor_label,
+            target=delivery,
+            summary=_("配信「%(title)s」を作成") % {"title": delivery.title},
+            changes=_values(delivery),
+        )
+    return delivery
+
+
+def delivery_send_system(*, delivery: Delivery, actor_label: str) -> Delivery:
+    """Send a system-made draft now (the policy said so for the most severe alerts)."""
+    from .tasks import delivery_send_task
+
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_editable(delivery)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            scheduled_at=now, scheduled_by=None, error="", status=Delivery.Status.SENDING, started_at=now
+        )
+        delivery.refresh_from_db()
+        transaction.on_commit(lambda: delivery_send_task(delivery.pk))
+        audit_record(
+            action=Action.SEND,
+            actor_label=actor_label,
+            target=delivery,
+            summary=_("配信「%(title)s」を今すぐ配信") % {"title": delivery.title},
+            changes={"scheduled_at": now},
+        )
+    return delivery

@@ -8,9 +8,9 @@ class FacilitiesConfig(AppConfig):
     verbose_name = _("施設マップ")
 
     def ready(self) -> None:
-        from civicline.core.features import Feature, MenuAction, NavItem, register
+        from civicline.core.features import EmergencyAction, Feature, MenuAction, NavItem, register
 
-        from . import demo, handlers, selectors
+        from . import demo, emergency, handlers, selectors
 
         handlers.register()
         register(
@@ -22,11 +22,21 @@ class FacilitiesConfig(AppConfig):
                 nav=(
                     NavItem(_("施設"), "facilities:facility-list"),
                     NavItem(_("避難所の開設状況"), "facilities:shelter-board"),
+                    NavItem(_("避難所の受付状況"), "facilities:shelter-occupancy"),
                     NavItem(_("施設のデータセット"), "facilities:dataset-list"),
                     NavItem(_("施設の分類"), "facilities:category-list", system_admin_only=True),
                 ),
                 demo_seed=demo.seed,
                 emergency_active=selectors.disaster_declared,
+                emergency_actions=(
+                    EmergencyAction(
+                        "disaster_kind",
+                        _("現在の災害種別を設定"),
+                        run=emergency.disaster_kind_on,
+                        undo=emergency.disaster_kind_back,
+                        order=20,
+                    ),
+                ),
                 menu_actions=(
                     MenuAction("map", _("施設マップ"), liff_path="/liff/facilities/", icon="map"),
                     MenuAction(

@@ -40,6 +40,7 @@ ASK_SHELTER = re.compile(
 
 STATUS_COLOURS = {
     Shelter.Status.OPEN: "#06c755",
+    Shelter.Status.CROWDED: "#e8710a",
     Shelter.Status.FULL: "#d93025",
     Shelter.Status.CLOSED: "#6b7280",
 }

@@ -7,12 +7,14 @@ Categories and the city-wide emergency state belong to the city as a whole.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core.crypto import EncryptedJSONField, EncryptedTextField
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import DepartmentScopedQuerySet
 
@@ -198,6 +200,10 @@ class Facility(models.Model):
         return self.name
 
 
+def new_checkin_key() -> str:
+    return secrets.token_urlsafe(12)
+
+
 class Shelter(models.Model):
     """What a facility in a shelter category has besides: disaster kinds covered and its status.
 
@@ -208,7 +214,11 @@ class Shelter(models.Model):
     class Status(models.TextChoices):
         CLOSED = "closed", _("未開設")
         OPEN = "open", _("開設中")
+        CROWDED = "crowded", _("混雑")  # open, and filling up (set from check-ins)
         FULL = "full", _("満員")
+
+    # Residents may be sent here: 混雑 is still open (the search lists it after nearer ones' status).
+    RECEIVING = (Status.OPEN, Status.CROWDED)
 
     facility = models.OneToOneField(Facility, on_delete=models.CASCADE, related_name="shelter")
     flood = models.BooleanField(DisasterKind.FLOOD.label, default=False)
@@ -221,6 +231,8 @@ class Shelter(models.Model):
     volcano = models.BooleanField(DisasterKind.VOLCANO.label, default=False)
     status = models.CharField(_("開設状況"), max_length=10, choices=Status.choices, default=Status.CLOSED)
     status_changed_at = models.DateTimeField(_("状況の更新日時"), null=True, blank=True)
+    # In the QR code of the shelter's poster: check-in links are not guessable from the shelter's id.
+    checkin_key = models.CharField(max_length=32, unique=True, default=new_checkin_key, editable=False)
 
     objects = DepartmentScopedQuerySet.as_manager()
     scope_department_field = "facility__department"
@@ -236,6 +248,57 @@ class Shelter(models.Model):
     @property
     def kinds(self) -> list[DisasterKind]:
         return [kind for kind in DisasterKind if getattr(self, kind.value)]
+
+
+class Need(models.TextChoices):
+    """What a household arriving at a shelter needs help with (asked at check-in)."""
+
+    WHEELCHAIR = "wheelchair", _("車いす")
+    ALLERGY = "allergy", _("食物アレルギー")
+    PETS = "pets", _("ペット同伴")
+    MEDICAL = "medical", _("医療的ケア")
+
+
+class ShelterCheckIn(models.Model):
+    """A resident's household at a shelter, from the poster's QR code (LIFF) until they leave.
+
+    One open check-in per resident (a partial unique constraint): checking in elsewhere checks out
+    of the first, so nobody is counted twice. The needs and the note are personal data: sealed,
+    shown only to the department keeping the shelter and the system administrator (X-1, X-4).
+    """
+
+    shelter = models.ForeignKey(Shelter, on_delete=models.CASCADE, related_name="checkins")
+    friend = models.ForeignKey("line.Friend", on_delete=models.CASCADE, related_name="+")
+    household_size = models.PositiveSmallIntegerField(
+        _("人数"), validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    needs = EncryptedJSONField(_("必要な配慮"), default=list, blank=True)
+    note = EncryptedTextField(_("伝えたいこと"), blank=True)
+    checked_in_at = models.DateTimeField(_("到着"))
+    checked_out_at = models.DateTimeField(_("退所"), null=True, blank=True)
+
+    objects = DepartmentScopedQuerySet.as_manager()
+    scope_department_field = "shelter__facility__department"
+
+    class Meta:
+        ordering = ["-checked_in_at", "-pk"]
+        verbose_name = _("避難所の受付")
+        verbose_name_plural = _("避難所の受付")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["friend"],
+                condition=models.Q(checked_out_at__isnull=True),
+                name="facilities_one_open_checkin",
+            )
+        ]
+        indexes = [models.Index(fields=["shelter", "checked_out_at"])]
+
+    def __str__(self) -> str:
+        return f"check-in {self.pk} at shelter {self.shelter_id}"
+
+    @property
+    def need_labels(self) -> list[str]:
+        return [str(Need(n).label) for n in self.needs or [] if n in Need.values]
 
 
 class FacilityImport(models.Model):

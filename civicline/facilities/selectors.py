@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
 from civicline.core.models import Staff
@@ -27,7 +27,9 @@ from .models import (
     FacilityDataset,
     FacilityImport,
     MapState,
+    Need,
     Shelter,
+    ShelterCheckIn,
 )
 
 # Search radii tried in turn until enough candidates lie within one (metres).
@@ -144,10 +146,11 @@ def facility_nearest(
     if categories:
         facilities = facilities.filter(category__key__in=categories)
     if open_shelters_for is not None:
+        # 混雑 still receives residents; 満員 and 未開設 are skipped.
         facilities = facilities.filter(
             shelters_for_kind(open_shelters_for),
             category__is_shelter=True,
-            shelter__status=Shelter.Status.OPEN,
+            shelter__status__in=Shelter.RECEIVING,
         )
     for radius in SEARCH_RADII_M:
         box = bounding_box(latitude, longitude, radius)
@@ -270,3 +273,102 @@ def map_url(*, facility_pk: int | None = None) -> str:
     """The map page's path, opened on one facility when given."""
     url = reverse("facilities_liff:map")
     return f"{url}?facility={facility_pk}" if facility_pk else url
+
+
+# --- shelter check-in (MP-4) ----------------------------------------------------------------------
+
+
+def shelter_by_checkin_key(key: str) -> Shelter | None:
+    """The shelter of a poster's QR code (public: the key is printed on the shelter's door)."""
+    return Shelter.objects.select_related("facility").filter(checkin_key=key).first()
+
+
+def open_checkin_of(friend: Any) -> ShelterCheckIn | None:
+    """The resident's own open check-in, if any (only ever shown to that resident)."""
+    return (
+        ShelterCheckIn.objects.select_related("shelter__facility")
+        .filter(friend=friend, checked_out_at__isnull=True)
+        .first()
+    )
+
+
+def shelter_people(shelter: Shelter) -> int:
+    """People inside now (the sum of open check-ins' household sizes)."""
+    total = ShelterCheckIn.objects.filter(shelter=shelter, checked_out_at__isnull=True).aggregate(
+        n=Sum("household_size")
+    )["n"]
+    return total or 0
+
+
+@dataclass(frozen=True)
+class Occupancy:
+    shelter: Shelter
+    people: int
+    households: int
+    needs: dict[str, int]  # Need value → households needing it
+
+    @property
+    def capacity(self) -> int | None:
+        return self.shelter.facility.capacity
+
+    @property
+    def percent(self) -> int | None:
+        return round(self.people * 100 / self.capacity) if self.capacity else None
+
+    @property
+    def need_rows(self) -> list[tuple[str, int]]:
+        return [(str(need.label), self.needs.get(need.value, 0)) for need in Need]
+
+
+def shelter_occupancy_for(
+    *, fetched_by: Staff, status: str = "", text: str = "", shelter_id: int | None = None
+) -> list[Occupancy]:
+    """Occupancy against capacity and needs per shelter the staff member keeps (HQ and the desk).
+
+    Needs are sealed per household, so they are counted here, not in SQL: a city's open check-ins
+    are thousands at most.
+    """
+    scoped = shelter_list_for(fetched_by=fetched_by, status=status, text=text)
+    if shelter_id is not None:
+        scoped = scoped.filter(pk=shelter_id)
+    shelters = list(
+        scoped.annotate(
+            people=Sum("checkins__household_size", filter=Q(checkins__checked_out_at__isnull=True)),
+            households=Count("checkins", filter=Q(checkins__checked_out_at__isnull=True)),
+        )
+    )
+    needs: dict[int, dict[str, int]] = {s.pk: {} for s in shelters}
+    open_checkins = ShelterCheckIn.objects.visible_to(fetched_by).filter(
+        shelter_id__in=list(needs), checked_out_at__isnull=True
+    )
+    for shelter_id, values in open_checkins.values_list("shelter_id", "needs"):
+        for need in values or []:
+            needs[shelter_id][need] = needs[shelter_id].get(need, 0) + 1
+    return [Occupancy(s, s.people or 0, s.households or 0, needs[s.pk]) for s in shelters]
+
+
+def checkin_list_for(*, fetched_by: Staff, shelter: Shelter) -> QuerySet[ShelterCheckIn]:
+    """The households inside a shelter, for the department keeping it and the system administrator."""
+    return (
+        ShelterCheckIn.objects.visible_to(fetched_by)
+        .filter(shelter=shelter, checked_out_at__isnull=True)
+        .order_by("checked_in_at", "pk")
+    )
+
+
+def access_checkin(*, fetched_by: Staff, pk: int) -> ShelterCheckIn:
+    checkins = ShelterCheckIn.objects.select_related("shelter__facility__department")
+    return access_or_404(checkins, fetched_by, pk=pk)
+
+
+def public_shelter_list(*, kind: str | None = None) -> list[Shelter]:
+    """Every shelter with its status, for the public list (no LINE needed): receiving ones first."""
+    shelters = Shelter.objects.filter(facility__category__is_shelter=True).select_related(
+        "facility", "facility__category"
+    )
+    if kind:
+        shelters = shelters.filter(
+            Q(**{kind: True}) | Q(**{k.value: False for k in DisasterKind})
+        )
+    order = {Shelter.Status.OPEN: 0, Shelter.Status.CROWDED: 1, Shelter.Status.FULL: 2}
+    return sorted(shelters, key=lambda s: (order.get(s.status, 9), s.facility.kana or s.facility.name, s.pk))

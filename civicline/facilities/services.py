@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from civicline.core.audit import Action, audit_record, changes_between
 from civicline.core.models import Department, Staff
+from civicline.line.models import Friend
 
 from . import selectors
 from .importing import ROW_FIELDS, ImportPlan, build_plan
@@ -27,7 +29,9 @@ from .models import (
     FacilityDataset,
     FacilityImport,
     MapState,
+    Need,
     Shelter,
+    ShelterCheckIn,
     new_revision,
 )
 from .opendata import normalize_key
@@ -487,9 +491,12 @@ def shelter_status_set(
 
 
 @transaction.atomic
-def disaster_kind_set(*, kind: str, actor: Staff, request: HttpRequest | None = None) -> MapState:
-    """Set the disaster under way ("" for none): residents are sent to shelters for this kind."""
-    if not selectors.can_set_disaster_kind(actor):
+def disaster_kind_set(*, kind: str, actor: Staff | None, request: HttpRequest | None = None) -> MapState:
+    """Set the disaster under way ("" for none): residents are sent to shelters for this kind.
+
+    ``actor`` None: set by the city's alert policy (audited under the audit context's label).
+    """
+    if actor is not None and not selectors.can_set_disaster_kind(actor):
         raise PermissionDenied("only departments keeping shelters set the disaster kind")
     if kind and kind not in DisasterKind.values:
         raise ValidationError(_("災害種別の指定が正しくありません。"))
@@ -503,8 +510,169 @@ def disaster_kind_set(*, kind: str, actor: Staff, request: HttpRequest | None = 
         action=Action.UPDATE,
         actor=actor,
         request=request,
-        department=actor.department,
+        department=actor.department if actor is not None else None,
         summary=_("現在の災害種別を「%(kind)s」に変更") % {"kind": str(state)},
         changes=changes_between({"disaster_kind": before}, {"disaster_kind": kind}),
     )
     return state
+
+
+# --- shelter check-in (MP-4): who is inside, occupancy, 混雑 / 満員 --------------------------------
+
+RESIDENT_LABEL = "住民（避難所の受付）"
+
+
+def occupancy_status(*, people: int, capacity: int | None, current: str) -> str:
+    """The status check-ins give a receiving shelter: 満員 at capacity, 混雑 from the threshold.
+
+    A closed shelter stays closed, and one without a capacity keeps what staff set.
+    """
+    if current == Shelter.Status.CLOSED or not capacity:
+        return current
+    if people >= capacity:
+        return Shelter.Status.FULL
+    if people * 100 >= capacity * settings.SHELTER_CROWDED_PERCENT:
+        return Shelter.Status.CROWDED
+    return Shelter.Status.OPEN
+
+
+def _occupancy_apply(shelter: Shelter) -> None:
+    """Set the status its check-ins call for (inside the caller's transaction, shelter row locked)."""
+    people = selectors.shelter_people(shelter)
+    status = occupancy_status(people=people, capacity=shelter.facility.capacity, current=shelter.status)
+    if status == shelter.status:
+        return
+    before = shelter.status
+    shelter.status, shelter.status_changed_at = status, timezone.now()
+    shelter.save(update_fields=["status", "status_changed_at"])
+    _map_changed()
+    audit_record(
+        action=Action.UPDATE,
+        actor_label="自動処理（避難所の受付人数）",
+        target=shelter.facility,
+        summary=_("避難先の開設状況を「%(status)s」に変更（%(people)d人／定員%(cap)d人）")
+        % {"status": shelter.get_status_display(), "people": people, "cap": shelter.facility.capacity},
+        changes=changes_between({"status": before}, {"status": status}),
+    )
+
+
+def _lock_shelter(shelter_id: int) -> Shelter:
+    return Shelter.objects.select_for_update().select_related("facility").get(pk=shelter_id)
+
+
+def _checkout(checkin: ShelterCheckIn, *, actor: Staff | None, summary: str) -> None:
+    checkin.checked_out_at = timezone.now()
+    checkin.save(update_fields=["checked_out_at"])
+    audit_record(
+        action=Action.UPDATE,
+        actor=actor,
+        actor_label="" if actor is not None else RESIDENT_LABEL,
+        target=checkin,
+        summary=summary,
+        changes={"household_size": checkin.household_size},
+    )
+
+
+def shelter_checkin(
+    *, shelter: Shelter, friend: Friend, household_size: int, needs: Collection[str], note: str = ""
+) -> ShelterCheckIn:
+    """A resident's household arrives (the poster's QR page). Checking in again here updates it;
+    checking in elsewhere checks out of the other shelter first: each resident is counted once."""
+    if not 1 <= household_size <= 30:
+        raise ValidationError(_("人数は1〜30人で入力してください。"))
+    unknown = set(needs) - set(Need.values)
+    if unknown:
+        raise ValidationError(_("必要な配慮の指定が正しくありません。"))
+    with transaction.atomic():
+        # Shelters locked in id order: two residents moving between the same shelters never deadlock.
+        current = ShelterCheckIn.objects.filter(friend=friend, checked_out_at__isnull=True).first()
+        ids = sorted({shelter.pk} | ({current.shelter_id} if current else set()))
+        locked = {pk: _lock_shelter(pk) for pk in ids}
+        target = locked[shelter.pk]
+        # A full shelter still records who is inside (staff may admit more); a closed one takes nobody.
+        if target.status == Shelter.Status.CLOSED and not (current and current.shelter_id == target.pk):
+            raise ValidationError(
+                _("この避難所は現在開設されていません。近くの開設中の避難所をお探しください。")
+            )
+        open_checkins = ShelterCheckIn.objects.select_for_update()
+        current = open_checkins.filter(friend=friend, checked_out_at__isnull=True).first()
+        if current is not None and current.shelter_id == target.pk:
+            before = current.household_size
+            current.household_size, current.needs = household_size, sorted(set(needs))
+            current.note = note[:1000]
+            current.save(update_fields=["household_size", "needs", "note"])
+            audit_record(
+                action=Action.UPDATE,
+                actor_label=RESIDENT_LABEL,
+                target=current,
+                summary=_("避難所の受付内容を変更"),
+                changes=changes_between({"household_size": before}, {"household_size": household_size}),
+            )
+            _occupancy_apply(target)
+            return current
+        if current is not None:
+            _checkout(current, actor=None, summary=_("別の避難所で受付したため退所"))
+            _occupancy_apply(locked[current.shelter_id])
+        checkin = ShelterCheckIn.objects.create(
+            shelter=target,
+            friend=friend,
+            household_size=household_size,
+            needs=sorted(set(needs)),
+            note=note[:1000],
+            checked_in_at=timezone.now(),
+        )
+        audit_record(
+            action=Action.CREATE,
+            actor_label=RESIDENT_LABEL,
+            target=checkin,
+            summary=_("避難所で受付（%(n)d人）") % {"n": household_size},
+            changes={"household_size": household_size},
+        )
+        _occupancy_apply(target)
+    return checkin
+
+
+def shelter_checkout(*, friend: Friend) -> ShelterCheckIn | None:
+    """The resident leaves (their LIFF page); None if they were not checked in anywhere."""
+    with transaction.atomic():
+        current = ShelterCheckIn.objects.filter(friend=friend, checked_out_at__isnull=True).first()
+        if current is None:
+            return None
+        shelter = _lock_shelter(current.shelter_id)
+        current = ShelterCheckIn.objects.select_for_update().get(pk=current.pk)
+        if current.checked_out_at is not None:
+            return current
+        _checkout(current, actor=None, summary=_("避難所を退所"))
+        _occupancy_apply(shelter)
+    return current
+
+
+def shelter_checkout_by_staff(*, checkin: ShelterCheckIn, actor: Staff) -> ShelterCheckIn:
+    """Staff at the shelter record a household that left without checking out on their phone."""
+    _own_department(actor, checkin.shelter.facility.department)
+    with transaction.atomic():
+        shelter = _lock_shelter(checkin.shelter_id)
+        locked = ShelterCheckIn.objects.select_for_update().get(pk=checkin.pk)
+        if locked.checked_out_at is not None:
+            raise ValidationError(_("この世帯は既に退所しています。"))
+        _checkout(locked, actor=actor, summary=_("避難所の受付を職員が退所に変更"))
+        _occupancy_apply(shelter)
+    return locked
+
+
+def shelter_occupancy_export_record(*, actor: Staff, count: int) -> None:
+    audit_record(
+        action=Action.EXPORT,
+        actor=actor,
+        summary=_("避難所の受付状況をCSVで書き出し（%(n)d件）") % {"n": count},
+    )
+
+
+def shelter_checkins_viewed(*, actor: Staff, shelter: Shelter, count: int) -> None:
+    """Staff saw the households at a shelter (their needs are personal data): audited (X-15)."""
+    audit_record(
+        action=Action.VIEW_PERSONAL,
+        actor=actor,
+        target=shelter.facility,
+        summary=_("避難所の受付一覧を閲覧（%(n)d世帯）") % {"n": count},
+    )

@@ -8,9 +8,9 @@ class RichMenuConfig(AppConfig):
     verbose_name = _("リッチメニュー")
 
     def ready(self) -> None:
-        from civicline.core.features import Feature, NavItem, register
+        from civicline.core.features import EmergencyAction, Feature, NavItem, register
 
-        from . import demo, handlers, selectors, tasks  # noqa: F401 - tasks registers the worker's jobs
+        from . import demo, emergency, handlers, selectors, tasks  # noqa: F401 - tasks registers the worker's jobs
 
         handlers.register()
         register(
@@ -25,5 +25,14 @@ class RichMenuConfig(AppConfig):
                 ),
                 demo_seed=demo.seed,
                 emergency_active=selectors.emergency_menu_on,
+                emergency_actions=(
+                    EmergencyAction(
+                        "emergency_menu",
+                        _("緊急メニューに切替"),
+                        run=emergency.switch_on,
+                        undo=emergency.switch_off,
+                        order=10,
+                    ),
+                ),
             )
         )

@@ -714,10 +714,15 @@ def line_resync(*, actor: Staff, request: HttpRequest | None = None) -> None:
 
 
 def emergency_switch_start(
-    *, actor: Staff, direction: str, menu_id: int | None = None, request: HttpRequest | None = None
+    *, actor: Staff | None, direction: str, menu_id: int | None = None, request: HttpRequest | None = None
 ) -> EmergencySwitch:
-    """Switch every friend to the emergency menu (``direction="on"``) or back; runs in the worker."""
-    _require_switch(actor)
+    """Switch every friend to the emergency menu (``direction="on"``) or back; runs in the worker.
+
+    ``actor`` None: the city's alert policy switches automatically (audited under the current
+    audit context's label, e.g. 自動処理（気象庁情報）); the system administrator set that policy.
+    """
+    if actor is not None:
+        _require_switch(actor)
     state = selectors.account_state()
     running = selectors.running_switch()
     if running is not None and not selectors.is_stale(running):

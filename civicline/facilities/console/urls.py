@@ -23,4 +23,9 @@ urlpatterns = [
     path("shelters/", views.shelter_board, name="shelter-board"),
     path("shelters/<int:pk>/status/", views.shelter_status, name="shelter-status"),
     path("shelters/disaster-kind/", views.disaster_kind, name="disaster-kind"),
+    path("shelters/occupancy/", views.shelter_occupancy, name="shelter-occupancy"),
+    path("shelters/occupancy.csv", views.shelter_occupancy_export, name="shelter-occupancy-export"),
+    path("shelters/<int:pk>/desk/", views.shelter_desk, name="shelter-desk"),
+    path("shelters/<int:pk>/poster/", views.shelter_poster, name="shelter-poster"),
+    path("checkins/<int:pk>/checkout/", views.checkin_checkout, name="checkin-checkout"),
 ]

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -22,10 +24,11 @@ from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required, system_admin_required
 from civicline.core.exports import csv_response
+from civicline.line.liff.links import liff_url
 
 from .. import selectors, services
 from ..importing import SHOWN_IN_PREVIEW, build_plan
-from ..models import FacilityCategory, MapState, Shelter
+from ..models import FacilityCategory, MapState, Need, Shelter
 from ..opendata import export_columns, export_key_column, export_row
 from .forms import (
     CategoryForm,
@@ -389,3 +392,108 @@ def _back_to_board(request: HttpRequest) -> str:
     kept = QueryDict(request.POST.get("back", "")).dict()
     query = urlencode({k: v for k, v in kept.items() if k in BOARD_FILTERS and v})
     return reverse("facilities:shelter-board") + (f"?{query}" if query else "")
+
+
+# --- who is inside (MP-4): occupancy for headquarters, the desk at the shelter, the QR poster --------
+
+
+def _occupancy_rows(request: HttpRequest) -> tuple[ShelterFilterForm, list[selectors.Occupancy]]:
+    form = ShelterFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.shelter_occupancy_for(
+        fetched_by=request.user, status=filters.get("status", ""), text=filters.get("q", "").strip()
+    )
+    return form, rows
+
+
+@staff_required
+def shelter_occupancy(request: HttpRequest) -> HttpResponse:
+    """Headquarters: people against capacity and needs, per shelter (counts only, no one's data)."""
+    form, rows = _occupancy_rows(request)
+    context = {
+        "form": form,
+        "rows": rows,
+        "totals": {
+            "people": sum(r.people for r in rows),
+            "households": sum(r.households for r in rows),
+            "capacity": sum(r.capacity or 0 for r in rows if r.shelter.status != Shelter.Status.CLOSED),
+        },
+        "needs": [str(n.label) for n in Need],
+    }
+    return render(request, "facilities/console/shelter_occupancy.html", context)
+
+
+@staff_required
+def shelter_occupancy_export(request: HttpRequest) -> HttpResponse:
+    """The occupancy as CSV for headquarters' own sheets (counts only; formula-escaped)."""
+    _form, rows = _occupancy_rows(request)
+    services.shelter_occupancy_export_record(actor=request.user, count=len(rows))
+    now = timezone.localtime()
+    header = [
+        *(_("施設ID"), _("名称"), _("住所"), _("開設状況"), _("収容人数・定員")),
+        *(_("避難者数"), _("世帯数"), _("収容率（%）")),
+        *[str(n.label) for n in Need],
+        *(_("状況の更新日時"), _("集計日時")),
+    ]
+    lines = (
+        [
+            r.shelter.facility.pk,
+            r.shelter.facility.name,
+            r.shelter.facility.address,
+            r.shelter.get_status_display(),
+            r.capacity,
+            r.people,
+            r.households,
+            r.percent,
+            *[count for _label, count in r.need_rows],
+            r.shelter.status_changed_at,
+            now,
+        ]
+        for r in rows
+    )
+    return csv_response(filename=f"避難所の受付状況_{now:%Y%m%d_%H%M}.csv", header=header, rows=lines)
+
+
+@staff_required
+def shelter_desk(request: HttpRequest, pk: int) -> HttpResponse:
+    """The phone page of the staff at a shelter: who is inside, occupancy, status buttons."""
+    shelter = selectors.access_shelter(fetched_by=request.user, pk=pk)
+    occupancy = selectors.shelter_occupancy_for(fetched_by=request.user, shelter_id=shelter.pk)[0]
+    checkins = list(selectors.checkin_list_for(fetched_by=request.user, shelter=shelter))
+    services.shelter_checkins_viewed(actor=request.user, shelter=shelter, count=len(checkins))
+    context = {
+        "shelter": shelter,
+        "occupancy": occupancy,
+        "checkins": checkins,
+        "statuses": Shelter.Status.choices,
+    }
+    return render(request, "facilities/console/shelter_desk.html", context)
+
+
+@staff_required
+@require_POST
+def checkin_checkout(request: HttpRequest, pk: int) -> HttpResponse:
+    checkin = selectors.access_checkin(fetched_by=request.user, pk=pk)
+    try:
+        services.shelter_checkout_by_staff(checkin=checkin, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("退所にしました。"))
+    return redirect("facilities:shelter-desk", pk=checkin.shelter_id)
+
+
+@staff_required
+def shelter_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """An A4 poster for the shelter's entrance: a QR code that opens the check-in page in LINE."""
+    shelter = selectors.access_shelter(fetched_by=request.user, pk=pk)
+    url = liff_url(reverse("facilities_liff:checkin", args=[shelter.checkin_key]))
+    qr = segno.make(url, error="m")
+    context = {
+        "shelter": shelter,
+        "url": url,
+        # Inline SVG (markup, no script or style attribute): printable at any size, CSP-clean.
+        "qr_svg": qr.svg_inline(scale=8, border=2, omitsize=True, svgclass="poster-qr", lineclass=None),
+        "list_url": settings.SITE_URL + reverse("facilities_liff:shelter-list"),
+    }
+    return render(request, "facilities/console/shelter_poster.html", context)

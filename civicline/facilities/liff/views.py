@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import condition, require_GET
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import condition, require_GET, require_http_methods
 
-from civicline.line.liff.auth import liff_response
+from civicline.line.liff.auth import liff_response, resident_required
 
-from .. import selectors
-from ..models import DisasterKind, Shelter
+from .. import selectors, services
+from ..models import DisasterKind, MapState, Need, Shelter
 
 # Seconds a phone reuses the data without asking; then a cheap ETag check (304). Short, so that a
 # shelter opened or full shows within seconds; the check costs one indexed read.
@@ -77,3 +80,80 @@ def map_data(request: HttpRequest) -> HttpResponse:
     patch_vary_headers(response, ["Accept-Encoding"])
     response["Cache-Control"] = f"public, max-age={DATA_MAX_AGE}"
     return response
+
+
+# --- shelters without LINE, and check-in at a shelter (MP-4) ----------------------------------------
+
+
+@require_GET
+def shelter_list(request: HttpRequest) -> HttpResponse:
+    """Every shelter and whether it takes residents now: a plain page anyone can open, with or
+    without LINE (the e-mail co-delivery links here), no script needed."""
+    kind = MapState.current().disaster_kind
+    context = {
+        "shelters": selectors.public_shelter_list(kind=kind or None),
+        "kind": DisasterKind(kind).label if kind else "",
+        "map_url": reverse("facilities_liff:map"),
+    }
+    response = render(request, "facilities/liff/shelter_list.html", context)
+    response["Cache-Control"] = f"public, max-age={DATA_MAX_AGE}"
+    return liff_response(request, response)
+
+
+class CheckinForm(forms.Form):
+    household_size = forms.IntegerField(
+        label=gettext_lazy("人数（あなたを含む）"), min_value=1, max_value=30, initial=1
+    )
+    needs = forms.MultipleChoiceField(
+        label=gettext_lazy("必要な配慮"),
+        choices=Need.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        label=gettext_lazy("職員に伝えたいこと（任意）"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("アレルギーの品目、必要な医療的ケアなど。市の担当職員だけが見ます。"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@resident_required
+def checkin_page(request: HttpRequest, key: str) -> HttpResponse:
+    """The page the poster's QR code opens: check in (household and needs), or check out."""
+    shelter = selectors.shelter_by_checkin_key(key)
+    if shelter is None:
+        raise Http404
+    friend = request.resident
+    current = selectors.open_checkin_of(friend)
+    here = current if current is not None and current.shelter_id == shelter.pk else None
+    initial = dict(household_size=here.household_size, needs=here.needs, note=here.note) if here else {}
+    form = CheckinForm(request.POST if request.POST.get("action") == "checkin" else None, initial=initial)
+    if request.method == "POST" and request.POST.get("action") == "checkout":
+        services.shelter_checkout(friend=friend)
+        return redirect(reverse("facilities_liff:checkin", args=[key]) + "?left=1")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.shelter_checkin(
+                shelter=shelter,
+                friend=friend,
+                household_size=form.cleaned_data["household_size"],
+                needs=form.cleaned_data["needs"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect(reverse("facilities_liff:checkin", args=[key]) + "?done=1")
+    context = {
+        "shelter": shelter,
+        "form": form,
+        "here": here,
+        "elsewhere": current if current is not None and here is None else None,
+        "done": "done" in request.GET,
+        "left": "left" in request.GET,
+        "list_url": reverse("facilities_liff:shelter-list"),
+    }
+    return render(request, "facilities/liff/checkin.html", context, status=400 if form.errors else 200)

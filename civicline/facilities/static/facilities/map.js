@@ -128,7 +128,7 @@
       });
       if (!kept) { (byName[name] = byName[name] || []).push(f); return true; }
       state.sameAs[f.id] = kept.id;
-      if (f.status === "open" || (!kept.status && f.status)) { kept.status = f.status; }
+      if (receiving(f) && !receiving(kept) || (!kept.status && f.status)) { kept.status = f.status; }
       if (!state.categories[kept.category].shelter && state.categories[f.category].shelter) {
         kept.category = f.category;
       }
@@ -174,9 +174,12 @@
     });
   }
 
+  // 混雑 (crowded) still takes residents: it counts as open, with its own label.
+  function receiving(f) { return f.status === "open" || f.status === "crowded"; }
+
   function visible(f) {
     if (!state.selected[f.category]) { return false; }
-    return !(state.openOnly && state.categories[f.category].shelter && f.status !== "open");
+    return !(state.openOnly && state.categories[f.category].shelter && !receiving(f));
   }
 
   // --- map (optional: the page works without tiles) ----------------------------------------------
