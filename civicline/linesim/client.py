@@ -142,6 +142,11 @@ class EmulatorClient:
         params = {"url": url, **({"user": user_id} if user_id else {})}
         return self._call("GET", "liff/resolve", params=params)
 
+    def open_link(self, user_id: str, url: str) -> dict:
+        """What the user's phone opens for a tapped link: ``{"liff": {…}}`` when it (or the redirects
+        it leads through) reaches a LIFF app, else ``{"url", "notice"}`` for the browser."""
+        return self._call("GET", f"users/{user_id}/open", params={"url": url})
+
     def issue_id_token(
         self, liff_id: str, user_id: str, *, nonce: str | None = None, expires_in: int | None = None
     ) -> str:

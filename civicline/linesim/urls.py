@@ -6,7 +6,7 @@ Served only by ``civicline.linesim.server``, never mounted in civicline's own UR
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 
-from . import api_views, control_views, insight_views, liff_views, phone_views, richmenu_views
+from . import api_views, control_views, insight_views, liff_views, links, phone_views, richmenu_views
 from .api_views import by_method
 
 app_name = "linesim"
@@ -38,6 +38,7 @@ urlpatterns = [
     path("", phone_views.phone, name="phone"),
     path("sim/users/new", phone_views.user_new, name="user-new"),
     path("sim/api/users/<str:user_id>/timeline", phone_views.timeline, name="user-timeline"),
+    path("sim/api/users/<str:user_id>/open", links.open_link, name="user-open"),
     path("sim/content/<str:message_id>", phone_views.sent_content, name="sent-content"),
     path("mailbox", phone_views.mailbox, name="mailbox"),
     path("mailbox/<int:mail_id>", phone_views.mailbox, name="mail"),

@@ -11,10 +11,11 @@ class SurveysConfig(AppConfig):
         from civicline.core.features import Feature, MenuAction, NavItem, register
         from civicline.delivery import conditions
 
-        from . import demo
+        from . import demo, handlers
         from .conditions import AnsweredSurvey
 
         conditions.register(AnsweredSurvey())
+        handlers.register()
         register(
             Feature(
                 key="surveys",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicline.delivery.line_messages import MessageDraft, build
@@ -16,6 +17,8 @@ from civicline.line.liff.links import liff_url
 from .models import Survey
 
 PREVIEW_SALT = "surveys.preview"
+CAROUSEL_LIMIT = 10  # LINE's limit of bubbles in a carousel
+ALT_TEXT_LIMIT = 400
 PREVIEW_MAX_AGE = 7 * 24 * 3600  # a preview link works for a week
 CARD_TEXT_LIMIT = 300
 
@@ -56,3 +59,68 @@ def invitation(survey: Survey, *, preview: bool = False) -> MessageDraft:
 def preview_message(survey: Survey) -> dict[str, Any]:
     """What a test device receives: the same card the delivery will send, linking to the preview."""
     return build(invitation(survey, preview=True))
+
+
+def _text(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "text", "text": text, "wrap": True, **extra}
+
+
+def _button(label: str, uri: str, style: str = "primary") -> dict[str, Any]:
+    action = {"type": "uri", "label": label, "uri": uri}
+    return {"type": "button", "style": style, "height": "sm", "action": action}
+
+
+def _bubble(survey: Survey) -> dict[str, Any]:
+    contents = [
+        _text(_("アンケート"), weight="bold", color="#06c755", size="sm"),
+        _text(survey.title, weight="bold", size="lg"),
+        _text(invitation_text(survey), size="sm", color="#555555", maxLines=4),
+        _text(_("担当: %(department)s") % {"department": survey.department.name}, size="xs", color="#8c8c8c"),
+    ]
+    if survey.closes_at:
+        closes = f"{timezone.localtime(survey.closes_at):%Y年%-m月%-d日 %H:%M}"
+        contents.append(_text(_("回答期限: %(date)s") % {"date": closes}, size="xs", color="#8c8c8c"))
+    return {
+        "type": "bubble",
+        "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": contents},
+        "footer": {
+            "type": "box",
+            "layout": "vertical",
+            "contents": [_button(_("回答する"), liff_url(survey_path(survey)))],
+        },
+    }
+
+
+def open_surveys(surveys: list[Survey]) -> dict[str, Any]:
+    """The surveys a resident may answer now, as cards with 「回答する」 (SV-1): 「アンケート」 in the talk.
+
+    More than a carousel holds: the first ones, and a last card linking to the list of them all.
+    """
+    shown = surveys[: CAROUSEL_LIMIT - 1] if len(surveys) > CAROUSEL_LIMIT else surveys
+    bubbles = [_bubble(s) for s in shown]
+    if len(shown) < len(surveys):
+        bubbles.append(
+            {
+                "type": "bubble",
+                "body": {
+                    "type": "box",
+                    "layout": "vertical",
+                    "contents": [_text(_("ほかのアンケートもあります。"), weight="bold")],
+                },
+                "footer": {
+                    "type": "box",
+                    "layout": "vertical",
+                    "contents": [
+                        _button(_("すべて見る"), liff_url(reverse("surveys_liff:index")), "secondary")
+                    ],
+                },
+            }
+        )
+    contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
+    titles = "、".join(s.title for s in shown)
+    alt_text = (_("回答できるアンケート: ") + titles)[:ALT_TEXT_LIMIT]
+    return {"type": "flex", "altText": alt_text, "contents": contents}
+
+
+def none_open() -> str:
+    return _("いまお答えいただけるアンケートはありません。新しいアンケートはこのトークでお知らせします。")

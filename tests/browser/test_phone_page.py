@@ -6,6 +6,7 @@ import io
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -583,13 +584,16 @@ def test_uri_actions_open_liff_in_the_phone_and_other_pages_in_a_tab(resident, l
     # Any frameable page stands in for the LIFF app here (the emulator's mailbox).
     liff_page = f"{linesim.base_url}/mailbox"
 
-    def resolve(route: Any) -> None:
-        if "liff.line.me" in route.request.url:
-            route.fulfill(json={"url": liff_page, "viewType": "tall"})
+    def open_link(route: Any) -> None:
+        # The emulator's answer for a tapped link (civicline/linesim/links.py): the LIFF view, or the
+        # page for the browser.
+        url = parse_qs(urlsplit(route.request.url).query)["url"][0]
+        if "liff.line.me" in url:
+            route.fulfill(json={"liff": {"url": liff_page, "viewType": "tall"}})
         else:
-            route.fulfill(status=404, json={"message": "not a LIFF URL"})
+            route.fulfill(json={"url": url, "notice": ""})
 
-    resident.page.route("**/sim/api/liff/resolve?*", resolve)
+    resident.page.route("**/sim/api/users/*/open?*", open_link)
     resident.page.context.route(
         "https://www.city.toyonaka.osaka.jp/**", lambda route: route.fulfill(body="市のサイト")
     )

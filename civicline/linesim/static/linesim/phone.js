@@ -9,7 +9,7 @@
  *   {type: "linesim:liff:close"}                     liff.closeWindow(): the overlay closes
  *   {type: "linesim:liff:sent"}                      liff.sendMessages() went through: show them now
  *   {type: "linesim:liff:open-window", url, external} liff.openWindow()
- * The page gets its LIFF context from the URL fragment /sim/api/liff/resolve puts on "url".
+ * The page gets its LIFF context from the URL fragment the emulator puts on "url" (links.py).
  */
 (function () {
   "use strict";
@@ -114,11 +114,11 @@
   const userApi = (suffix) => `/sim/api/users/${encodeURIComponent(userId)}/${suffix}`;
 
   let toastTimer = null;
-  function toast(text) {
+  function toast(text, ms = 2500) {
     ui.toast.textContent = text;
     ui.toast.hidden = false;
     clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => { ui.toast.hidden = true; }, 2500);
+    toastTimer = setTimeout(() => { ui.toast.hidden = true; }, ms);
   }
 
   async function attempt(promise) {
@@ -234,16 +234,24 @@
 
   async function openUri(uri, context) {
     if (context.messageId) recordInsight({ event: "click", messageId: context.messageId, url: uri });
+    // The emulator follows the link's redirects as LINE's in-app browser would (links.py): one that
+    // leads to a LIFF URL (a delivery's counted link) opens the LIFF view; any other page opens
+    // where the redirects ended, so that a counted link is not counted twice.
+    let target = null;
     try {
-      const liff = await api("GET", `/sim/api/liff/resolve?${new URLSearchParams({ url: uri, user: userId })}`);
-      if (liff && liff.url) {
-        openLiff(liff);
-        return;
-      }
+      target = await api("GET", `${userApi("open")}?${new URLSearchParams({ url: uri })}`);
     } catch (_) {
-      // 404: not a LIFF URL; open it as LINE's in-app browser would, here a new tab.
+      target = null; // the emulator could not tell: the browser opens the link itself
     }
-    const href = safeUrl(uri, ["http:", "https:", "tel:", "mailto:"]);
+    if (target && target.liff && target.liff.url) {
+      openLiff(target.liff);
+      return;
+    }
+    if (target && target.notice) {
+      toast(target.notice, 6000); // a sentence to read, not a word
+      return;
+    }
+    const href = safeUrl((target && target.url) || uri, ["http:", "https:", "tel:", "mailto:"]);
     if (href) window.open(href, "_blank", "noopener");
     else toast("このリンクはエミュレーターでは開けません");
   }
@@ -496,7 +504,8 @@
 
   function senderOf(message) {
     const sender = message.sender || {};
-    return { name: sender.name || config.botName, icon: safeUrl(sender.iconUrl) };
+    // A message's own sender (LINE's "sender" field) wins; otherwise the account's name and picture.
+    return { name: sender.name || config.botName, icon: safeUrl(sender.iconUrl || (sender.name ? "" : config.botIcon)) };
   }
 
   function avatar(sender) {
