@@ -309,6 +309,10 @@ LINESIM_RATE_LIMITS = env("LINESIM_RATE_LIMITS")
 # The emulator's phone page (staff preview, X-11). Empty: derived from LINE_API_BASE_URL unless that is
 # real LINE, where there is no phone page to link to.
 LINESIM_PHONE_URL = env("LINESIM_PHONE_URL").rstrip("/")
+# The account's name and picture on the emulator's phone and in its bot info (GET /v2/bot/info); real
+# LINE takes them from the LINE Official Account Manager. The demo shows the city's name.
+LINESIM_BOT_NAME = env("LINESIM_BOT_NAME", CITY_NAME or "civicline")
+LINESIM_BOT_PICTURE_URL = env("LINESIM_BOT_PICTURE_URL")
 
 # Facility map (MP-1): tiles from 国土地理院 by default (OpenStreetMap-style URL templates work too);
 # the centre (lat,lng; default 豊中市役所) is where the list is sorted from without the resident's position.

@@ -44,6 +44,7 @@ def load() -> dict[str, str]:
             out.write("".join(f"{k}={v}\n" for k, v in missing.items()))
         stored.update(missing)
     site = f"http://{HOST}:{WEB_PORT}"
+    city = os.environ.get("CITY_NAME", "みどり市")
     emulator = f"http://{HOST}:{EMULATOR_PORT}"
     return {
         **os.environ,
@@ -59,7 +60,9 @@ def load() -> dict[str, str]:
         "LIFF_SDK_URL": f"{emulator}/sim/liff-sdk.js",
         "EMAIL_HOST": HOST,
         "EMAIL_PORT": str(SMTP_PORT),
-        "CITY_NAME": os.environ.get("CITY_NAME", "みどり市"),
-        "DEFAULT_FROM_EMAIL": "みどり市役所 <no-reply@demo-city.example>",
+        "CITY_NAME": city,
+        # The emulator's phone shows the account as the city, as LINE shows a city's official account.
+        "LINESIM_BOT_NAME": os.environ.get("LINESIM_BOT_NAME", city),
+        "DEFAULT_FROM_EMAIL": f"{city}役所 <no-reply@demo-city.example>",
         "PYTHONUNBUFFERED": "1",
     }

@@ -18,7 +18,7 @@ from django.views.static import serve
 from . import services
 from .control_views import ControlError, control
 from .models import Mail, UserMessage, VirtualUser
-from .webhooks import bot_display_name
+from .webhooks import bot_display_name, bot_picture_url
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -59,6 +59,7 @@ def phone(request: HttpRequest) -> HttpResponse:
         config = {
             "user": current.as_dict(),
             "botName": bot_display_name(),
+            "botIcon": bot_picture_url(),
             "presets": PRESET_PLACES,
             "pollMs": 1000,
         }

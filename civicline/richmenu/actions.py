@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.functional import Promise
@@ -25,6 +26,8 @@ URI_SCHEMES = ("http", "https", "line", "tel")
 MAX_URI = 1000
 MAX_TEXT = 300  # message text and postback data in a rich menu action
 MAX_ACTION_LABEL = 20
+# Appended to the accessible label of a tile that leaves LINE, so a screen reader says it too.
+EXTERNAL_SUFFIX = gettext_lazy("（外部サイト）")
 TAB_SWITCH_FEATURE = "richmenu"
 TAB_SWITCH_ACTION = "tab"
 
@@ -101,9 +104,37 @@ def check(action_type: str, value: str) -> str:
     return value
 
 
+def _is_line_host(host: str) -> bool:
+    return host == "line.me" or host.endswith(".line.me")
+
+
+def leaves_line(action_type: str, value: str) -> bool:
+    """Whether the tile opens a web site other than the city's own pages and LINE's.
+
+    Residents are told so (a mark on the tile, a note in the editor): such a site is outside the
+    account, in a browser, with its own rules for personal data. Our resident pages (the LIFF app,
+    SITE_URL) and LINE's own screens (another account, a LINE URL scheme) are not external.
+    """
+    if action_type == ActionType.FEATURE:
+        found = feature_actions().get(value)
+        uri = found.action.uri if found and not found.action.liff_path and not found.action.postback else ""
+    elif action_type == ActionType.URI:
+        uri = value
+    else:
+        return False
+    parts = urlsplit((uri or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    own = urlsplit(settings.SITE_URL).hostname
+    return parts.hostname != own and not _is_line_host(parts.hostname)
+
+
 def line_action(action_type: str, value: str, label: str) -> dict[str, Any]:
     """The LINE action object of a tile. ``label`` is read out by screen readers."""
-    label = " ".join(label.split())[:MAX_ACTION_LABEL] or _("メニュー")
+    label = " ".join(label.split()) or _("メニュー")
+    if leaves_line(action_type, value) and not label.endswith(str(EXTERNAL_SUFFIX)):
+        label = label[: MAX_ACTION_LABEL - len(EXTERNAL_SUFFIX)] + str(EXTERNAL_SUFFIX)
+    label = label[:MAX_ACTION_LABEL]
     if action_type == ActionType.URI:
         return {"type": "uri", "label": label, "uri": value}
     if action_type == ActionType.MESSAGE:

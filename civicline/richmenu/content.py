@@ -94,7 +94,12 @@ def tab_spec(content: MenuContent, index: int) -> rendering.TabSpec:
     return rendering.TabSpec(
         size=content.size,
         layout=tab.layout,
-        tiles=[rendering.TileSpec(t.label, t.colour, t.icon, _read(t.image)) for t in tab.tiles],
+        tiles=[
+            rendering.TileSpec(
+                t.label, t.colour, t.icon, _read(t.image), actions.leaves_line(t.action_type, t.action_value)
+            )
+            for t in tab.tiles
+        ],
         tab_titles=[t.title for t in content.tabs] if len(content.tabs) > 1 else (),
         tab_index=index,
         theme=content.theme,
@@ -135,7 +140,9 @@ def digest(content: MenuContent) -> str:
 
 def tab_jpeg(content: MenuContent, index: int) -> bytes:
     """One tab drawn (from the cache when this very draft was drawn before)."""
-    key = f"richmenu:jpeg:{digest(content)}:{index}"
+    # The drawing's own version is part of the key: a deploy that draws tiles differently (the
+    # external-site mark) must not serve pictures cached by the previous code.
+    key = f"richmenu:jpeg:{rendering.DRAWING_VERSION}:{digest(content)}:{index}"
     data = cache.get(key)
     if data is None:
         data = rendering.jpeg(rendering.compose(tab_spec(content, index)))

@@ -1,4 +1,4 @@
-"""The demo city's rich menus: a two-tab, nine-tile main menu (published as the default menu) and a
+"""The demo city's rich menus: a two-tab, eleven-tile main menu (published as the default menu) and a
 prepared emergency menu whose first tile is 近くの避難所. 広報戦略課 edits the menus, 危機管理課
 switches the emergency menu.
 
@@ -27,6 +27,9 @@ GRANTS = [("koho", MenuEditorGrant.Scope.EDIT), ("kikikanri", MenuEditorGrant.Sc
 
 F, U = ActionType.FEATURE, ActionType.URI
 # (label, icon, colour, action type, action value); feature actions are "<feature>/<action>".
+# Every tile leads somewhere real in the demo: civicline's own pages and talk, another LINE account
+# (X-10), or a real outside site, whose label names where it goes (and the image marks it, see
+# actions.leaves_line). No placeholder domains: the demo has no city web site to link to.
 MENUS = {
     MAIN_MENU: {
         "settings": {"purpose": Menu.Purpose.NORMAL, "chat_bar_text": "メニュー", "theme_colour": "#0b5cad"},
@@ -36,8 +39,8 @@ MENUS = {
                 "large-6",
                 [
                     ("窓口予約", "calendar", "#1565c0", F, "reservations/book"),
-                    ("手続きガイド", "book", "#3949ab", U, "https://www.city.midori.example.jp/tetsuzuki/"),
-                    ("電子申請", "application", "#6a1b9a", U, "https://apply.city.midori.example.jp/"),
+                    ("予約の\n確認・変更", "checklist", "#3949ab", F, "reservations/mine"),
+                    ("意見募集\n（パブコメ）", "application", "#6a1b9a", F, "publiccomment/list"),
                     # X-10: the city's vaccination LINE account.
                     ("ワクチン接種", "syringe", "#c2185b", U, "https://line.me/R/ti/p/@midori-vaccine"),
                     ("ごみ分別・よくある質問", "question", "#ef6c00", F, "chatbot/guide"),
@@ -46,11 +49,13 @@ MENUS = {
             ),
             (
                 "暮らし・防災",
-                "large-3-top",
+                "large-5",
                 [
                     ("近くの避難所", "shelter", "#c62828", F, "facilities/nearest"),
                     ("施設マップ", "map", "#2e7d32", F, "facilities/map"),
                     ("写真で通報（道路・公園）", "camera", "#00796b", F, "reports/report"),
+                    ("アンケート", "checklist", "#0277bd", F, "surveys/list"),
+                    ("通報の状況", "document", "#5d4037", F, "reports/mine"),
                 ],
             ),
         ],
@@ -69,8 +74,8 @@ MENUS = {
                 [
                     ("近くの避難所", "shelter", "#d32f2f", F, "facilities/nearest"),
                     ("避難所マップ", "map", "#2e7d32", F, "facilities/map"),
-                    ("防災情報", "warning", "#e65100", U, "https://www.city.midori.example.jp/bousai/"),
-                    ("気象警報", "info", "#1565c0", U, "https://www.jma.go.jp/bosai/warning/"),
+                    ("防災情報を受け取る", "warning", "#e65100", F, "delivery/settings"),
+                    ("気象警報（気象庁）", "info", "#1565c0", U, "https://www.jma.go.jp/bosai/warning/"),
                     ("問い合わせ先", "phone", "#37474f", F, "chatbot/contact"),
                 ],
             ),

@@ -356,6 +356,17 @@ ICONS: dict[str, Icon] = {
             ),
         ),
         Icon(
+            "external",
+            _("外部サイト（矢印）"),
+            (
+                Rect(x=8, y=22, w=70, h=70, r=10),
+                Rect(x=18, y=32, w=50, h=50, r=4, erase=True),
+                Rect(x=44, y=4, w=54, h=50, erase=True),
+                Line(points=((40, 60), (84, 16)), width=10),
+                Poly(points=((56, 8), (92, 8), (92, 44))),
+            ),
+        ),
+        Icon(
             "book",
             _("本（案内・ガイド）"),
             (

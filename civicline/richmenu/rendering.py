@@ -29,6 +29,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 from . import icons, layouts
 
 MAX_JPEG_BYTES = 1024 * 1024  # LINE's limit for a rich menu image
+DRAWING_VERSION = 2  # raise when the same draft would be drawn differently (cached pictures expire)
 JPEG_QUALITIES = (92, 88, 82, 75, 68, 60, 50)
 MIN_LABEL_PX = 72
 TAB_LABEL_PX = 74
@@ -259,6 +260,7 @@ class TileSpec:
     colour: str
     icon: str = ""
     image: bytes | None = None  # an uploaded picture (PNG/JPEG), filling the tile
+    external: bool = False  # opens a site outside LINE and the city's pages: marked in the corner
 
 
 @dataclass(frozen=True)
@@ -329,7 +331,27 @@ def _tab_strip(scene: Scene, spec: TabSpec, size: layouts.Size) -> None:
         scene.items.append(_strip_label(title, tab, TAB_LABEL_PX, ink, f"tab-{index + 1}-label"))
 
 
+def _external_mark(scene: Scene, number: int, inner: layouts.Box, tile: TileSpec) -> None:
+    """The corner mark of a tile that leaves LINE, so residents know before they tap (a disc in the
+    label's colour with the arrow in the tile's colour, as web pages mark their external links)."""
+    size = max(72, round(min(inner.width, inner.height) * 0.2))
+    margin = round(size * 0.35)
+    disc = layouts.Box(inner.x + inner.width - size - margin, inner.y + margin, size, size)
+    ink = ink_for(tile.colour)
+    scene.items.append(Panel(disc, ink, (size // 2,) * 4, element_id=f"tile-{number}-external"))
+    arrow = round(size * 0.62)
+    offset = (size - arrow) // 2
+    scene.items.append(IconMark("external", disc.x + offset, disc.y + offset, arrow, tile.colour))
+
+
 def _tile(scene: Scene, number: int, box: layouts.Box, tile: TileSpec) -> None:
+    _tile_body(scene, number, box, tile)
+    if tile.external:
+        inner = layouts.Box(box.x + GUTTER, box.y + GUTTER, box.width - 2 * GUTTER, box.height - 2 * GUTTER)
+        _external_mark(scene, number, inner, tile)
+
+
+def _tile_body(scene: Scene, number: int, box: layouts.Box, tile: TileSpec) -> None:
     inner = layouts.Box(box.x + GUTTER, box.y + GUTTER, box.width - 2 * GUTTER, box.height - 2 * GUTTER)
     tile_id = f"tile-{number}"
     label = tile.label.strip()

@@ -23,9 +23,12 @@ from tests.fixtures.linesim import linesim_db
 
 
 @pytest.fixture
-def liff_site(liff, live_server):
-    # The phone frames the LIFF page on 127.0.0.1 like the emulator, so the session cookie is first-party.
-    liff.register(live_server.url.replace("://localhost:", "://127.0.0.1:") + "/liff/")
+def liff_site(liff, live_server, settings):
+    # The phone frames the LIFF page on 127.0.0.1 like the emulator, so the session cookie is first-party;
+    # the site's own links (a delivery's counted links) point there too.
+    site = live_server.url.replace("://localhost:", "://127.0.0.1:")
+    settings.SITE_URL = site
+    liff.register(site + "/liff/")
     return liff
 
 
@@ -41,14 +44,17 @@ def settle(friend_phone, area) -> Friend:
 def open_invitation(resident, survey: Survey) -> None:
     """Tap 「回答する」 on the invitation card.
 
-    A delivery's links go through civicline's click-counting redirect, which real LINE follows into
-    the LIFF app; the emulator's phone opens only LIFF URLs themselves, so the tap is made with the
-    address the tracked link leads to (checked to be this survey's LIFF page).
+    The button goes through civicline's click-counting redirect to the survey's LIFF URL; the phone
+    follows it into the LIFF view as LINE does (the tap is counted once).
     """
     card = resident.page.locator("[data-testid=bubble-row][data-kind=bot]").filter(has_text=survey.title).last
-    assert card.locator('[data-action-label="回答する"]').count() == 1
     link = TrackedLink.objects.get(url__contains=f"/surveys/{survey.pk}/")
-    resident.page.evaluate("uri => window.linesimPhone.performAction({type: 'uri', uri}, {})", link.url)
+    clicks = link.clicks
+    assert card.locator('[data-action-label="回答する"]').count() == 1
+    resident.tap_button("回答する")
+    resident.liff_frame().wait_for_selector("#sv-begin", timeout=15_000)
+    link.refresh_from_db()
+    assert link.clicks == clicks + 1
 
 
 def answer(resident, *, satisfaction: str, reason: str = "") -> object:
@@ -222,3 +228,64 @@ def test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_anal
     ichiro.wait_for_bot_text("窓口の案内表示を改善しました")
     shot(ichiro.page, "follow-up-delivery")
     assert "窓口の案内表示を改善しました" not in hanako.page.inner_text("[data-testid=timeline]")
+
+
+@linesim_db
+def test_a_resident_finds_the_open_survey_from_the_menu_and_by_asking_and_answers_it(
+    liff_site, linesim, phone, department, settings, shot
+):
+    """Issue "what a city notices first": no tile and no words led to a survey (「分かりませんでした」),
+    and the phone showed the account as 「civicline」 instead of the city."""
+    from civicline.richmenu import demo as menus
+    from civicline.surveys import demo as surveys
+    from tests.fixtures.core import DepartmentFactory
+    from tests.richmenu.factories import editor
+    from tests.surveys.factories import respond
+
+    settings.LINESIM_BOT_NAME = "みどり市"
+    editor(username="koho")
+    DepartmentFactory(code="kikikanri", name="危機管理課")
+    DepartmentFactory(code="kosodate", name="こども相談課")
+    surveys.seed()
+    menus.seed()  # published to the emulator once committed
+    survey = Survey.objects.get(title=surveys.TITLE)
+
+    hanako = phone("豊中 はなこ")
+    hanako.follow()
+    assert hanako.page.get_by_test_id("chat-title").inner_text().strip() == "みどり市"
+
+    # Asking in words: the open survey as a card, whose button opens it inside LINE.
+    hanako.type_text("アンケートに答えたい")
+    hanako.wait_for_bot_text(survey.title)
+    assert hanako.newest_bot_row().get_by_test_id("sender").inner_text() == "みどり市"
+    shot(hanako.page, "asked-for-surveys")
+    hanako.tap_button("回答する")
+    frame = hanako.liff_frame()
+    frame.wait_for_selector("#sv-begin", timeout=15_000)
+    assert survey.title in frame.inner_text("main")
+    hanako.close_liff()
+
+    # From the rich menu: the 暮らし・防災 tab's アンケート tile lists the surveys she may answer.
+    hanako.open_rich_menu()
+    hanako.page.locator("[data-testid=menu-area][aria-label='暮らし・防災']").click()
+    tile = hanako.page.locator("[data-testid=menu-area][aria-label='アンケート']")
+    tile.wait_for()
+    shot(hanako.page, "menu-living-tab")
+    tile.click()
+    frame = hanako.liff_frame()
+    frame.wait_for_selector(f"a.fm-item:has-text('{survey.title}')", timeout=15_000)
+    shot(hanako.page, "survey-list")
+    frame.click(f"a.fm-item:has-text('{survey.title}')")
+    frame.wait_for_selector("#sv-begin")
+    shot(hanako.page, "survey-start")
+
+    # Once she has answered (one answer each; answering is the journey above), nothing is offered.
+    hanako.close_liff()
+    respond(
+        survey,
+        Friend.objects.get(user_id=hanako.user_id),
+        {"市のサービス全体にどの程度満足していますか": 4, "今後、特に力を入れてほしい分野": "子育て支援"},
+    )
+    hanako.type_text("アンケート")
+    hanako.wait_for_bot_text("いまお答えいただけるアンケートはありません")
+    shot(hanako.page, "no-survey-left")

@@ -122,3 +122,25 @@ def test_mailbox_lists_newest_first_and_shows_a_body_escaped(linesim, linesim_sm
     assert listing.index("二通目") < listing.index("一通目")
     assert "&lt;b&gt;太字ではない&lt;/b&gt;" in opened and "<b>太字ではない</b>" not in opened
     assert get(linesim, "/mailbox/999999").status_code == 404
+
+
+@linesim_db
+def test_the_phone_shows_the_account_as_its_settings_name_it(linesim, settings):
+    """Not 「civicline」: residents see the city's name and picture, as on LINE (bot info)."""
+    settings.LINESIM_BOT_NAME = "みどり市"
+    settings.LINESIM_BOT_PICTURE_URL = "https://img.example.jp/midori.png"
+    uid = linesim.client.create_user("豊中 花子", follow=True)["userId"]
+
+    page = get(linesim, f"/?user={uid}").text
+    info = requests.get(
+        f"{linesim.base_url}/v2/bot/info",
+        headers={"Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}"},
+        timeout=10,
+    ).json()
+
+    script = re.search(r'<script id="phone-config" type="application/json">(.*?)</script>', page, re.S)
+    config = json.loads(script[1])
+    assert "<title>みどり市 — 豊中 花子</title>" in page
+    assert re.search(r'data-testid="chat-title">\s*みどり市\s*<', page)
+    assert (config["botName"], config["botIcon"]) == ("みどり市", "https://img.example.jp/midori.png")
+    assert (info["displayName"], info["pictureUrl"]) == ("みどり市", "https://img.example.jp/midori.png")

@@ -98,3 +98,31 @@ def test_tab_switch_postback_is_the_richmenu_features():
 def test_a_menu_action_names_one_target():
     action = MenuAction("settings", "受信設定", liff_path="/liff/delivery/settings/", icon="settings")
     assert (action.uri, action.postback) == ("", "")
+
+
+@pytest.mark.parametrize(
+    ("action_type", "value", "external"),
+    [
+        (ActionType.URI, "https://www.jma.go.jp/bosai/warning/", True),
+        (ActionType.URI, "http://city.example.org/page", True),
+        (ActionType.URI, "https://line.city.example.jp/liff/reports/", False),  # the city's own pages
+        (ActionType.URI, "https://liff.line.me/1650000001-abc/surveys/", False),
+        (ActionType.URI, "https://line.me/R/ti/p/@midori-vaccine", False),  # another account, in LINE
+        (ActionType.URI, "tel:0612345678", False),
+        (ActionType.FEATURE, "surveys/list", False),
+        (ActionType.MESSAGE, "https://www.jma.go.jp/", False),
+    ],
+)
+def test_a_tile_that_leaves_line_for_another_site_is_known(settings, action_type, value, external):
+    settings.SITE_URL = "https://line.city.example.jp"
+
+    assert actions.leaves_line(action_type, value) is external
+
+
+def test_a_tile_leaving_line_says_so_to_screen_readers(settings):
+    settings.SITE_URL = "https://line.city.example.jp"
+
+    assert actions.line_action(ActionType.URI, "https://www.jma.go.jp/", "気象警報")["label"] == (
+        "気象警報（外部サイト）"
+    )
+    assert actions.line_action(ActionType.URI, "https://line.city.example.jp/x", "案内")["label"] == "案内"

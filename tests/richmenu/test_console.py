@@ -198,3 +198,27 @@ def test_menu_names_are_unique(koho_client):
         },
     )
     assert response.status_code == 200 and "同じ名前のメニューがあります" in response.content.decode()
+
+
+def test_the_editor_says_which_tiles_leave_line_for_another_site(koho_client, settings):
+    settings.SITE_URL = "https://line.city.example.jp"
+    menu = build_menu(
+        tabs=(("緊急", "large-3-columns"),),
+        tiles={
+            0: [
+                ("気象警報（気象庁）", "info", ActionType.URI, "https://www.jma.go.jp/bosai/warning/"),
+                ("避難所マップ", "map", ActionType.FEATURE, "facilities/map"),
+                ("ワクチン接種", "syringe", ActionType.URI, "https://line.me/R/ti/p/@midori-vaccine"),
+            ]
+        },
+    )
+
+    editor_page = koho_client.get(f"/console/richmenu/{menu.pk}/tabs/0/").content.decode()
+    detail = koho_client.get(f"/console/richmenu/{menu.pk}/").content.decode()
+
+    notes = editor_page.split('data-tile="')[1:4]
+    assert ["data-external-note hidden" not in tile for tile in notes] == [True, False, False]
+    assert "LINEの外のウェブサイトを開くタイルです" in notes[0]
+    assert "LINEの外のサイトを開くタイル" in detail
+    assert "気象警報（気象庁）：" in detail and "https://www.jma.go.jp/bosai/warning/" in detail
+    assert "ワクチン接種：" not in detail

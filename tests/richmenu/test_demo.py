@@ -1,9 +1,14 @@
-"""The demo city's menus: a published two-tab, nine-tile main menu and a prepared emergency menu."""
+"""The demo city's menus: a published two-tab, eleven-tile main menu and a prepared emergency menu."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import pytest
+
 from civicline.linesim.models import RichMenu as LineRichMenu
-from civicline.richmenu import demo, selectors
+from civicline.richmenu import actions, demo, selectors
+from civicline.richmenu.actions import ActionType
 from civicline.richmenu.models import Menu, MenuEditorGrant
 from tests.fixtures.core import DepartmentFactory, StaffFactory
 from tests.fixtures.linesim import linesim_db
@@ -25,7 +30,7 @@ def test_demo_seed_publishes_the_main_menu_and_prepares_the_emergency_menu(
 
     main, emergency = Menu.objects.get(name=demo.MAIN_MENU), Menu.objects.get(name=demo.EMERGENCY_MENU)
     assert [main.versions.count(), emergency.versions.count()] == [1, 1]
-    assert sum(tab.tiles.count() for tab in main.tabs.all()) == 9
+    assert sum(tab.tiles.count() for tab in main.tabs.all()) == 11
     assert list(main.tabs.values_list("title", flat=True)) == ["予約・手続き", "暮らし・防災"]
     state = selectors.account_state()
     assert state.default_menu == main and state.emergency_menu is None
@@ -50,3 +55,32 @@ def test_an_emergency_switch_is_labelled_in_city_time():
     switch = EmergencySwitch(direction="on", started_at=datetime(2026, 12, 5, 15, 30, tzinfo=ZoneInfo("UTC")))
 
     assert str(switch).endswith("2026-12-06 00:30")
+
+
+def _tiles() -> list[tuple[str, str, str]]:
+    return [
+        (label, kind, value)
+        for spec in demo.MENUS.values()
+        for _title, _layout, tiles in spec["tabs"]
+        for label, _icon, _colour, kind, value in tiles
+    ]
+
+
+@pytest.mark.parametrize(("label", "kind", "value"), _tiles(), ids=[t[0] for t in _tiles()])
+def test_every_demo_tile_leads_somewhere_real(label, kind, value):
+    """No tile opens a placeholder domain (a browser error page in the demo)."""
+    actions.check(kind, value)
+    if kind == ActionType.URI:
+        host = urlsplit(value).hostname or ""
+        assert not host.endswith((".example", ".example.jp", ".example.com", "example.jp")), value
+
+
+def test_a_demo_tile_leaving_line_names_where_it_goes(settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    external = [(label, value) for label, kind, value in _tiles() if actions.leaves_line(kind, value)]
+
+    assert external == [("気象警報（気象庁）", "https://www.jma.go.jp/bosai/warning/")]
+
+
+def test_the_demo_menu_leads_to_the_open_surveys():
+    assert ("アンケート", ActionType.FEATURE, "surveys/list") in _tiles()

@@ -163,3 +163,20 @@ def test_a_missing_japanese_font_is_a_clear_error(settings):
             rendering.compose(spec("large-4"))
     finally:
         rendering.font.cache_clear()
+
+
+def test_a_tile_that_leaves_line_carries_the_external_site_mark():
+    """Residents see before they tap that a tile opens a site outside LINE."""
+    tiles = [T("気象警報", "#1565c0", "info", external=True), T("施設マップ", "#2e7d32", "map")]
+    scene = rendering.compose(rendering.TabSpec(size="large", layout="large-2-columns", tiles=tiles))
+
+    marks = [i for i in scene.items if getattr(i, "element_id", "").endswith("-external")]
+    assert [m.element_id for m in marks] == ["tile-1-external"]
+    tile = next(i for i in scene.items if getattr(i, "element_id", "") == "tile-1")
+    mark = marks[0].box
+    # In the tile's top-right corner, inside it.
+    assert tile.box.x + tile.box.width / 2 < mark.x and mark.x + mark.width < tile.box.x + tile.box.width
+    assert tile.box.y < mark.y < tile.box.y + tile.box.height / 4
+    image = decode(rendering.jpeg(scene))
+    centre = (mark.x + mark.width // 2 + mark.width // 4, mark.y + mark.height // 2 + mark.height // 4)
+    assert image.getpixel(centre) != image.getpixel((tile.box.x + 40, tile.box.y + tile.box.height - 40))

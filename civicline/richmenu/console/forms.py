@@ -152,6 +152,7 @@ class TileForm(ConsoleForm):
         max_length=actions.MAX_URI,
         help_text=_(
             "市のホームページ、電子申請、ワクチン接種のLINEアカウント（https://line.me/R/ti/p/@…）、電話（tel:06-…）など。"
+            "LINEの外のサイトを開くタイルには、画像の右上に外部サイトの印が付きます。"
         ),
     )
     action_feature = forms.ChoiceField(label=_("機能"), required=False)
@@ -197,6 +198,18 @@ class TileForm(ConsoleForm):
             except ValidationError as exc:
                 self.add_error(field, exc)
         return data
+
+    def leaves_line(self) -> bool:
+        """Whether this tile, as typed (or as saved), opens a site outside LINE: the editor says so."""
+        if self.is_bound:
+            kind = self.data.get(self.add_prefix("action_type"), "")
+            field = self.VALUE_FIELD.get(kind)
+            value = self.data.get(self.add_prefix(field), "") if field else ""
+        elif self.tile is not None:
+            kind, value = self.tile.action_type, self.tile.action_value
+        else:
+            return False
+        return actions.leaves_line(kind, str(value).strip())
 
     def tile_input(self) -> TileInput:
         data = self.cleaned_data

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -113,7 +115,13 @@ def _tab_rows(menu: Menu, draft: content.MenuContent) -> list[dict[str, Any]]:
             raise
         except ValidationError as exc:
             problems = exc.messages
-        rows.append({"tab": tab, "problems": problems})
+        # Tiles that send residents out of LINE, listed where staff publish, so none goes by unnoticed.
+        external = [
+            tile
+            for tile in sorted(tab.tiles.all(), key=lambda t: t.position)
+            if actions.leaves_line(tile.action_type, tile.action_value)
+        ]
+        rows.append({"tab": tab, "problems": problems, "external": external})
     return rows
 
 
@@ -334,9 +342,15 @@ def tab_edit(request: HttpRequest, pk: int, position: int) -> HttpResponse:
                 "heading": menu.heading if len(titles) == 1 else "",
                 "counts": {t.key: t.tile_count for t in layouts.templates_for(menu.size)},
                 "features": {
-                    ref: {"label": str(found.action.label), "icon": found.action.icon}
+                    ref: {
+                        "label": str(found.action.label),
+                        "icon": found.action.icon,
+                        "external": actions.leaves_line(actions.ActionType.FEATURE, ref),
+                    }
                     for ref, found in actions.feature_actions().items()
                 },
+                # The city's own host: a URL elsewhere (and not LINE's) leaves LINE (actions.leaves_line).
+                "siteHost": urlsplit(settings.SITE_URL).hostname or "",
             },
             "icon_symbols": "".join(icons.svg_symbol(key) for key in icons.ICONS),
             "templates": layouts.templates_for(menu.size),

@@ -92,6 +92,33 @@
     }
   }
 
+  // Whether the tile opens a site outside LINE and the city's pages (as actions.leaves_line decides).
+  function leavesLine(tile) {
+    var kind = field(tile, "action_type").value;
+    if (kind === "feature") {
+      var chosen = data.features[field(tile, "action_feature").value];
+      return Boolean(chosen && chosen.external);
+    }
+    if (kind !== "uri") {
+      return false;
+    }
+    var link = document.createElement("a");
+    link.href = field(tile, "action_uri").value.trim();
+    var host = link.hostname.toLowerCase();
+    if (!/^https?:$/.test(link.protocol) || !host || !field(tile, "action_uri").value.trim()) {
+      return false;
+    }
+    var lineHost = host === "line.me" || host.slice(-8) === ".line.me";
+    return host !== data.siteHost && !lineHost;
+  }
+
+  function showExternalNote(tile) {
+    var note = tile.querySelector("[data-external-note]");
+    if (note) {
+      note.hidden = !leavesLine(tile);
+    }
+  }
+
   function drawTile(tile, box, scale) {
     var cell = document.createElement("div");
     var inner = document.createElement("div");
@@ -115,6 +142,16 @@
     label.textContent = field(tile, "label").value;
     label.style.fontSize = Math.max(9, Math.round(Math.min(116, (heightPx / scale) * 0.135) * scale)) + "px";
     inner.appendChild(label);
+    if (leavesLine(tile)) {
+      // The same corner mark the server draws on the image (rendering._external_mark).
+      var mark = document.createElement("span");
+      mark.className = "rm-external-mark";
+      mark.textContent = "↗";
+      mark.style.background = ink;
+      mark.style.color = colour;
+      inner.appendChild(mark);
+    }
+    showExternalNote(tile);
     cell.appendChild(inner);
     board.appendChild(cell);
   }
