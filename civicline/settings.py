@@ -133,8 +133,16 @@ for _db in DATABASES.values():
         # WAL and a busy timeout let the web server, worker and emulator share SQLite files.
         # synchronous=NORMAL: WAL commits skip the fsync (a power cut may lose the last commits,
         # never corrupt the file), which the webhook's acknowledge-fast budget needs on SQLite.
+        # transaction_mode IMMEDIATE: a transaction takes the write lock when it begins. Begun
+        # deferred, one that read first and then wrote while another process had written meanwhile
+        # failed at once with "database is locked", the busy timeout notwithstanding (the demo's
+        # web server, worker and seeding at start); now it waits its turn.
         _db.setdefault("OPTIONS", {}).update(
-            {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+            {
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+            }
         )
 DATABASE_ROUTERS = ["civicline.linesim.routers.EmulatorRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -3,6 +3,9 @@ consultations, their own submissions)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import groupby
+
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -12,12 +15,17 @@ from django.utils.translation import gettext as _
 from civicline.core.features import HistoryItem
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import access_or_404
-from civicline.forms.models import Draft
+from civicline.forms import schema
+from civicline.forms.answers import value_of
+from civicline.forms.models import Answer, Draft
 from civicline.line.models import Friend
 
 from .models import Consultation, Document, Submission
 
 HISTORY_LIMIT = 20
+EXCERPT_LENGTH = 80
+# What an excerpt may show: what residents chose and wrote as their opinion, nothing else.
+EXCERPT_TYPES = schema.CHOICE_TYPES | schema.TEXT_TYPES
 
 # --- staff ----------------------------------------------------------------------------------------
 
@@ -46,7 +54,54 @@ def submission_list_for(
     submissions = Submission.objects.visible_to(fetched_by).filter(consultation=consultation)
     if receipt:
         submissions = submissions.filter(receipt_number__icontains=receipt.strip())
-    return submissions.select_related("friend")
+    return submissions.select_related("friend", "response__version")
+
+
+def _is_excerpted(question: schema.Question) -> bool:
+    return (
+        question["type"] in EXCERPT_TYPES
+        and not question.get("personal")
+        and question["type"] not in schema.ALWAYS_PERSONAL
+    )
+
+
+def excerpts_visible_to(*, staff: Staff, consultation: Consultation) -> bool:
+    """Staff of the department that owns the consultation (not the system administrator, who sees
+    the list to help, not the opinions)."""
+    return staff.department_id is not None and staff.department_id == consultation.department.pk
+
+
+def submission_excerpts(
+    *, fetched_by: Staff, consultation: Consultation, submissions: Sequence[Submission]
+) -> dict[int, str]:
+    """A short excerpt of each submission's answers (submission pk → text), for the list (PC-2).
+
+    Only for ``excerpts_visible_to`` staff, and only from the questions that are not personal: names,
+    addresses and contacts stay on each submission's own page, whose every opening is audited.
+    Personal answers are not even read here (they are the sealed rows).
+    """
+    if not excerpts_visible_to(staff=fetched_by, consultation=consultation):
+        return {}
+    versions = {s.response_id: s.response.version.schema for s in submissions}
+    rows = (
+        Answer.objects.filter(response_id__in=list(versions), sealed__isnull=True)
+        .order_by("response_id", "question", "id")
+        .only("response_id", "question", "choice", "number", "text", "data")
+    )
+    values: dict[int, dict[str, str]] = {}
+    for response_id, answers in groupby(rows, key=lambda a: a.response_id):
+        by_key = schema.question_by_key(versions[response_id])
+        for key, group in groupby(answers, key=lambda a: a.question):
+            question = by_key.get(key)
+            if question is not None and _is_excerpted(question):
+                values.setdefault(response_id, {})[key] = schema.display(question, value_of(question, group))
+    excerpts = {}
+    for submission in submissions:
+        found = values.get(submission.response_id, {})
+        parts = [found[q["key"]] for q in versions[submission.response_id] if found.get(q["key"])]
+        text = " / ".join(" ".join(part.split()) for part in parts)
+        excerpts[submission.pk] = text if len(text) <= EXCERPT_LENGTH else text[: EXCERPT_LENGTH - 1] + "…"
+    return excerpts
 
 
 def access_submission(*, fetched_by: Staff, pk: int) -> Submission:

@@ -11,6 +11,7 @@ from civicline.core.models import Department
 
 from .line_messages import DEFAULT_STATUS_TEXTS
 from .models import Area, Category, RoutingRule, StatusTemplate
+from .services import report_areas_refresh
 
 # (code, name, email): created when the demo city lacks them.
 DEPARTMENTS = [
@@ -29,12 +30,22 @@ CATEGORIES = [
     ("その他", "上のどれにも当てはまらないもの", None),
 ]
 
+
+def _box(west: float, south: float, east: float, north: float) -> dict:
+    """A rectangle as a GeoJSON Polygon ([longitude, latitude], closed)."""
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
 # A rough box around 千里ニュータウン (lng, lat), enough to show area routing in the demo.
-SENRI = {
-    "type": "Polygon",
-    "coordinates": [
-        [[135.485, 34.795], [135.515, 34.795], [135.515, 34.825], [135.485, 34.825], [135.485, 34.795]]
-    ],
+SENRI = _box(135.485, 34.795, 135.515, 34.825)
+# The rest of the demo city (Toyonaka) in rough bands that do not overlap, so that every report
+# made in the city shows its 「地域」 (the phone's preset places fall in 中部, 千里 and 南部).
+AREAS = {
+    "千里地域": SENRI,
+    "北部地域": _box(135.42, 34.795, 135.485, 34.835),
+    "中部地域": _box(135.42, 34.768, 135.52, 34.795),
+    "南部地域": _box(135.42, 34.735, 135.52, 34.768),
 }
 
 
@@ -51,7 +62,11 @@ def seed() -> None:
             name=name,
             defaults={"description": description, "department": departments.get(code), "order": order * 10},
         )
-    senri, _ = Area.objects.get_or_create(name="千里地域", defaults={"boundary": SENRI})
+    areas = {
+        name: Area.objects.get_or_create(name=name, defaults={"boundary": shape})[0]
+        for name, shape in AREAS.items()
+    }
+    senri = areas["千里地域"]
     RoutingRule.objects.get_or_create(
         name="道路の倒木は公園みどり推進課",
         defaults={
@@ -72,3 +87,5 @@ def seed() -> None:
     )
     for status, text in DEFAULT_STATUS_TEXTS.items():
         StatusTemplate.objects.get_or_create(status=status, defaults={"text": text})
+    # Reports of a demo made before these areas existed get theirs too.
+    report_areas_refresh()

@@ -52,17 +52,28 @@ def boundary_geometry(boundary: dict) -> BaseGeometry:
     return geometry
 
 
-def area_at(latitude: float | None, longitude: float | None) -> Area | None:
+Shapes = list[tuple[Area, BaseGeometry]]
+
+
+def area_shapes() -> Shapes:
+    """Every area with its shape, by name; read once when many points are placed (a refresh)."""
+    shapes = []
+    for area in Area.objects.all():
+        try:
+            shapes.append((area, boundary_geometry(area.boundary)))
+        except ValidationError:
+            continue  # saved before validation existed or edited by hand: never matches
+    return shapes
+
+
+def area_at(latitude: float | None, longitude: float | None, shapes: Shapes | None = None) -> Area | None:
     """The first area (by name) holding the point; areas are few, so each is checked in turn."""
     if latitude is None or longitude is None:
         return None
     point = Point(longitude, latitude)
-    for area in Area.objects.all():
-        try:
-            if boundary_geometry(area.boundary).covers(point):
-                return area
-        except ValidationError:
-            continue  # saved before validation existed or edited by hand: never matches
+    for area, geometry in area_shapes() if shapes is None else shapes:
+        if geometry.covers(point):
+            return area
     return None
 
 

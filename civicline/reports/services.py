@@ -44,6 +44,7 @@ from civicline.line.services import message_content_save
 
 from . import line_messages
 from .models import (
+    Area,
     Category,
     Channel,
     PhotoSource,
@@ -53,7 +54,7 @@ from .models import (
     Status,
     TalkDraft,
 )
-from .routing import route_for
+from .routing import area_at, area_shapes, route_for
 
 logger = logging.getLogger(__name__)
 
@@ -516,11 +517,42 @@ def _snapshot(instance: models.Model | None) -> dict[str, Any]:
     return model_to_dict(instance) if instance is not None else {}
 
 
+AREA_REFRESH_BATCH = 500
+
+
+def report_areas_refresh() -> int:
+    """Each located report's 「地域」 from the areas as they are drawn now; the number changed.
+
+    A report gets its area when it is filed; without this, one filed before its area was drawn (or
+    after the area was redrawn or deleted) kept 「—」 or a wrong area for good. Only the area label
+    changes: the department a report was routed to stays (staff reassign by hand).
+    """
+    shapes = area_shapes()
+    changed: list[Report] = []
+    located = Report.objects.exclude(latitude=None).exclude(longitude=None)
+    for report in located.only("pk", "latitude", "longitude", "area_id").iterator(chunk_size=2000):
+        area = area_at(report.latitude, report.longitude, shapes)
+        if report.area_id != (area.pk if area else None):
+            report.area = area
+            changed.append(report)
+    for start in range(0, len(changed), AREA_REFRESH_BATCH):
+        Report.objects.bulk_update(changed[start : start + AREA_REFRESH_BATCH], ["area"])
+    return len(changed)
+
+
+def _areas_changed() -> None:
+    from .tasks import report_areas_refresh_task
+
+    transaction.on_commit(report_areas_refresh_task)
+
+
 def setting_save(*, actor: Staff, instance: models.Model, request: HttpRequest | None = None) -> models.Model:
     """Create or change a category, area, routing rule or status message, audited with its changes."""
     creating = instance._state.adding
     original = None if creating else type(instance)._default_manager.get(pk=instance.pk)
     with transaction.atomic():
+        if isinstance(instance, Area):
+            _areas_changed()
         instance.save()
         audit_record(
             action=Action.CREATE if creating else Action.UPDATE,
@@ -553,6 +585,8 @@ def setting_delete(*, actor: Staff, instance: models.Model, request: HttpRequest
                 changes=_snapshot(instance),
             )
             instance.delete()
+            if isinstance(instance, Area):
+                _areas_changed()
     except ProtectedError as exc:
         raise ValidationError(
             _("「%(name)s」は使われているため削除できません。先に使っている設定を変更してください。")

@@ -16,3 +16,9 @@ def report_notify_task(report_id: int, event: str) -> None:
 @db_periodic_task(crontab(minute="17", hour="3"))
 def pending_photos_expire_task() -> None:
     services.pending_photos_expire()
+
+
+@db_task()
+def report_areas_refresh_task() -> None:
+    """After an area is drawn, redrawn or deleted: the reports' 「地域」 follow (off the request)."""
+    services.report_areas_refresh()

@@ -94,9 +94,14 @@ def test_a_resident_books_on_the_phone_sees_it_cancels_from_line_and_staff_and_m
     # The form: name, contact, the extra questions, a photo; then the confirmation.
     frame.wait_for_selector("#id_name")
     frame.fill("#id_name", "豊中 花子")
-    frame.fill("#id_contact", "090-1234-5678")
+    frame.fill("#id_contact", "abc")  # not a way to reach her: refused, saying how to write it
     frame.check("input[name=q1][value='1〜2歳']")
     frame.fill("#id_q2", "夜泣きが続いています")
+    frame.click("button[type=submit]")
+    frame.wait_for_selector("text=またはメールアドレス（例：taro@example.jp）を入力してください")
+    shot(hanako.page, "contact-refused")
+    assert frame.input_value("#id_q2") == "夜泣きが続いています" and not Booking.objects.exists()
+    frame.fill("#id_contact", "090-1234-5678")
     frame.set_input_files("#id_photos", str(photo))
     shot(hanako.page, "form")
     frame.click("button[type=submit]")

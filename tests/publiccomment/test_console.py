@@ -165,6 +165,38 @@ def test_pc2_submissions_download_as_csv_with_formulas_kept_as_text(
     assert AuditEntry.objects.filter(action="export", target_type="publiccomment.consultation").exists()
 
 
+def test_the_list_shows_the_department_an_excerpt_of_each_opinion_never_the_personal_answers(
+    staff_client, consultation, friend, fake_line_api, django_assert_max_num_queries
+):
+    long = "道路の計画について、歩道を広くし、自転車の通行帯を分けてください。" * 4
+    fix = {"ご意見の種類": "修正の提案", "ご意見": long, "修正案": "幅員を3mに"}
+    submit(consultation, friend, {**COMMENT, **fix})
+    submit(consultation, FriendFactory(), {**COMMENT, "ご意見": "<b>良い</b>計画です", "お名前": "千里 太郎"})
+
+    with django_assert_max_num_queries(20):  # one read of the page's answers, not one per submission
+        page = staff_client.get(f"/console/publiccomment/{consultation.pk}/submissions/").content.decode()
+
+    table = page[page.index('id="pc-submissions"') :]
+    assert "内容（抜粋）" in table
+    assert "賛成 / &lt;b&gt;良い&lt;/b&gt;計画です" in table  # escaped
+    excerpt = next(line for line in table.splitlines() if "修正の提案 / 道路の計画について" in line)
+    assert "…" in excerpt and "幅員を3mに" not in excerpt  # 80 characters at most
+    for personal in ("豊中 花子", "千里 太郎", "豊中市中桜塚"):
+        assert personal not in page
+    assert not AuditEntry.objects.filter(action="view_personal").exists()
+
+
+def test_the_system_administrator_sees_the_list_without_excerpts(
+    system_admin_client, consultation, friend, fake_line_api
+):
+    submit(consultation, friend, COMMENT)
+
+    page = system_admin_client.get(f"/console/publiccomment/{consultation.pk}/submissions/").content.decode()
+
+    assert "内容（抜粋）" not in page and "良い計画です" not in page
+    assert "担当課の職員が受付番号を開いて表示します" in page
+
+
 def test_script_in_a_comment_shows_as_text_and_the_view_is_audited(
     staff_client, consultation, friend, fake_line_api
 ):

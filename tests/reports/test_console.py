@@ -77,6 +77,25 @@ def test_system_administrator_sees_all_and_the_triage_queue(system_admin_client,
     assert waiting.receipt_number in triage and report.receipt_number not in triage
 
 
+def test_the_inbox_names_each_reports_area_or_says_it_lies_outside_them(staff_client, roads):
+    from tests.reports.factories import AreaFactory
+
+    AreaFactory(name="市役所周辺")
+    inside = file_report(FriendFactory(), CategoryFactory(department=roads))  # at the city hall
+    outside = ReportFactory(category=inside.category, department=roads, latitude=35.0, longitude=136.0)
+    nowhere = ReportFactory(category=inside.category, department=roads, latitude=None, longitude=None)
+
+    page = staff_client.get("/console/reports/").content.decode()
+    table = page[page.index('id="report-table"') :]
+
+    def row(report) -> str:
+        start = table.index(report.receipt_number)
+        return table[start : table.index("</tr>", start)]
+
+    assert "市役所周辺" in row(inside)
+    assert "地域外" in row(outside) and "地域外" not in row(nowhere)
+
+
 def test_triage_is_for_the_system_administrator_only(staff_client):
     assert staff_client.get("/console/reports/triage").status_code == 403
 

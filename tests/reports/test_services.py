@@ -239,6 +239,44 @@ def test_ph3_area_rule_uses_the_reports_location(friend, roads, parks):
     assert nowhere.department == roads
 
 
+def test_an_area_drawn_after_a_report_gives_that_report_its_area_but_not_another_department(
+    friend, roads, parks, django_capture_on_commit_callbacks
+):
+    """A report filed where no area was drawn yet showed 「地域」 「—」 for good."""
+    category = CategoryFactory(department=roads)
+    before = file_report(friend, category, location=CITY_HALL)
+    elsewhere = file_report(friend, category, location=SENRI)
+    unlocated = file_report(friend, category, location=None, place_note="駅前")
+    admin = SystemAdminFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        area = services.setting_save(actor=admin, instance=AreaFactory.build(name="市役所周辺"))
+
+    before.refresh_from_db(), elsewhere.refresh_from_db(), unlocated.refresh_from_db()
+    assert before.area == area and before.department == roads  # routing stays as it was
+    assert elsewhere.area is None and unlocated.area is None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ring = [[135.49, 34.80], [135.51, 34.80], [135.51, 34.82], [135.49, 34.82], [135.49, 34.80]]
+        area.boundary = {"type": "Polygon", "coordinates": [ring]}
+        services.setting_save(actor=admin, instance=area)
+    before.refresh_from_db(), elsewhere.refresh_from_db()
+    assert before.area is None and elsewhere.area == area  # redrawn: the reports follow
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.setting_delete(actor=admin, instance=area)
+    elsewhere.refresh_from_db()
+    assert elsewhere.area is None
+
+
+def test_refreshing_areas_reads_the_areas_once_not_per_report(django_assert_max_num_queries):
+    ReportFactory.create_batch(30, latitude=CITY_HALL.latitude, longitude=CITY_HALL.longitude)
+    AreaFactory(name="市役所周辺")
+
+    with django_assert_max_num_queries(5):
+        assert services.report_areas_refresh() == 30
+
+
 def test_ph3_rules_are_tried_in_priority_order_and_inactive_ones_skipped(friend, roads, parks):
     category = CategoryFactory(department=roads)
     third = DepartmentFactory(name="第三の課")

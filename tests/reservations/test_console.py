@@ -341,6 +341,17 @@ def test_rs4_a_phone_booking_is_entered_and_capacity_is_overridden_only_when_tic
     assert AuditEntry.objects.filter(target_id=str(booking.pk), changes__capacity_override=True).exists()
 
 
+def test_a_phone_bookings_number_is_checked_like_a_residents(staff_client, service):
+    starts_at = first_slot(service)
+    url = f"/console/reservations/services/{service.pk}/phone?date={starts_at.date().isoformat()}"
+
+    refused = staff_client.post(url, {"start": starts_at.isoformat(), "name": "電話 一郎", "contact": "abc"})
+
+    assert refused.status_code == 200
+    assert "電話番号を市外局番から入力してください" in refused.content.decode()
+    assert not Booking.objects.exists()
+
+
 def test_a_phone_booking_on_a_closed_day_shows_no_slots(staff_client, service):
     day = first_slot(service).date()
     saturday = day + timedelta(days=(5 - day.weekday()) % 7)

@@ -167,6 +167,34 @@ def test_rs13_a_required_question_left_empty_is_explained_and_nothing_is_kept(cl
     assert not Booking.objects.exists()
 
 
+@pytest.mark.parametrize("typed", ["abc", "12345", "06-123-456", "090-1234-5678-9", "taro@", "電話して"])
+def test_a_contact_that_is_neither_a_phone_number_nor_an_e_mail_is_refused_clearly(client, service, typed):
+    response = fill(client, service, first_slot(service), contact=typed)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    said = "電話番号（例：06-1234-5678、090-1234-5678）またはメールアドレス（例：taro@example.jp）"
+    assert said in page or "メールアドレスの形式が正しくありません" in page
+    assert not Booking.objects.exists() and "reservations.draft" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("０９０－１２３４－５６７８", "090-1234-5678"),  # full width, as a Japanese keyboard types it
+        ("0612345678", "06-1234-5678"),
+        ("+81 6 1234 5678", "06-1234-5678"),
+        ("0120-123-456", "0120-123-456"),
+        ("Taro@Example.jp", "Taro@Example.jp"),
+    ],
+)
+def test_a_phone_number_or_e_mail_is_kept_in_the_form_staff_read(client, service, typed, kept):
+    response = fill(client, service, first_slot(service), contact=typed)
+    client.post(response["Location"])
+
+    assert Booking.objects.get().contact == kept
+
+
 def test_submitted_text_is_shown_escaped(client, service):
     response = fill(client, service, first_slot(service), name="<script>alert(1)</script>")
 

@@ -158,7 +158,17 @@ def submission_list(request: HttpRequest, pk: int) -> HttpResponse:
         fetched_by=request.user, consultation=consultation, receipt=receipt
     )
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"consultation": consultation, "page": page, "receipt": receipt}
+    excerpts = selectors.submission_excerpts(
+        fetched_by=request.user, consultation=consultation, submissions=page.object_list
+    )
+    rows = [(submission, excerpts.get(submission.pk)) for submission in page.object_list]
+    context = {
+        "consultation": consultation,
+        "page": page,
+        "rows": rows,
+        "receipt": receipt,
+        "with_excerpts": selectors.excerpts_visible_to(staff=request.user, consultation=consultation),
+    }
     return render(request, "publiccomment/console/submission_list.html", context)
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 
-from .. import questions, schedule
+from .. import contact, questions, schedule
 from ..models import DAY_KEYS, Booking, Counter, Service, SpecialDay
 from ..selectors import BookingFilters
 
@@ -196,7 +196,9 @@ class BookingFilterForm(ConsoleForm):
 class PhoneBookingForm(ConsoleForm):
     start = forms.ChoiceField(label=_("時間"), widget=forms.RadioSelect)
     name = forms.CharField(label=_("氏名"), max_length=100)
-    contact = forms.CharField(label=_("電話番号"), max_length=200)
+    contact = forms.CharField(
+        label=_("電話番号"), max_length=200, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
     capacity_override = forms.BooleanField(
         label=_("満席でも定員を超えて登録する（記録されます）"), required=False
     )
@@ -212,6 +214,10 @@ class PhoneBookingForm(ConsoleForm):
         self.fields.update(questions.form_fields(service.questions))
         # The override sits last, after the answers, where it is read before saving.
         self.order_fields([*[k for k in self.fields if k != "capacity_override"], "capacity_override"])
+
+    def clean_contact(self) -> str:
+        # Taken on the phone: the number the resident called from or gave, checked like theirs.
+        return contact.phone_number(self.cleaned_data["contact"])
 
     def answers(self) -> dict[str, Any]:
         return questions.answers_from(self.service.questions, self.cleaned_data)

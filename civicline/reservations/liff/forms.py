@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .. import questions
+from .. import contact, questions
 from ..models import Service
 from ..photos import MAX_PHOTOS
 
@@ -40,8 +40,9 @@ class BookingForm(forms.Form):
     contact = forms.CharField(
         label=_("電話番号またはメールアドレス"),
         max_length=200,
-        help_text=_("予約についてご連絡することがあります。"),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        help_text=_("予約についてご連絡することがあります。例：06-1234-5678、taro@example.jp"),
+        # No inputmode="tel": a phone keypad has no @, and an e-mail address is welcome too.
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
     )
     remember_contact = forms.BooleanField(
         label=_("お名前と連絡先を次回の予約のために保存する"), required=False
@@ -66,6 +67,9 @@ class BookingForm(forms.Form):
             self.fields["lng"] = forms.FloatField(
                 required=False, min_value=-180, max_value=180, widget=forms.HiddenInput
             )
+
+    def clean_contact(self) -> str:
+        return contact.phone_or_email(self.cleaned_data["contact"])
 
     def answers(self) -> dict[str, Any]:
         return questions.answers_from(self.service.questions, self.cleaned_data)
