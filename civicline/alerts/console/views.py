@@ -28,7 +28,8 @@ def banner(request: HttpRequest) -> str:
     events = list(selectors.current_events()[:3])
     if not events:
         return ""
-    return render_to_string("alerts/console/banner.html", {"events": events}, request=request)
+    # Without the request: its context processors would render the banners again, endlessly.
+    return render_to_string("alerts/console/banner.html", {"events": events})
 
 
 @staff_required
@@ -55,6 +56,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _button(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
+    if not selectors.can_act(request.user):
+        # The responsible department and the system administrator act; others are refused outright.
+        return render(request, "core/console/forbidden.html", status=403)
     action = selectors.access_action(fetched_by=request.user, pk=pk)
     service = {
         "execute": services.action_execute,
