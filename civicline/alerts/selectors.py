@@ -37,9 +37,10 @@ def can_act(staff: Staff) -> bool:
 def event_list_for(*, fetched_by: Staff) -> QuerySet[AlertEvent]:
     if not _active(fetched_by):
         return AlertEvent.objects.none()
+    # Ordered here: Meta.ordering is not applied to a query with an aggregate.
     return AlertEvent.objects.annotate(
         waiting=Count("actions", filter=Q(actions__status=AlertAction.Status.SUGGESTED))
-    )
+    ).order_by("-updated_at", "-pk")
 
 
 def access_event(*, fetched_by: Staff, pk: int) -> AlertEvent:
@@ -69,8 +70,10 @@ def action_list(event: AlertEvent) -> QuerySet[AlertAction]:
 def current_events() -> QuerySet[AlertEvent]:
     """Situations in force for the banner: open, at a level, and heard of within BANNER_HOURS."""
     since = timezone.now() - timedelta(hours=BANNER_HOURS)
-    return AlertEvent.objects.filter(closed_at__isnull=True, level__gt=0, updated_at__gte=since).annotate(
-        waiting=Count("actions", filter=Q(actions__status=AlertAction.Status.SUGGESTED))
+    return (
+        AlertEvent.objects.filter(closed_at__isnull=True, level__gt=0, updated_at__gte=since)
+        .annotate(waiting=Count("actions", filter=Q(actions__status=AlertAction.Status.SUGGESTED)))
+        .order_by("-updated_at", "-pk")
     )
 
 

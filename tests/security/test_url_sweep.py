@@ -57,6 +57,7 @@ SHARED_CONSOLE_PAGES = {
     "richmenu:menu-tab-image": "rich menus are account-wide; every staff member may look",
     "richmenu:menu-tab-svg": "rich menus are account-wide; every staff member may look",
     "richmenu:menu-version-image": "rich menus are account-wide; every staff member may look",
+    "alerts:event-detail": "official alerts are public information about the whole city",
 }
 
 # Resident URLs whose key is a bearer capability (a signed or random token in a link sent to its

@@ -25,6 +25,7 @@ from django.db import connection, models
 from django.utils import timezone
 from PIL import Image
 
+from civicline.alerts.models import AlertAction, AlertEvent, AlertSettings, AreaCode, Policy
 from civicline.chatbot import services as chatbot_services
 from civicline.chatbot.models import QuestionLog, WebEntry, WebSync
 from civicline.conversations import services as conversation_services
@@ -560,6 +561,13 @@ def build_world() -> World:
     )
     shelter = w.own_a(shelter_at(w.marker_a("shelter"), 100, department=department_a))
     w.own_a(shelter.facility)
+    # Resident Y is inside A's shelter (checked in from its poster's QR page); the key is the poster's.
+    w.own_y(
+        facility_services.shelter_checkin(
+            shelter=shelter, friend=y, household_size=2, needs=["medical"], note=w.marker_y("checkin")
+        )
+    )
+    w.extra_strings.setdefault("key", set()).add(shelter.checkin_key)
     w.own_a(
         facility_services.facility_import_upload(
             dataset=dataset,
@@ -578,6 +586,32 @@ def build_world() -> World:
     )
     # A one-time code staff A issued to pair another phone, still waiting.
     w.own_a(preview.pairing_code_issue(staff=staff_a, label=w.marker_a("pairing"))[0])
+
+    # --- official alerts (city-wide public information; A is the responsible department) -----------
+    alert_settings = AlertSettings.current()
+    alert_settings.department = department_a
+    alert_settings.save()
+    w.shared(alert_settings)
+    w.shared(AreaCode.objects.create(code_type="city", code="2720300", name="豊中市"))
+    w.shared(Policy.objects.create(kind="warning", min_level=5, actions={"disaster_kind": "auto"}))
+    event = w.shared(
+        AlertEvent.objects.create(
+            key="warning:大阪管区気象台", kind="warning", title="大雨特別警報", level=5, max_level=5,
+            opened_at=now, updated_at=now, areas=["豊中市"],
+        )
+    )  # fmt: skip
+    w.shared(
+        AlertAction.objects.create(
+            event=event, action_key="disaster_kind", label="現在の災害種別を設定", mode="auto",
+            status=AlertAction.Status.DONE, undo_data={"before": "", "after": "flood"},
+        )
+    )  # fmt: skip
+    w.shared(
+        AlertAction.objects.create(
+            event=event, action_key="emergency_menu", label="緊急メニューに切替", mode="suggest",
+            status=AlertAction.Status.SUGGESTED, request={"title": "大雨特別警報"},
+        )
+    )  # fmt: skip
 
     # --- rich menus (account-wide: every staff member may look; A is granted editing) ----------------
     w.own_a(MenuEditorGrant.objects.create(department=department_a, scope=MenuEditorGrant.Scope.EDIT))
