@@ -211,7 +211,8 @@ def test_broadcast_and_narrowcast_carry_retry_keys_and_options(fake_line_api):
 
 def test_rate_limiter_holds_requests_beyond_the_endpoint_budget(fake_line_api, settings):
     # Like broadcast's 60/hour: a wait that long is left to the worker instead of blocking this one.
-    settings.LINE_RATE_LIMITS = {"push": "2/hour"}
+    # Four an hour: two at once, the others spread over the hour (less LINE's recommended headroom).
+    settings.LINE_RATE_LIMITS = {"push": "4/hour"}
 
     sends = [message_push(to="U1", messages="x") for _ in range(3)]
 
@@ -238,3 +239,80 @@ def test_sweep_sends_what_a_lost_queue_entry_or_dead_worker_left(fake_line_api, 
     assert set(OutboundSend.objects.values_list("status", flat=True)) == {OutboundSend.Status.SENT}
     assert len(fake_line_api.to(MULTICAST)) == 3
     assert queued.recipients.filter(status=SendRecipient.Status.ACCEPTED).count() == 501
+
+
+# --- many requests in flight (deliveries) -------------------------------------------------------------
+
+
+def bulk(n: int) -> list[messaging.BulkRequest]:
+    return [
+        messaging.BulkRequest(
+            i, {"to": [f"U{i:032x}"], "messages": [{"type": "text", "text": "x"}]}, f"key-{i}"
+        )
+        for i in range(n)
+    ]
+
+
+def test_bulk_requests_are_retried_on_429_and_5xx_with_the_same_key(fake_line_api, line_sleeps, settings):
+    settings.LINE_SEND_CONCURRENCY = 1
+    fake_line_api.respond(
+        MULTICAST, 429, {"message": "The API rate limit has been exceeded. Try again later."}
+    )
+    fake_line_api.respond(MULTICAST, 502)
+    fake_line_api.respond(
+        MULTICAST,
+        409,
+        {"message": "The retry key is already accepted"},
+        headers={"x-line-accepted-request-id": "r-0"},
+    )
+
+    results = list(messaging.BulkSender("multicast", MULTICAST).run(bulk(3)))
+
+    assert [r.outcome.accepted for r in results] == [True, True, True]
+    assert [r.headers["x-line-retry-key"] for r in fake_line_api.to(MULTICAST)] == [
+        "key-0",
+        "key-0",
+        "key-0",
+        "key-1",
+        "key-2",
+    ]
+    assert (results[0].outcome.attempts, results[0].outcome.request_id) == (3, "r-0")
+    assert len(line_sleeps) == 2  # backed off before each retry (LINE sends no Retry-After)
+
+
+def test_a_bulk_request_line_refuses_is_not_retried(fake_line_api, line_sleeps):
+    fake_line_api.respond(MULTICAST, 400, {"message": "The request body has 1 error(s)"})
+
+    [result] = messaging.BulkSender("multicast", MULTICAST, concurrency=1).run(bulk(1))
+
+    assert not result.outcome.accepted and not result.outcome.retryable
+    assert "HTTP 400" in result.outcome.error and len(fake_line_api.to(MULTICAST)) == 1
+
+
+def test_when_line_is_unreachable_the_run_stops_drawing_requests(fake_line_api, line_sleeps):
+    fake_line_api.respond(MULTICAST, 503, times=100)
+    sender = messaging.BulkSender("multicast", MULTICAST, concurrency=2)
+    drawn = []
+
+    def requests():
+        for request in bulk(100):
+            drawn.append(request)
+            yield request
+
+    results = list(sender.run(requests()))
+
+    # Two in a row unanswered (as many as in flight): no more of the hundred are tried now.
+    assert sender.halted and len(drawn) == len(results) <= 4
+    assert all(r.outcome.retryable and not r.outcome.accepted for r in results)
+
+
+def test_many_requests_share_the_endpoints_token_bucket(fake_line_api, settings):
+    # 20 a second: 10 at once (the burst), then one every 1/18 s (LINE's recommended headroom).
+    settings.LINE_RATE_LIMITS = {"multicast": "20/second"}
+    import time
+
+    started = time.monotonic()
+    results = list(messaging.BulkSender("multicast", MULTICAST, concurrency=8).run(bulk(28)))
+
+    assert all(r.outcome.accepted for r in results)
+    assert time.monotonic() - started >= (28 - 2) / 18 - 0.05
