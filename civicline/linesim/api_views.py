@@ -29,7 +29,7 @@ from . import insight, ratelimits, services
 from .models import AcceptedRetryKey, Narrowcast, ReplyToken, UserMessage, VirtualUser
 from .routers import EMULATOR_DB
 from .validation import USER_ID, ApiError, body_error, check_retry_key, parse_json, parse_request
-from .webhooks import bot_display_name, bot_picture_url, bot_user_id
+from .webhooks import bot_display_name, bot_user_id
 
 View = Callable[..., HttpResponse]
 
@@ -98,11 +98,12 @@ def _send_once(request: HttpRequest, api: str, send: Callable[[str], tuple[dict,
     """Run ``send(retry_key)`` at most once per X-Line-Retry-Key, as LINE's idempotent sends do."""
     key = check_retry_key(request.headers.get("X-Line-Retry-Key"))
     if key is None:
-        body, status = send("")
+        with services.writing():
+            body, status = send("")
         return JsonResponse(body, status=status)
     _raise_if_accepted(key)
     try:
-        with transaction.atomic(using=EMULATOR_DB):
+        with services.writing(), transaction.atomic(using=EMULATOR_DB):
             body, status = send(str(key))
             AcceptedRetryKey.objects.create(
                 key=key, api=api, request_id=request.line_request_id, response=body
@@ -332,8 +333,6 @@ def bot_info(request: HttpRequest) -> HttpResponse:
             "userId": bot_user_id(),
             "basicId": "@linesim",
             "displayName": bot_display_name(),
-            # LINE leaves pictureUrl out when the account has no picture.
-            **({"pictureUrl": bot_picture_url()} if bot_picture_url() else {}),
             "chatMode": "bot",
             "markAsReadMode": "auto",
         }
