@@ -257,6 +257,10 @@ class EmergencySwitch(models.Model):
         DONE = "done", _("完了")
         FAILED = "failed", _("失敗")
 
+    class Method(models.TextChoices):
+        BATCH = "batch", _("LINEの一括操作")
+        EACH = "each", _("500人ずつ解除")
+
     direction = models.CharField(_("切替"), max_length=8, choices=Direction.choices)
     menu = models.ForeignKey(
         Menu, verbose_name=_("切替後のメニュー"), on_delete=models.SET_NULL, null=True, related_name="+"
@@ -279,6 +283,11 @@ class EmergencySwitch(models.Model):
     requests = models.PositiveIntegerField(_("LINEへの一括解除の回数"), default=0)
     # Friends are unlinked in primary-key order; a resumed switch continues after this one.
     last_friend_pk = models.BigIntegerField(default=0)
+    # How per-user menus were removed: one batch request LINE works through (2023-07's endpoint), or
+    # bulk unlinks of 500 friends each when the batch could not be used (3 an hour).
+    method = models.CharField(_("方法"), max_length=8, choices=Method.choices, blank=True)
+    line_request_id = models.CharField(max_length=64, blank=True)  # of the batch request
+    line_accepted_at = models.DateTimeField(_("LINEが受付"), null=True, blank=True)
     error = models.TextField(_("エラー"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -301,6 +310,13 @@ class EmergencySwitch(models.Model):
     @property
     def seconds_until_everyone(self) -> float | None:
         return self.duration.total_seconds() if self.duration else None
+
+    @property
+    def seconds_of_civicline(self) -> float | None:
+        """civicline's own part: until LINE accepted the batch (or, one by one, until everyone)."""
+        if self.line_accepted_at:
+            return (self.line_accepted_at - self.started_at).total_seconds()
+        return self.seconds_until_everyone
 
     @property
     def progress_percent(self) -> int:

@@ -18,9 +18,11 @@ from django.utils import timezone
 from PIL import Image
 
 from civicline.core.models import AuditEntry
+from civicline.line import messaging
 from civicline.line.models import Friend
 from civicline.linesim.models import RichMenu as LineRichMenu
 from civicline.linesim.models import RichMenuAlias, RichMenuLink
+from civicline.linesim.models import RichMenuBatch as LineRichMenuBatch
 from civicline.richmenu import layouts, line_api, selectors, services, tasks
 from civicline.richmenu.actions import ActionType
 from civicline.richmenu.models import AccountMenuState, EmergencySwitch, Menu, MenuEditorGrant, MenuTab
@@ -221,7 +223,9 @@ def test_preview_shows_the_draft_to_the_test_device_only(linesim, koho):
     services.menu_publish(actor=koho, menu=live)
     draft = nine_tile_menu(name="新しいメニュー")
     recipient = PreviewRecipientFactory(
-        department=koho.department, friend=Friend.objects.get(user_id=device), label="広報の iPhone",
+        department=koho.department,
+        friend=Friend.objects.get(user_id=device),
+        label="広報の iPhone",
         owner=koho,
     )
 
@@ -247,7 +251,9 @@ def test_preview_to_another_departments_device_is_not_found(linesim, koho):
     device = residents(linesim, 1)[0]
     other = editor(code="kankyo", name="環境政策課", username="kankyo")
     recipient = PreviewRecipientFactory(
-        department=other.department, friend=Friend.objects.get(user_id=device), label="環境課の端末",
+        department=other.department,
+        friend=Friend.objects.get(user_id=device),
+        label="環境課の端末",
         owner=other,
     )
     from django.http import Http404
@@ -297,7 +303,36 @@ def test_emergency_menu_reaches_every_friend_including_those_on_another_tab(line
     assert any("通常メニューに戻すが完了：友だち7人に" in s for s in summaries)
 
 
-def test_emergency_switch_unlinks_in_requests_of_500(linesim, koho, monkeypatch):
+def test_per_user_menus_go_in_one_batch_request_and_line_works_through_them(linesim, koho, monkeypatch):
+    """LINE's batch endpoint (2023-07): one request whatever the number of friends, then its progress."""
+    friends = residents(linesim, 4)
+    main, emergency = nine_tile_menu(name="通常メニュー"), emergency_menu()
+    services.menu_publish(actor=koho, menu=main)
+    services.menu_publish(actor=koho, menu=emergency)
+    for friend in friends:
+        linesim.client.switch_richmenu(friend, main.alias_id(1), "feature=richmenu&action=tab&tab=2")
+    polls = []
+    real_phase = line_api.menus_unlink_batch_phase
+    monkeypatch.setattr(
+        line_api, "menus_unlink_batch_phase", lambda rid: polls.append(rid) or real_phase(rid)
+    )
+
+    switch = services.emergency_switch_start(actor=koho, direction="on", menu_id=emergency.pk)
+
+    switch.refresh_from_db()
+    assert (switch.status, switch.method, switch.requests) == ("done", EmergencySwitch.Method.BATCH, 1)
+    batch = LineRichMenuBatch.objects.get()
+    assert batch.request_id == switch.line_request_id and polls and set(polls) == {batch.request_id}
+    assert sorted(op["from"] for op in batch.operations) == sorted(
+        set(live_tab_ids(main) + live_tab_ids(emergency))
+    )
+    assert batch.resume_request_key == f"civicline-switch-{switch.pk}"
+    assert switch.started_at <= switch.line_accepted_at <= switch.finished_at
+    assert RichMenuLink.objects.count() == 0
+    assert {shown_menu_id(linesim, f) for f in friends} == {live_tab_ids(emergency)[0]}
+
+
+def test_when_the_batch_cannot_be_used_the_switch_unlinks_500_at_a_time(linesim, koho, monkeypatch):
     main, emergency = build_menu(name="通常"), emergency_menu()
     services.menu_publish(actor=koho, menu=main)
     services.menu_publish(actor=koho, menu=emergency)
@@ -308,17 +343,52 @@ def test_emergency_switch_unlinks_in_requests_of_500(linesim, koho, monkeypatch)
     Friend.objects.filter(pk__in=Friend.objects.order_by("pk").values("pk")[:2]).update(
         state=Friend.State.BLOCKED
     )
-    batches = []
-    monkeypatch.setattr(line_api, "users_unlink", lambda user_ids: batches.append(len(user_ids)))
+
+    def used_up(menus, resume_key):
+        # LINE allows 3 batches an hour.
+        raise line_api.LineCallFailed("一括解除", "HTTP 429: The API rate limit has been exceeded.", 429)
+
+    monkeypatch.setattr(line_api, "menus_unlink_batch", used_up)
+    sizes = unlink_sizes(monkeypatch)
 
     switch = services.emergency_switch_start(actor=koho, direction="on", menu_id=emergency.pk)
 
     switch.refresh_from_db()
-    assert batches == [500, 500, 200]
+    assert sorted(sizes) == [200, 500, 500]
     assert (switch.friends_done, switch.requests, switch.status) == (1200, 3, "done")
+    assert switch.method == EmergencySwitch.Method.EACH
 
 
-def test_a_failed_switch_resumes_where_it_stopped(linesim, koho, monkeypatch):
+def test_a_second_switch_within_the_hour_goes_one_by_one(linesim, koho):
+    residents(linesim, 2)
+    main, emergency = build_menu(name="通常"), emergency_menu()
+    services.menu_publish(actor=koho, menu=main)
+    services.menu_publish(actor=koho, menu=emergency)
+
+    on = services.emergency_switch_start(actor=koho, direction="on", menu_id=emergency.pk)
+    off = services.emergency_switch_start(actor=koho, direction="off")
+
+    on.refresh_from_db(), off.refresh_from_db()
+    assert (on.method, off.method) == (EmergencySwitch.Method.BATCH, EmergencySwitch.Method.EACH)
+    assert on.status == off.status == EmergencySwitch.Status.DONE
+    assert LineRichMenuBatch.objects.count() == 1  # civicline's own bucket kept LINE's 3 an hour
+
+
+def unlink_sizes(monkeypatch) -> list[int]:
+    """The size of every bulk unlink request sent (recorded as the requests are made)."""
+    sizes: list[int] = []
+    real_send = messaging.BulkSender._send
+
+    def recording(self, request):
+        sizes.append(len(request.body["userIds"]))
+        return real_send(self, request)
+
+    monkeypatch.setattr(messaging.BulkSender, "_send", recording)
+    return sizes
+
+
+def test_a_failed_switch_resumes_where_it_stopped(linesim, koho, monkeypatch, settings):
+    settings.LINE_SEND_CONCURRENCY = 1
     main, emergency = build_menu(name="通常"), emergency_menu()
     services.menu_publish(actor=koho, menu=main)
     services.menu_publish(actor=koho, menu=emergency)
@@ -326,15 +396,24 @@ def test_a_failed_switch_resumes_where_it_stopped(linesim, koho, monkeypatch):
         Friend(user_id=f"U{n:032x}", first_seen="2025-01-01T00:00Z", last_seen="2025-01-01T00:00Z")
         for n in range(1, 1101)
     )
+    monkeypatch.setattr(
+        line_api,
+        "menus_unlink_batch",
+        lambda menus, resume_key: (_ for _ in ()).throw(line_api.LineCallFailed("一括解除", "HTTP 503", 503)),
+    )
     sent: list[list[str]] = []
+    real_send = messaging.BulkSender._send
 
-    def flaky(user_ids):
+    def flaky(self, request):
         if len(sent) == 1 and not getattr(flaky, "failed", False):
             flaky.failed = True
-            raise line_api.LineCallFailed("一括解除", "HTTP 500", 500)
-        sent.append(user_ids)
+            return messaging.BulkOutcome(
+                request, messaging.Outcome(False, 500, error="HTTP 500", retryable=True)
+            )
+        sent.append(request.body["userIds"])
+        return real_send(self, request)
 
-    monkeypatch.setattr(line_api, "users_unlink", flaky)
+    monkeypatch.setattr(messaging.BulkSender, "_send", flaky)
     switch = services.emergency_switch_start(actor=koho, direction="on", menu_id=emergency.pk)
     switch.refresh_from_db()
     assert switch.status == EmergencySwitch.Status.FAILED and switch.friends_done == 500
