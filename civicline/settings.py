@@ -290,6 +290,9 @@ CAPACITY_POOLS = [
 # a delivery keeps this many multicast requests in flight at once per worker.
 LINE_RATE_HEADROOM = float(env("LINE_RATE_HEADROOM", "0.9"))
 LINE_SEND_CONCURRENCY = int(env("LINE_SEND_CONCURRENCY", "32"))
+# At most this many segment deliveries reach one resident in 7 days (0: no cap); deliveries to
+# everyone (LINE's broadcast) cannot leave anyone out and are not capped.
+DELIVERY_WEEKLY_CAP = int(env("DELIVERY_WEEKLY_CAP", "0"))
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
 LINE_API_DATA_BASE_URL = env(
     "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"

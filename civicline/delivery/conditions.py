@@ -8,7 +8,7 @@ Stored as JSON on ``Segment.conditions``::
         {"op": "or", "negate": true, "items": [{"kind": "area", "areas": [3]}, ...]}
     ]}
 
-Every condition compiles to a ``Q`` over ``line.Friend`` of the form ``pk IN (SELECT friend_id …)``,
+Every condition compiles to a ``Q`` over ``line.Friend`` of the form ``EXISTS (SELECT … friend_id)``,
 so a whole tree is one SQL statement: counting a segment (SD-13) and fixing a delivery's audience
 are database queries whose cost grows with the tables, never a query per friend.
 
@@ -32,7 +32,7 @@ from functools import reduce
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,8 +47,12 @@ Posted = Callable[[str], list[str]]  # the values posted for a field of this nod
 
 
 def friends_in(queryset: QuerySet) -> Q:
-    """Friends having a row in ``queryset`` (a model with ``friend_id``), as ``pk IN (SELECT …)``."""
-    return Q(pk__in=queryset.values("friend_id"))
+    """Friends having a row in ``queryset`` (a model with ``friend_id``), as ``EXISTS (SELECT …)``.
+
+    EXISTS rather than IN: negated, it is an anti-join, where PostgreSQL runs ``NOT IN`` over a
+    subquery too big for its working memory as a scan of the subquery for every friend.
+    """
+    return Q(Exists(queryset.filter(friend_id=OuterRef("pk"))))
 
 
 def month_shift(day: date, months: int) -> date:

@@ -10,6 +10,8 @@ ever shown back to the resident who entered them.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -237,6 +239,13 @@ class Delivery(models.Model):
     error = models.TextField(blank=True)
     insight = models.JSONField(default=dict, blank=True)
     insight_fetched_at = models.DateTimeField(null=True, blank=True)
+    # Friends left out because they had had DELIVERY_WEEKLY_CAP deliveries in the past 7 days.
+    capped_count = models.PositiveIntegerField(_("週の上限で除外"), default=0)
+    # LINE could not be reached (or kept answering 429): the worker sends the rest again at this time.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # Unfollows and blocks of its recipients in the 24 hours after the start (counted hourly).
+    unfollows = models.PositiveIntegerField(_("配信後24時間のブロック・友だち削除"), null=True, blank=True)
+    unfollows_counted_at = models.DateTimeField(null=True, blank=True)
 
     objects = DepartmentScopedQuerySet.as_manager()
 
@@ -313,41 +322,72 @@ class DeliveryMessage(models.Model):
 
 
 class DeliveryAudience(models.Model):
-    """The friends a segment delivery goes to, fixed by one INSERT … SELECT when sending starts.
+    """Who a segment delivery went to: a row per friend, with the number of the batch (the one LINE
+    request) that addressed them; the friend's outcome is that batch's.
 
-    Batches walk it by primary key, so a send resumes where it stopped and nobody is added or
-    counted twice. Dropped once the delivery has finished (who got what stays in line.SendRecipient).
+    Written while the send streams the audience query, one statement per batch, and kept once the
+    delivery has finished: the weekly cap (DELIVERY_WEEKLY_CAP) and the unfollows after a delivery
+    are counted from it.
     """
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="+")
-    friend = models.ForeignKey("line.Friend", on_delete=models.CASCADE, related_name="+")
+    # Two million rows are written during a send, 500 per statement: no database foreign key (its
+    # check per row would cost as much as the row; Django still cascades deletes), and no index on
+    # delivery alone (the (delivery, batch) index serves every lookup by delivery).
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    batch = models.PositiveIntegerField(default=0)
+    friend = models.ForeignKey("line.Friend", on_delete=models.CASCADE, related_name="+", db_constraint=False)
 
     class Meta:
-        indexes = [models.Index(fields=["delivery", "id"])]
+        indexes = [models.Index(fields=["delivery", "batch"], name="delivery_audience_batch")]
 
     def __str__(self) -> str:
-        return f"{self.delivery_id}:{self.friend_id}"
+        return f"{self.delivery_id}/{self.batch}:{self.friend_id}"
 
 
 class DeliveryBatch(models.Model):
-    """One LINE request of a delivery: a multicast of ≤ 500 audience rows, or the broadcast."""
+    """One LINE request of a delivery: a multicast to at most 500 friends, or the broadcast.
+
+    A multicast batch is recorded (with its retry key and its audience rows) before its first
+    attempt, so a send that was interrupted resends exactly the recorded batches with the same keys
+    (LINE answers 409 for those it had accepted) and nobody is addressed twice. Status: pending
+    (not answered yet), retrying (LINE unreachable, 5xx or 429: it will be sent again), accepted,
+    failed (LINE refused it, or its retry key expired unanswered: not sent again).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("送信待ち")
+        RETRYING = "retrying", _("再試行待ち")
+        ACCEPTED = "accepted", _("LINEが受付")
+        FAILED = "failed", _("失敗")
 
     scope_department_field = "delivery__department"
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="batches")
     number = models.PositiveIntegerField()
-    # None only for a broadcast claimed but not (known to be) sent: it is never sent again.
+    # A broadcast's request (None only for one claimed but not known to be sent: never sent again).
     send = models.OneToOneField(
         "line.OutboundSend", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     size = models.PositiveIntegerField(default=0)
-    last_audience_id = models.BigIntegerField(default=0)
+    # The batch's highest friend id: a resumed send streams the audience on from the highest of all.
+    last_friend_id = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    retry_key = models.UUIDField(default=uuid.uuid4, editable=False)
+    request_id = models.CharField(max_length=64, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # LINE keeps a retry key 24 hours from here
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = DepartmentScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="delivery_batch_once")]
+        indexes = [models.Index(fields=["delivery", "status"], name="delivery_batch_status")]
 
     def __str__(self) -> str:
         return f"{self.delivery_id}/{self.number}"

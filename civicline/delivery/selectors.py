@@ -3,24 +3,33 @@ the system administrator granted it (SD-7); resident reads only ever concern the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from functools import reduce
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import access_or_404
-from civicline.line.models import Friend, OutboundSend, SendRecipient
+from civicline.line import client as line_client
+from civicline.line.messaging import MULTICAST_MAX_RECIPIENTS as MULTICAST_RECIPIENTS
+from civicline.line.models import Friend, OutboundSend
 
 from . import conditions
 from .models import (
     Area,
     Child,
     Delivery,
+    DeliveryAudience,
     DeliveryBatch,
     DeliveryPolicy,
     EmailBatch,
@@ -120,6 +129,7 @@ def grant_overview() -> list[dict[str, Any]]:
 class AudienceCount:
     following: int  # friends who would receive a delivery today
     blocked: int  # friends who match but have blocked the account (skipped, counted)
+    capped: int = 0  # friends who match but had DELIVERY_WEEKLY_CAP deliveries this week (skipped)
 
 
 def friends_matching(q: Q) -> QuerySet[Friend]:
@@ -135,12 +145,93 @@ def audience_q(segments: list[Segment], *, combine: str, on: date) -> Q:
     return reduce(lambda a, b: (a & b) if combine == Delivery.Combine.ALL else (a | b), parts)
 
 
-def audience_count(q: Q | None) -> AudienceCount:
-    """Friends selected by ``q`` (None: everyone), in two COUNT queries whatever their number (SD-13)."""
+# Deliveries that count against the weekly cap: those that went out, or are going out.
+CAP_COUNTED = (Delivery.Status.SENDING, Delivery.Status.SENT, Delivery.Status.PARTIAL)
+
+
+def _capped(*, now: datetime, excluding: int | None) -> Exists:
+    """Friends who were in the audience of ``DELIVERY_WEEKLY_CAP`` deliveries started in the past 7 days."""
+    received = (
+        DeliveryAudience.objects.filter(
+            friend_id=OuterRef("pk"),
+            delivery__started_at__gte=now - timedelta(days=7),
+            delivery__status__in=CAP_COUNTED,
+        )
+        .exclude(delivery_id=excluding)
+        .order_by()
+        .values("friend_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=settings.DELIVERY_WEEKLY_CAP)
+    )
+    return Exists(received)
+
+
+def _reach(q: Q | None, *, now: datetime | None, delivery_id: int | None) -> Q:
+    """Which of the friends selected by ``q`` a delivery reaches: those following, less the capped
+    (the weekly cap applies to segment deliveries: a delivery to everyone is LINE's broadcast,
+    which cannot leave anyone out)."""
+    reach = Q(state=Friend.State.FOLLOWING)
+    if q is not None and settings.DELIVERY_WEEKLY_CAP:
+        reach &= ~Q(_capped(now=now or timezone.now(), excluding=delivery_id))
+    return reach
+
+
+def recipients(
+    q: Q | None, *, now: datetime | None = None, delivery_id: int | None = None
+) -> QuerySet[Friend]:
+    """The friends a delivery to ``q`` (None: everyone) reaches.
+
+    The count staff see before sending (``audience_count``) and the stream the send walks are this
+    selection (``q`` and ``_reach``), so the number shown is the number addressed, unless friends
+    follow, block or change their settings in between. ``delivery_id``: the delivery being sent,
+    whose own rows do not count to the cap.
+    """
     friends = Friend.objects.all() if q is None else Friend.objects.filter(q)
-    counts = dict(friends.order_by().values_list("state").annotate(n=Count("pk")))
+    return friends.filter(_reach(q, now=now, delivery_id=delivery_id))
+
+
+@contextmanager
+def friend_order_plans() -> Iterator[None]:
+    """Plan segment queries on PostgreSQL as merge joins in friend order, in this block.
+
+    Every condition is "the friend has a row in a table indexed by (value, friend)", so the friends
+    of a condition come out of an index already in friend order, and a segment is a merge of such
+    streams with the friends themselves: no hash table of a million friends to build (spilling
+    past ``work_mem`` on a server set up for the console's small queries), no parallel workers to
+    start. On two million friends this counts a segment in well under a second where the default
+    plan takes two to three; the send's stream, read in friend order, needs no sort either. The
+    results are the same whatever the plan: only their cost changes.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SET enable_hashjoin = off; SET max_parallel_workers_per_gather = 0; SET work_mem = '128MB'"
+        )
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_hashjoin; RESET max_parallel_workers_per_gather; RESET work_mem")
+
+
+def audience_count(q: Q | None) -> AudienceCount:
+    """Friends a delivery to ``q`` (None: everyone) would reach and leave out, whatever their number,
+    in one COUNT query (SD-13): under a second over two million friends."""
+    matching = Friend.objects.all() if q is None else Friend.objects.filter(q)
+    with friend_order_plans():
+        counts = _counts(matching, q)
     return AudienceCount(
-        following=counts.get(Friend.State.FOLLOWING, 0), blocked=counts.get(Friend.State.BLOCKED, 0)
+        following=counts["reached"], blocked=counts["blocked"], capped=counts["following"] - counts["reached"]
+    )
+
+
+def _counts(matching: QuerySet[Friend], q: Q | None) -> dict[str, int]:
+    return matching.aggregate(
+        reached=Count("pk", filter=_reach(q, now=None, delivery_id=None)),
+        following=Count("pk", filter=Q(state=Friend.State.FOLLOWING)),
+        blocked=Count("pk", filter=Q(state=Friend.State.BLOCKED)),
     )
 
 
@@ -207,83 +298,209 @@ def access_delivery(*, fetched_by: Staff, pk: int) -> Delivery:
     )
 
 
-@dataclass
-class BatchRow:
-    batch: DeliveryBatch
-    accepted: int
-    failed: int
-    pending: int
+class Phase(StrEnum):
+    """What staff are told about a delivery that has started."""
+
+    SENDING = "sending"  # 送信中
+    RETRYING = "retrying"  # LINEに接続できず（混み合っていて）再試行中: nothing is lost, it goes later
+    DONE = "done"  # 完了
+    PARTIAL = "partial"  # some of it LINE refused: those are not retried
+    FAILED = "failed"
 
 
 @dataclass
 class Progress:
-    batches: list[BatchRow]
+    """Outcome of a delivery's LINE requests in a fixed number of queries, whatever their number.
+
+    A friend counts as ``retrying`` while their batch waits for LINE to come back (network, 5xx,
+    429): that is not a failure and is never shown as one. ``failed`` is only what LINE refused
+    (a 4xx) or what could not be sent within the 24 hours a retry key is valid.
+    """
+
+    phase: Phase
+    target: int
     accepted: int
+    pending: int  # addressed but not answered yet, or not yet in a batch
+    retrying: int
     failed: int
-    pending: int  # addressed but not answered yet, or not yet put in a batch
+    requests: int
+    problems: list[DeliveryBatch]  # batches waiting for a retry or failed, the first ones
+    last_error: str
+    limited: bool  # the last retryable error was LINE's 429
+    retry_at: datetime | None
+    seconds_left: int | None
     email_batches: list[EmailBatch]
     emails_sent: int
     emails_failed: int
 
     @property
     def done_percent(self) -> int:
-        total = self.accepted + self.failed + self.pending
+        total = self.accepted + self.failed + self.pending + self.retrying
         return round(100 * (self.accepted + self.failed) / total) if total else 100
 
+    @property
+    def headline(self) -> str:
+        if self.phase == Phase.RETRYING:
+            if self.limited:
+                return _("LINEが混み合っているため再試行中")
+            return _("LINEに接続できず再試行中")
+        return {
+            Phase.SENDING: _("送信中"),
+            Phase.DONE: _("完了"),
+            Phase.PARTIAL: _("一部の人に届けられませんでした"),
+            Phase.FAILED: _("配信できませんでした"),
+        }[self.phase]
 
-def _broadcast_row(batch: DeliveryBatch, target: int) -> BatchRow:
-    # LINE reports no per-user outcome of a broadcast: the request's outcome is everyone's.
-    status = batch.send.status if batch.send is not None else OutboundSend.Status.FAILED
-    if status == OutboundSend.Status.SENT:
-        return BatchRow(batch, target, 0, 0)
-    if status in (OutboundSend.Status.FAILED, OutboundSend.Status.PARTIAL):
-        return BatchRow(batch, 0, target, 0)
-    return BatchRow(batch, 0, 0, target)
+    @property
+    def time_left(self) -> str:
+        """「残り約…」 while sending; "" otherwise."""
+        if self.seconds_left is None:
+            return ""
+        if self.seconds_left < 60:
+            return _("残り約%(n)d秒") % {"n": max(self.seconds_left, 1)}
+        return _("残り約%(n)d分") % {"n": round(self.seconds_left / 60)}
 
-
-def delivery_progress(delivery: Delivery) -> Progress:
-    """Per-batch and total outcomes of a delivery that has started, in a fixed number of queries."""
-    batches = list(delivery.batches.select_related("send"))
-    counts: dict[int, dict[str, int]] = {}
-    rows = (
-        SendRecipient.objects.filter(send_id__in=[b.send_id for b in batches if b.send_id])
-        .order_by()
-        .values_list("send_id", "status")
-        .annotate(n=Count("pk"))
-    )
-    for send_id, status, n in rows:
-        counts.setdefault(send_id, {})[status] = n
-    if delivery.audience == Delivery.Audience.ALL:
-        table = [_broadcast_row(b, delivery.target_count) for b in batches]
-    else:
-        table = [
-            BatchRow(
-                b,
-                counts.get(b.send_id, {}).get(SendRecipient.Status.ACCEPTED, 0),
-                counts.get(b.send_id, {}).get(SendRecipient.Status.FAILED, 0),
-                counts.get(b.send_id, {}).get(SendRecipient.Status.PENDING, 0),
+    @property
+    def advice(self) -> str:
+        """What staff should do now, in the city's words ("" when nothing)."""
+        if self.phase == Phase.RETRYING:
+            return _(
+                "届かなかった分は自動で送り直します（同じ人に二重に届くことはありません）。"
+                "このまま待ってください。24時間つながらない場合は送信を打ち切り、ここでお知らせします。"
             )
-            for b in batches
-        ]
+        if self.phase in (Phase.PARTIAL, Phase.FAILED):
+            if any(b.http_status is None and b.status == DeliveryBatch.Status.FAILED for b in self.problems):
+                return _(
+                    "LINEに24時間つながらなかったため、二重送信を避けて送信を打ち切りました。"
+                    "LINEの障害情報を確認し、届いていない人には配信を複製して送り直してください。"
+                )
+            return _(
+                "LINEが受け付けなかった送信があります（下の内訳の理由を確認してください）。"
+                "メッセージの内容や配信先を直してから、配信を複製して送り直してください。"
+                "解決しない場合はシステム管理者に内訳の画面を見せて相談してください。"
+            )
+        return ""
+
+
+PROBLEMS_SHOWN = 50
+
+
+def _seconds_left(delivery: Delivery, accepted: int, left: int, now: datetime) -> int | None:
+    """Time to send the rest: at the rate seen so far, and never faster than LINE's ceiling allows."""
+    if left <= 0:
+        return 0
+    ceiling = line_client.bucket("multicast")
+    at_ceiling = left / MULTICAST_RECIPIENTS * ceiling.interval
+    if not accepted or delivery.started_at is None:
+        return round(at_ceiling)
+    elapsed = max((now - delivery.started_at).total_seconds(), 0.001)
+    return round(max(left * elapsed / accepted, at_ceiling))
+
+
+def delivery_progress(delivery: Delivery, *, now: datetime | None = None) -> Progress:
+    """Where a delivery that has started stands, from its batches' outcomes (one aggregate query)."""
+    now = now or timezone.now()
+    sizes = dict.fromkeys(DeliveryBatch.Status.values, 0)
+    counts = dict.fromkeys(DeliveryBatch.Status.values, 0)
+    rows = delivery.batches.order_by().values_list("status").annotate(n=Count("pk"), size=Sum("size"))
+    for status, n, size in rows:
+        counts[status], sizes[status] = n, size or 0
+    problems = list(
+        delivery.batches.filter(status__in=[DeliveryBatch.Status.RETRYING, DeliveryBatch.Status.FAILED])
+        .select_related("send")
+        .order_by("number")[:PROBLEMS_SHOWN]
+    )
     if delivery.audience == Delivery.Audience.ALL:
-        addressed = delivery.target_count if batches else 0
-    else:
-        addressed = sum(b.size for b in batches)
+        sizes = _broadcast_sizes(delivery)
+    addressed = sum(sizes.values())
     not_batched = (
         max(delivery.target_count - addressed, 0) if delivery.status == Delivery.Status.SENDING else 0
     )
+    accepted, failed = sizes[DeliveryBatch.Status.ACCEPTED], sizes[DeliveryBatch.Status.FAILED]
+    retrying, pending = (
+        sizes[DeliveryBatch.Status.RETRYING],
+        sizes[DeliveryBatch.Status.PENDING] + not_batched,
+    )
+    last = next((b for b in reversed(problems) if b.status == DeliveryBatch.Status.RETRYING), None)
+    if delivery.status == Delivery.Status.SENDING:
+        phase = Phase.RETRYING if retrying or delivery.retry_at else Phase.SENDING
+    elif delivery.status == Delivery.Status.SENT:
+        phase = Phase.DONE
+    else:
+        phase = Phase.PARTIAL if delivery.status == Delivery.Status.PARTIAL else Phase.FAILED
     email_batches = list(delivery.email_batches.all())
     return Progress(
-        batches=table,
-        accepted=sum(r.accepted for r in table),
-        failed=sum(r.failed for r in table),
-        pending=sum(r.pending for r in table) + not_batched,
+        phase=phase,
+        target=delivery.target_count,
+        accepted=accepted,
+        pending=pending,
+        retrying=retrying,
+        failed=failed,
+        requests=sum(counts.values()),
+        problems=problems,
+        last_error=last.error if last else "",
+        limited=bool(last and last.http_status == 429),
+        retry_at=delivery.retry_at,
+        seconds_left=(
+            _seconds_left(delivery, accepted, pending + retrying, now) if phase == Phase.SENDING else None
+        ),
         email_batches=email_batches,
         emails_sent=sum(b.sent_count for b in email_batches),
         emails_failed=sum(
             b.size - b.sent_count for b in email_batches if b.status == EmailBatch.Status.FAILED
         ),
     )
+
+
+def _broadcast_sizes(delivery: Delivery) -> dict[str, int]:
+    """LINE reports no per-user outcome of a broadcast: the request's outcome is everyone's."""
+    sizes = dict.fromkeys(DeliveryBatch.Status.values, 0)
+    batch = delivery.batches.select_related("send").first()
+    if batch is None:
+        return sizes
+    status = batch.send.status if batch.send is not None else None
+    if status == OutboundSend.Status.SENT:
+        sizes[DeliveryBatch.Status.ACCEPTED] = delivery.target_count
+    elif status is None or status in (OutboundSend.Status.FAILED, OutboundSend.Status.PARTIAL):
+        # Claimed but not known to be sent (the worker died mid-request): never sent again.
+        sizes[DeliveryBatch.Status.FAILED] = delivery.target_count
+    elif status == OutboundSend.Status.RETRYING:
+        sizes[DeliveryBatch.Status.RETRYING] = delivery.target_count
+    else:
+        sizes[DeliveryBatch.Status.PENDING] = delivery.target_count
+    return sizes
+
+
+# --- the block-rate guard (SD-*) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockRate:
+    delivery: Delivery
+    title: str  # "" when the caller may not see the delivery (another department's)
+    reached: int
+    unfollows: int | None
+
+    @property
+    def percent(self) -> float | None:
+        if self.unfollows is None or not self.reached:
+            return None
+        return 100 * self.unfollows / self.reached
+
+
+RECENT_FOR_GUARD = 5
+
+
+def recent_block_rates(*, fetched_by: Staff, limit: int = RECENT_FOR_GUARD) -> list[BlockRate]:
+    """The account's latest deliveries and the unfollows in the 24 hours after each (any department:
+    blocks hurt every department's reach; other departments' titles stay hidden)."""
+    visible = set(Delivery.objects.visible_to(fetched_by).values_list("pk", flat=True))
+    latest = (
+        Delivery.objects.filter(status__in=Delivery.FINISHED, started_at__isnull=False)
+        .select_related("department")
+        .order_by("-started_at")[:limit]
+    )
+    return [BlockRate(d, d.title if d.pk in visible else "", d.target_count, d.unfollows) for d in latest]
 
 
 # --- residents ------------------------------------------------------------------------------------

@@ -7,12 +7,21 @@ Sending a delivery, and why it is safe to repeat any step:
    can be edited or unscheduled. Edits take the delivery's row first (an UPDATE), so the start,
    itself a conditional UPDATE, waits for them or finds the delivery no longer SCHEDULED.
 2. ``delivery_start`` claims a due delivery (SCHEDULED → SENDING) exactly once.
-3. ``delivery_send`` (worker) fixes the audience with one INSERT … SELECT (``DeliveryAudience``),
-   then walks it by primary key, 500 at a time: each batch's multicast is recorded together with
-   its ``DeliveryBatch`` row in one transaction, then sent; what LINE does not accept at once is
-   retried by the line app's worker with the send's retry key. A rerun resumes after the last
-   batch; a claim on the delivery and the (delivery, number) unique constraint keep a second
-   planner out. A broadcast is claimed before it is sent and never repeated.
+3. ``delivery_send`` (worker) streams the audience query — the same query whose count staff saw —
+   in friend order and records it batch by batch: a ``DeliveryBatch`` (its own retry key) and its
+   500 ``DeliveryAudience`` rows in one statement each, before the batch's first attempt. Many
+   batches are in flight at once (``messaging.BulkSender``) under the token bucket every worker
+   shares, at LINE's multicast ceiling less its recommended headroom; outcomes are written in bulk
+   as they come back. Memory stays flat: a few thousand friends are held at a time.
+   Resuming after the worker was killed, or after LINE was unreachable, resends exactly the
+   recorded batches not yet answered with their own keys (LINE answers 409 for any it had already
+   accepted, which counts as accepted), then streams on after the highest friend recorded: nobody is
+   addressed twice, nobody is left out. A claim on the delivery (renewed while it sends) and the
+   (delivery, number) unique constraint keep a second sender out. While LINE cannot be reached the
+   delivery stays "sending" (``retry_at``): nothing that will be retried is reported as failed. A
+   batch still unanswered 23 hours after its first attempt fails (LINE keeps a retry key 24 hours:
+   sending it later could deliver it twice). A broadcast is claimed before it is sent and never
+   repeated.
 4. ``delivery_finish_check`` settles the status once every batch has an outcome.
 """
 
@@ -20,9 +29,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import islice
 from smtplib import SMTPException
 from typing import Any, NoReturn
 
@@ -30,7 +41,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, F, Max, Q, QuerySet, Value
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -66,12 +77,21 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 MULTICAST_BATCH = messaging.MULTICAST_MAX_RECIPIENTS
+MULTICAST_PATH = "/v2/bot/message/multicast"
 EMAIL_BATCH_SIZE = 100
 MAX_CHILDREN = 10
 SCHEDULE_HORIZON = timedelta(days=365)
 EMAIL_RESEND_AFTER = timedelta(minutes=5)
 PENDING_EMAIL_LIFETIME = timedelta(days=7)
-STALE_PLANNER = timedelta(minutes=10)
+# A sender renews its claim every HEARTBEAT; one silent for STALE_PLANNER is presumed dead.
+STALE_PLANNER = timedelta(minutes=2)
+HEARTBEAT = timedelta(seconds=20)
+# Friends read and recorded at a time while streaming the audience: small enough that recording
+# them never keeps the requests in flight waiting for the next (4 batches, a few milliseconds).
+SEND_CHUNK = 4 * MULTICAST_BATCH
+RESULTS_FLUSH_SECONDS = 0.25  # outcomes are written together at most this long after they come
+RETRY_KEY_LIFETIME = timedelta(hours=23)  # LINE keeps a retry key 24 hours; an hour to spare
+RETRY_DELAY_BOUNDS = (30, 600)  # seconds before sending again what LINE did not take
 STALE_EMAIL_BATCH = timedelta(minutes=10)
 ABANDONED_EMAIL_BATCH = timedelta(minutes=30)
 
@@ -689,24 +709,6 @@ def _permission_refusal(delivery: Delivery) -> str:
     )
 
 
-def _audience_insert(delivery: Delivery, friends: QuerySet[Friend]) -> int:
-    """Fix the audience with one INSERT … SELECT: no friend passes through Python."""
-    rows = (
-        friends.order_by("pk")
-        .annotate(delivery_ref=Value(delivery.pk, output_field=BigIntegerField()))
-        .values_list("delivery_ref", "pk")
-    )
-    select_sql, params = rows.query.sql_with_params()
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(DeliveryAudience._meta.db_table)} "
-            f"({quote('delivery_id')}, {quote('friend_id')}) {select_sql}",
-            params,
-        )
-        return cursor.rowcount
-
-
 def _fail(delivery: Delivery, error: str) -> None:
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
         status=Delivery.Status.FAILED, error=error, finished_at=timezone.now()
@@ -723,14 +725,12 @@ def _prepare(delivery: Delivery) -> None:
     segments = list(delivery.segments.all())
     topic_ids = selectors.email_topic_ids(delivery)
     with transaction.atomic():
-        DeliveryAudience.objects.filter(delivery=delivery).delete()
+        # The count is the count of the very query the send streams (``_recipients``); the final
+        # number addressed is written when the stream ends.
         if delivery.audience == Delivery.Audience.ALL:
             count = selectors.audience_count(None)
-            target = count.following
         else:
-            q = selectors.audience_q(segments, combine=delivery.combine, on=on)
-            target = _audience_insert(delivery, Friend.objects.filter(q, state=Friend.State.FOLLOWING))
-            count = selectors.audience_count(q)
+            count = selectors.audience_count(selectors.audience_q(segments, combine=delivery.combine, on=on))
         email_count = selectors.email_subscribers_for(topic_ids).count() if delivery.email_too else 0
         names = conditions.Names()
         summary = {
@@ -746,8 +746,9 @@ def _prepare(delivery: Delivery) -> None:
         Delivery.objects.filter(pk=delivery.pk).update(
             sent_messages=messages,
             email_body=mail.body_text(drafts, link) if delivery.email_too else "",
-            target_count=target,
+            target_count=count.following,
             blocked_count=count.blocked,
+            capped_count=count.capped,
             email_count=email_count,
             audience_summary=summary,
             audience_ready=True,
@@ -755,35 +756,180 @@ def _prepare(delivery: Delivery) -> None:
     delivery.refresh_from_db()
 
 
-def _with_aggregation_unit(send: OutboundSend, unit: str) -> None:
-    # OutboundSend.options is "the rest of the request body"; line.messaging sends it as recorded,
-    # so the unit reaches LINE with every attempt of this batch.
-    OutboundSend.objects.filter(pk=send.pk).update(options={**send.options, "customAggregationUnits": [unit]})
+def _recipients(delivery: Delivery) -> QuerySet[Friend]:
+    """The friends a segment delivery goes to, judged on its start date (the count's query)."""
+    on = timezone.localdate(delivery.started_at)
+    q = selectors.audience_q(list(delivery.segments.all()), combine=delivery.combine, on=on)
+    return selectors.recipients(q, now=delivery.started_at, delivery_id=delivery.pk)
 
 
-def _plan_multicasts(delivery: Delivery) -> None:
-    progress = delivery.batches.aggregate(last=Max("last_audience_id"), number=Max("number"))
-    last, number = progress["last"] or 0, (progress["number"] or 0)
-    while True:
-        rows = list(
-            DeliveryAudience.objects.filter(delivery=delivery, pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "friend__user_id")[:MULTICAST_BATCH]
+def _audience_rows_insert(delivery: Delivery, first_batch: int, friend_ids: list[int]) -> None:
+    """The audience rows of consecutive full batches (the last may be short), in one statement.
+
+    The ids go as one text parameter: the driver's own list encoding checks every element and cost
+    more than the insert itself at 180 batches a second.
+    """
+    table = connection.ops.quote_name(DeliveryAudience._meta.db_table)
+    if connection.vendor == "postgresql":
+        select = "SELECT %s, %s + (o - 1) / %s, f FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(f, o)"
+        ids = "{" + ",".join(map(str, friend_ids)) + "}"
+    else:
+        select = "SELECT %s, %s + key / %s, value FROM json_each(%s)"
+        ids = "[" + ",".join(map(str, friend_ids)) + "]"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (delivery_id, batch, friend_id) {select}",
+            [delivery.pk, first_batch, MULTICAST_BATCH, ids],
         )
-        if not rows:
-            return
-        number += 1
-        with transaction.atomic():
-            send = messaging.message_multicast(
-                to=[user_id for _pk, user_id in rows], messages=delivery.sent_messages, background=True
+
+
+@dataclass
+class _Stream:
+    """The requests of a segment delivery: first the recorded batches LINE has not answered, then
+    the rest of the audience, recorded as it is read. ``done`` once the audience is exhausted."""
+
+    delivery: Delivery
+    body: dict[str, Any]
+    done: bool = False
+    now: datetime = field(default_factory=timezone.now)
+
+    def requests(self) -> Iterator[messaging.BulkRequest]:
+        yield from self._unanswered()
+        yield from self._new()
+        self.done = True
+
+    def _request(self, batch_pk: int, attempts: int, user_ids: list[str], key: Any) -> messaging.BulkRequest:
+        return messaging.BulkRequest((batch_pk, attempts), {**self.body, "to": user_ids}, str(key))
+
+    def _unanswered(self) -> Iterator[messaging.BulkRequest]:
+        waiting = list(
+            self.delivery.batches.filter(
+                status__in=[DeliveryBatch.Status.PENDING, DeliveryBatch.Status.RETRYING], send=None
             )
-            _with_aggregation_unit(send, delivery.aggregation_unit)
-            DeliveryBatch.objects.create(
-                delivery=delivery, number=number, send=send, size=len(rows), last_audience_id=rows[-1][0]
+            .order_by("number")
+            .values_list("pk", "number", "retry_key", "attempts", "created_at")
+        )
+        for pk, number, key, attempts, created_at in waiting:
+            if created_at < self.now - RETRY_KEY_LIFETIME:
+                DeliveryBatch.objects.filter(pk=pk).update(
+                    status=DeliveryBatch.Status.FAILED,
+                    http_status=None,
+                    error=_("LINEが24時間受け付けなかったため、二重送信を避けて送信を打ち切りました。"),
+                    updated_at=timezone.now(),
+                )
+                continue
+            audience = DeliveryAudience.objects.filter(delivery=self.delivery, batch=number)
+            yield self._request(pk, attempts, list(audience.values_list("friend__user_id", flat=True)), key)
+
+    def _new(self) -> Iterator[messaging.BulkRequest]:
+        progress = self.delivery.batches.aggregate(last=Max("last_friend_id"), number=Max("number"))
+        last, number = progress["last"] or 0, progress["number"] or 0
+        friends = _recipients(self.delivery).filter(pk__gt=last).order_by("pk").values_list("pk", "user_id")
+        # One query for the whole audience, read a chunk at a time (a server-side cursor on
+        # PostgreSQL): memory holds one chunk, and the database evaluates the segment once.
+        with selectors.friend_order_plans():
+            stream = friends.iterator(chunk_size=SEND_CHUNK)
+            rows = list(islice(stream, SEND_CHUNK))
+        while rows:
+            chunks = [rows[i : i + MULTICAST_BATCH] for i in range(0, len(rows), MULTICAST_BATCH)]
+            with transaction.atomic():
+                batches = DeliveryBatch.objects.bulk_create(
+                    DeliveryBatch(
+                        delivery=self.delivery,
+                        number=number + i,
+                        size=len(chunk),
+                        last_friend_id=chunk[-1][0],
+                    )
+                    for i, chunk in enumerate(chunks, start=1)
+                )
+                _audience_rows_insert(self.delivery, number + 1, [pk for pk, _user_id in rows])
+            number += len(chunks)
+            for batch, chunk in zip(batches, chunks, strict=True):
+                yield self._request(batch.pk, 0, [user_id for _pk, user_id in chunk], batch.retry_key)
+            rows = list(islice(stream, SEND_CHUNK))
+
+
+class _Outcomes:
+    """Batch outcomes written in bulk (one UPDATE for whatever came back together), and the
+    delivery's claim renewed while it sends."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+        self.rows: list[DeliveryBatch] = []
+        self.flushed = self.beat = time.monotonic()
+
+    def add(self, result: messaging.BulkOutcome) -> None:
+        (batch_pk, attempts), outcome = result.request.key, result.outcome
+        if outcome.accepted:
+            status = DeliveryBatch.Status.ACCEPTED
+        else:
+            status = DeliveryBatch.Status.RETRYING if outcome.retryable else DeliveryBatch.Status.FAILED
+        self.rows.append(
+            DeliveryBatch(
+                pk=batch_pk,
+                status=status,
+                request_id=outcome.request_id[:64],
+                http_status=outcome.http_status,
+                attempts=attempts + outcome.attempts,
+                error="" if outcome.accepted else outcome.error[:2000],
+                updated_at=timezone.now(),
             )
-        # Sent here at once; the line worker's task queued with it only retries what LINE did not take.
-        messaging.outbound_send_execute(send_id=send.pk, final=False)
-        last = rows[-1][0]
+        )
+        if time.monotonic() - self.flushed >= RESULTS_FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            fields = ["status", "request_id", "http_status", "attempts", "error", "updated_at"]
+            DeliveryBatch.objects.bulk_update(self.rows, fields, batch_size=500)
+            self.rows = []
+        self.flushed = time.monotonic()
+        if self.flushed - self.beat >= HEARTBEAT.total_seconds():
+            Delivery.objects.filter(pk=self.delivery.pk).update(planning_since=timezone.now())
+            self.beat = self.flushed
+
+
+def _send_multicasts(delivery: Delivery) -> bool:
+    """Send what is left of a segment delivery; True once every batch has been answered."""
+    body: dict[str, Any] = {
+        "messages": delivery.sent_messages,
+        # LINE's statistics per delivery (SD-8): every request carries the delivery's unit.
+        "customAggregationUnits": [delivery.aggregation_unit],
+    }
+    stream = _Stream(delivery, body)
+    sender = messaging.BulkSender("multicast", MULTICAST_PATH)
+    outcomes = _Outcomes(delivery)
+    try:
+        for result in sender.run(stream.requests()):
+            outcomes.add(result)
+    finally:
+        outcomes.flush()
+    unanswered = delivery.batches.filter(
+        status__in=[DeliveryBatch.Status.PENDING, DeliveryBatch.Status.RETRYING]
+    )
+    return stream.done and not unanswered.exists()
+
+
+def _retry_later(delivery: Delivery) -> None:
+    """LINE did not take everything (unreachable, 5xx, 429): send the rest again in a while."""
+    from .tasks import delivery_send_task
+
+    oldest = (
+        delivery.batches.filter(status__in=[DeliveryBatch.Status.PENDING, DeliveryBatch.Status.RETRYING])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    waited = (timezone.now() - oldest).total_seconds() if oldest else 0
+    low, high = RETRY_DELAY_BOUNDS
+    delay = min(max(waited / 2, low), high)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        planning_since=None, retry_at=timezone.now() + timedelta(seconds=delay)
+    )
+    transaction.on_commit(lambda: delivery_send_task.schedule((delivery.pk,), delay=delay), robust=True)
+    logger.warning(
+        "delivery %s: LINE did not take every batch; sending the rest in %.0f s", delivery.pk, delay
+    )
 
 
 def _plan_broadcast(delivery: Delivery) -> None:
@@ -830,9 +976,9 @@ def delivery_send(*, delivery_id: int) -> Delivery:
         pk=delivery_id,
         status=Delivery.Status.SENDING,
         planned_at=None,
-    ).update(planning_since=now)
+    ).update(planning_since=now, retry_at=None)
     if not claimed:
-        return delivery  # another worker is planning it
+        return delivery  # another worker is sending it
     try:
         if not delivery.audience_ready:
             refusal = _permission_refusal(delivery)
@@ -842,34 +988,60 @@ def delivery_send(*, delivery_id: int) -> Delivery:
             _prepare(delivery)
         if delivery.audience == Delivery.Audience.ALL:
             _plan_broadcast(delivery)
-        else:
-            _plan_multicasts(delivery)
+        elif not _send_multicasts(delivery):
+            _retry_later(delivery)
+            return Delivery.objects.get(pk=delivery_id)
         if delivery.email_too:
             _plan_emails(delivery)
     except IntegrityError:
-        # A planner presumed dead came back: it made this batch; leave the rest to whichever runs on.
-        logger.warning("delivery %s: two planners met; this one stops", delivery_id)
+        # A sender presumed dead came back: it recorded this batch; leave the rest to whichever runs on.
+        logger.warning("delivery %s: two senders met; this one stops", delivery_id)
         return Delivery.objects.get(pk=delivery_id)
     except Exception:
-        # Let the task's retry resume at once from the last batch recorded.
+        # Let the task's retry resume at once from the batches recorded.
         Delivery.objects.filter(pk=delivery_id).update(planning_since=None)
         raise
-    Delivery.objects.filter(pk=delivery_id).update(planned_at=timezone.now(), planning_since=None)
+    fields: dict[str, Any] = {"planned_at": timezone.now(), "planning_since": None, "retry_at": None}
+    if delivery.audience == Delivery.Audience.SEGMENTS:
+        # The number addressed; the count at the start differs only if friends changed meanwhile.
+        fields["target_count"] = sum(delivery.batches.values_list("size", flat=True))
+    Delivery.objects.filter(pk=delivery_id).update(**fields)
     return delivery_finish_check(delivery_id=delivery_id)
 
 
+def _settle_legacy_batches(delivery: Delivery) -> None:
+    """Multicast batches recorded before batches carried their own outcome: their OutboundSend,
+    retried by the line worker, decides."""
+    legacy = delivery.batches.exclude(send=None).filter(
+        status__in=[DeliveryBatch.Status.PENDING, DeliveryBatch.Status.RETRYING]
+    )
+    outcome = {OutboundSend.Status.SENT: DeliveryBatch.Status.ACCEPTED}
+    for batch in legacy.select_related("send"):
+        if batch.send.is_finished:
+            status = outcome.get(batch.send.status, DeliveryBatch.Status.FAILED)
+            DeliveryBatch.objects.filter(pk=batch.pk).update(status=status, error=batch.send.error)
+
+
 def delivery_finish_check(*, delivery_id: int) -> Delivery:
-    """Settle a planned delivery once every LINE batch and mail batch has an outcome."""
+    """Settle a delivery once every LINE request and mail batch has an outcome."""
     delivery = Delivery.objects.get(pk=delivery_id)
     if delivery.status != Delivery.Status.SENDING or delivery.planned_at is None:
         return delivery
-    batches = list(delivery.batches.select_related("send"))
-    if any(b.send is not None and not b.send.is_finished for b in batches):
-        return delivery
+    if delivery.audience == Delivery.Audience.ALL:
+        batches = list(delivery.batches.select_related("send"))
+        if any(b.send is not None and not b.send.is_finished for b in batches):
+            return delivery
+        unknown = any(b.send is None for b in batches)
+    else:
+        _settle_legacy_batches(delivery)
+        waiting = [DeliveryBatch.Status.PENDING, DeliveryBatch.Status.RETRYING]
+        if delivery.batches.filter(status__in=waiting).exists():
+            return delivery
+        unknown = False
     if delivery.email_batches.exclude(status__in=[EmailBatch.Status.SENT, EmailBatch.Status.FAILED]).exists():
         return delivery
     progress = selectors.delivery_progress(delivery)
-    failed = progress.failed or progress.emails_failed or any(b.send is None for b in batches)
+    failed = progress.failed or progress.emails_failed or unknown
     reached = progress.accepted or progress.emails_sent
     if not failed:
         status = Delivery.Status.SENT
@@ -877,21 +1049,24 @@ def delivery_finish_check(*, delivery_id: int) -> Delivery:
         status = Delivery.Status.PARTIAL
     else:
         status = Delivery.Status.FAILED
-    unknown = [b.number for b in batches if b.send is None]
     error = (
-        _("一斉送信の結果が確認できませんでした（二重送信を避けるため再送していません）。") if unknown else ""
-    )
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-            status=status, finished_at=timezone.now(), error=error or delivery.error
+        _(
+            "一斉送信の結果が確認できませんでした（二重送信を避けるため再送していません）。"
+            "友だちに届いたかをLINE公式アカウントの管理画面で確かめ、届いていなければ配信を複製して送り直してください。"
         )
-        DeliveryAudience.objects.filter(delivery_id=delivery_id).delete()
+        if unknown
+        else ""
+    )
+    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+        status=status, finished_at=timezone.now(), error=error or delivery.error
+    )
     return Delivery.objects.get(pk=delivery_id)
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> None:
-    """What the queue may have lost: finish deliveries whose sends ended in the line worker, plan
-    again where a planner died, send mail batches never picked up, give up on interrupted ones."""
+    """What the queue may have lost: finish deliveries whose sends ended in the line worker, send
+    again where a sender died or LINE's retry time has passed, send mail batches never picked up,
+    give up on interrupted ones."""
     from .tasks import delivery_send_task, email_batch_task
 
     now = now or timezone.now()
@@ -899,7 +1074,12 @@ def deliveries_sweep(*, now: datetime | None = None) -> None:
         delivery = delivery_finish_check(delivery_id=delivery_id)
         if delivery.status != Delivery.Status.SENDING or delivery.planned_at is not None:
             continue
-        if (delivery.planning_since or delivery.started_at) < now - STALE_PLANNER:
+        if delivery.retry_at is not None:
+            # Its own task is queued for retry_at; this is the safety net if that entry was lost.
+            due = delivery.retry_at < now - timedelta(minutes=1)
+        else:
+            due = (delivery.planning_since or delivery.started_at) < now - STALE_PLANNER
+        if due:
             delivery_send_task(delivery_id)
     waiting = EmailBatch.objects.filter(
         status=EmailBatch.Status.PENDING, created_at__lt=now - STALE_EMAIL_BATCH
@@ -916,6 +1096,37 @@ def deliveries_sweep(*, now: datetime | None = None) -> None:
             error=_("送信中に中断しました（二重送信を避けるため再送していません）。"),
         )
         delivery_finish_check(delivery_id=batch.delivery_id)
+
+
+# --- the block-rate guard ---------------------------------------------------------------------------
+
+UNFOLLOW_WINDOW = timedelta(hours=24)
+
+
+def delivery_unfollows_count(*, delivery: Delivery, now: datetime | None = None) -> int | None:
+    """Recipients who unfollowed or blocked the account in the 24 hours after the delivery started
+    (LINE reports both as one unfollow event). For a delivery to everyone: every unfollow then."""
+    now = now or timezone.now()
+    if delivery.started_at is None:
+        return None
+    until = min(now, delivery.started_at + UNFOLLOW_WINDOW)
+    left = Friend.objects.filter(blocked_at__gte=delivery.started_at, blocked_at__lt=until)
+    if delivery.audience == Delivery.Audience.SEGMENTS:
+        left = left.filter(
+            Exists(DeliveryAudience.objects.filter(delivery=delivery, friend_id=OuterRef("pk")))
+        )
+    count = left.count()
+    Delivery.objects.filter(pk=delivery.pk).update(unfollows=count, unfollows_counted_at=now)
+    return count
+
+
+def deliveries_unfollows_count(*, now: datetime | None = None) -> int:
+    """Hourly: the unfollow counts of deliveries still inside (or just past) their 24 hours."""
+    now = now or timezone.now()
+    recent = Delivery.objects.filter(
+        started_at__gte=now - UNFOLLOW_WINDOW - timedelta(hours=2), started_at__lte=now
+    ).exclude(status__in=Delivery.EDITABLE)
+    return sum(1 for d in recent if delivery_unfollows_count(delivery=d, now=now) is not None)
 
 
 def email_batch_send(*, batch_id: int, final: bool = True) -> EmailBatch:

@@ -24,6 +24,8 @@ def deliveries_due_task() -> None:
 
 @db_task(retries=3, retry_delay=60)
 def delivery_send_task(delivery_id: int) -> None:
+    """Sends until LINE has answered every batch; while LINE cannot be reached the service queues
+    this task again for later itself (``retry_at``), so huey's retries are only for crashes."""
     services.delivery_send(delivery_id=delivery_id)
 
 
@@ -39,8 +41,10 @@ def deliveries_sweep_task() -> None:
 
 @db_periodic_task(crontab(minute="17"))
 def deliveries_insight_task() -> None:
-    """LINE updates its statistics over the days after a send; hourly is plenty."""
+    """LINE updates its statistics over the days after a send; hourly is plenty. The unfollows in
+    the 24 hours after each recent delivery are counted at the same time (the block-rate guard)."""
     services.deliveries_insight_refresh()
+    services.deliveries_unfollows_count()
 
 
 @db_periodic_task(crontab(minute="40", hour="3"))

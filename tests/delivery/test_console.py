@@ -13,7 +13,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from civicline.delivery.models import Delivery, DeliveryImage, DeliveryPolicy, Segment, SegmentGrant
+from civicline.delivery.models import (
+    Delivery,
+    DeliveryBatch,
+    DeliveryImage,
+    DeliveryPolicy,
+    Segment,
+    SegmentGrant,
+)
 from tests.delivery.factories import (
     SegmentFactory,
     TopicFactory,
@@ -324,3 +331,100 @@ def test_a_kept_picture_follows_its_message_when_an_earlier_one_is_dropped(staff
 
     (message,) = delivery.messages.all()
     assert message.kind == "image" and message.image == DeliveryImage.objects.get()
+
+
+# --- progress in words staff can act on ----------------------------------------------------------
+
+
+def sending(delivery, **fields):
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SENDING, started_at=timezone.now() - timedelta(seconds=20), **fields
+    )
+
+
+def batch(delivery, number, status, *, size=500, http_status=None, error=""):
+    return DeliveryBatch.objects.create(
+        delivery=delivery, number=number, size=size, status=status, http_status=http_status, error=error
+    )
+
+
+def test_a_send_in_progress_says_so_with_counts_and_time_left(staff_client, staff_user, infants):
+    delivery = make_delivery(department=staff_user.department, segments=[infants])
+    sending(delivery, target_count=100_000)
+    batch(delivery, 1, DeliveryBatch.Status.ACCEPTED)
+    batch(delivery, 2, DeliveryBatch.Status.PENDING)
+
+    page = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
+
+    assert "送信中" in page and 'id="dl-time-left">（残り約' in page
+    assert 'id="dl-accepted">500<' in page and 'id="dl-pending">99500<' in page
+    assert "失敗" not in page and 'id="dl-failed"' not in page
+
+
+def test_line_unreachable_is_waiting_to_retry_never_failed(staff_client, staff_user, infants):
+    delivery = make_delivery(department=staff_user.department, segments=[infants])
+    sending(delivery, target_count=1000, retry_at=timezone.now() + timedelta(minutes=1))
+    batch(delivery, 1, DeliveryBatch.Status.ACCEPTED)
+    batch(delivery, 2, DeliveryBatch.Status.RETRYING, error="network: Connection refused")
+
+    page = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
+
+    assert "LINEに接続できず再試行中" in page and "次の再試行" in page
+    assert "自動で送り直します" in page and 'id="dl-retrying">500<' in page
+    assert "失敗" not in page and "不明" not in page and 'id="dl-failed"' not in page
+
+
+def test_lines_429_is_said_as_busy(staff_client, staff_user, infants):
+    delivery = make_delivery(department=staff_user.department, segments=[infants])
+    sending(delivery, target_count=500)
+    batch(delivery, 1, DeliveryBatch.Status.RETRYING, http_status=429, error="HTTP 429 (request -): …")
+
+    page = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
+
+    assert "LINEが混み合っているため再試行中" in page and "失敗" not in page
+
+
+def test_a_real_failure_says_who_missed_it_why_and_what_to_do(staff_client, staff_user, infants):
+    delivery = make_delivery(department=staff_user.department, segments=[infants])
+    sending(delivery, target_count=1000)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.PARTIAL, finished_at=timezone.now())
+    batch(delivery, 1, DeliveryBatch.Status.ACCEPTED)
+    batch(
+        delivery,
+        2,
+        DeliveryBatch.Status.FAILED,
+        http_status=400,
+        error="HTTP 400 (request r-1): The request body has 1 error(s)",
+    )
+
+    page = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
+
+    assert "一部の人に届けられませんでした" in page and 'id="dl-failed" class="dl-bad">500<' in page
+    assert "配信を複製して送り直してください" in page and "The request body has 1 error(s)" in page
+
+
+def test_finished_shows_done_and_the_unfollows_after_it(staff_client, staff_user, infants):
+    delivery = make_delivery(department=staff_user.department, segments=[infants])
+    sending(delivery, target_count=2000, unfollows=3, unfollows_counted_at=timezone.now())
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENT, finished_at=timezone.now())
+    batch(delivery, 1, DeliveryBatch.Status.ACCEPTED, size=2000)
+
+    page = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
+
+    assert "完了" in page and 'id="dl-unfollows">3<small>人（0.15%）' in page
+
+
+def test_before_a_send_to_everyone_staff_see_recent_block_rates(staff_client, staff_user, other_department):
+    DeliveryPolicy.objects.create(department=staff_user.department, may_send_to_all=True)
+    ours = make_delivery(department=staff_user.department, title="防災訓練のお知らせ")
+    theirs = make_delivery(department=other_department, title="他課の秘密の件名")
+    for past, unfollows in ((ours, 40), (theirs, 5)):
+        Delivery.objects.filter(pk=past.pk).update(
+            status=Delivery.Status.SENT, started_at=timezone.now(), target_count=10_000, unfollows=unfollows
+        )
+    draft = make_delivery(department=staff_user.department, audience=Delivery.Audience.ALL)
+
+    page = staff_client.get(f"/console/delivery/{draft.pk}/").content.decode()
+
+    assert "最近の配信のブロック率" in page and "防災訓練のお知らせ" in page and "0.40%" in page
+    assert "他課の秘密の件名" not in page and "0.05%" in page

@@ -27,7 +27,7 @@ from civicline.delivery.models import (
 )
 from civicline.delivery.services import DeliveryInput, MessageInput
 from civicline.line import messaging
-from civicline.line.models import Friend, OutboundSend
+from civicline.line.models import Friend
 from tests.delivery.factories import (
     SegmentFactory,
     TopicFactory,
@@ -322,7 +322,10 @@ def test_exactly_the_matching_residents_are_addressed_and_blocked_ones_counted(
     text = request.body["messages"][0]["text"]
     link = TrackedLink.objects.get(delivery=delivery)
     assert link.url == "https://www.city.example.jp/kenshin" and f"/liff/delivery/l/{link.token}" in text
-    assert not DeliveryAudience.objects.filter(delivery=delivery).exists()  # dropped once finished
+    # Who got it stays recorded (the weekly cap and the unfollow counts read it), with its batch.
+    assert sorted(
+        DeliveryAudience.objects.filter(delivery=delivery).values_list("friend__user_id", "batch")
+    ) == sorted([(match.user_id, 1), (twins.user_id, 1)])
     assert AuditEntry.objects.filter(summary__contains="今すぐ配信").exists()
 
 
@@ -339,52 +342,114 @@ def bulk_residents(count: int, topic, *, born: date) -> list[Friend]:
 
 
 def test_multicast_goes_out_in_batches_of_500_each_with_its_own_retry_key(
-    staff_user, infants, kosodate, fake_line_api, run_on_commit
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, monkeypatch
 ):
+    # The audience is read a chunk at a time while batches are recorded and sent between reads.
+    monkeypatch.setattr(services, "SEND_CHUNK", 500)
     friends = bulk_residents(1201, kosodate, born=years_ago(1))
     delivery = send_now(
         staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
     )
 
     requests = fake_line_api.to(MULTICAST)
-    assert [len(r.body["to"]) for r in requests] == [500, 500, 201]
+    # Several requests are in flight at once, so LINE may see them in any order.
+    assert sorted(len(r.body["to"]) for r in requests) == [201, 500, 500]
     assert len({r.headers["x-line-retry-key"] for r in requests}) == 3
     assert sorted(addressed(fake_line_api)) == sorted(f.user_id for f in friends)
     progress = selectors.delivery_progress(delivery)
-    assert (progress.accepted, progress.failed, progress.pending) == (1201, 0, 0)
-    assert [b.size for b in delivery.batches.all()] == [500, 500, 201]
+    assert (progress.accepted, progress.failed, progress.pending, progress.retrying) == (1201, 0, 0, 0)
+    assert [(b.size, b.status) for b in delivery.batches.all()] == [
+        (500, DeliveryBatch.Status.ACCEPTED),
+        (500, DeliveryBatch.Status.ACCEPTED),
+        (201, DeliveryBatch.Status.ACCEPTED),
+    ]
+    assert {str(b.retry_key) for b in delivery.batches.all()} == {
+        r.headers["x-line-retry-key"] for r in requests
+    }
+    assert delivery.target_count == 1201 == selectors.segment_count(infants).following
 
 
-def test_a_send_that_stopped_half_way_resumes_without_addressing_anyone_twice(
-    staff_user, infants, kosodate, fake_line_api, run_on_commit, monkeypatch
+def test_429_from_line_is_retried_with_the_same_key_and_nothing_is_reported_failed(
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, line_sleeps, settings
 ):
-    friends = bulk_residents(1100, kosodate, born=years_ago(1))
-    delivery = make_delivery(department=staff_user.department, segments=[infants])
-    real = messaging.message_multicast
-    calls = []
+    settings.LINE_SEND_CONCURRENCY = 1
+    bulk_residents(700, kosodate, born=years_ago(1))
+    too_many = {"message": "The API rate limit has been exceeded. Try again later."}
+    fake_line_api.respond(MULTICAST, 429, too_many, times=2)
 
-    def crash_on_second(**kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise ConnectionError("worker lost its database")
-        return real(**kwargs)
+    delivery = send_now(
+        staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
+    )
 
-    monkeypatch.setattr(messaging, "message_multicast", crash_on_second)
-    with run_on_commit():
-        services.delivery_schedule(staff=staff_user, delivery=delivery, at=None)  # the task fails
-    assert len(fake_line_api.to(MULTICAST)) == 1
-    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENDING
+    keys = [r.headers["x-line-retry-key"] for r in fake_line_api.to(MULTICAST)]
+    first = str(delivery.batches.get(number=1).retry_key)
+    assert keys == [first, first, first, str(delivery.batches.get(number=2).retry_key)]
+    assert len(line_sleeps) == 2  # backed off before each retry
+    assert delivery.status == Delivery.Status.SENT
+    progress = selectors.delivery_progress(delivery)
+    assert (progress.accepted, progress.failed, progress.phase) == (700, 0, selectors.Phase.DONE)
+    assert delivery.batches.get(number=1).attempts == 3
 
-    with run_on_commit():
-        services.delivery_send(delivery_id=delivery.pk)
 
-    assert sorted(addressed(fake_line_api)) == sorted(f.user_id for f in friends)
-    assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT
+def test_while_line_is_unreachable_the_delivery_waits_and_is_never_called_failed(
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, line_sleeps, settings
+):
+    settings.LINE_SEND_CONCURRENCY = 1
+    bulk_residents(600, kosodate, born=years_ago(1))
+    attempts = messaging.backoff_policy().max_attempts
+    fake_line_api.respond(MULTICAST, 503, {"message": "Service Unavailable"}, times=attempts)
+
+    delivery = send_now(
+        staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
+    )
+
+    assert delivery.status == Delivery.Status.SENDING and delivery.retry_at is not None
+    progress = selectors.delivery_progress(delivery)
+    assert progress.phase == selectors.Phase.RETRYING and progress.headline == "LINEに接続できず再試行中"
+    # It stopped drawing new batches once LINE looked unreachable: the rest waits, counted as such.
+    assert (progress.failed, progress.retrying, progress.pending, progress.accepted) == (0, 500, 100, 0)
+    assert "自動で送り直します" in progress.advice
+
+    # LINE is back: the worker's next run sends the batch again, with its own key.
+    again = services.delivery_send(delivery_id=delivery.pk)
+
+    keys = [r.headers["x-line-retry-key"] for r in fake_line_api.to(MULTICAST)]
+    assert keys.count(str(again.batches.get(number=1).retry_key)) == attempts + 1
+    assert again.status == Delivery.Status.SENT and again.retry_at is None
+    assert selectors.delivery_progress(again).headline == "完了"
+
+
+def test_a_batch_line_never_answered_within_a_day_fails_and_says_what_to_do(
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, line_sleeps, settings
+):
+    settings.LINE_SEND_CONCURRENCY = 1
+    bulk_residents(600, kosodate, born=years_ago(1))
+    fake_line_api.respond(MULTICAST, 503, times=messaging.backoff_policy().max_attempts)
+    delivery = send_now(
+        staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
+    )
+    DeliveryBatch.objects.filter(delivery=delivery, number=1).update(
+        created_at=timezone.now() - timedelta(hours=23, minutes=1)
+    )
+    sent_before = len(fake_line_api.to(MULTICAST))
+
+    delivery = services.delivery_send(delivery_id=delivery.pk)
+
+    # Sending it now could deliver it twice (LINE forgets the key after 24 hours): it is not sent;
+    # the rest of the audience goes out.
+    [rest] = fake_line_api.to(MULTICAST)[sent_before:]
+    assert len(rest.body["to"]) == 100
+    assert rest.headers["x-line-retry-key"] != str(delivery.batches.get(number=1).retry_key)
+    assert delivery.status == Delivery.Status.PARTIAL
+    progress = selectors.delivery_progress(delivery)
+    assert (progress.accepted, progress.failed) == (100, 500)
+    assert "24時間" in progress.advice and "複製して送り直して" in progress.advice
 
 
 def test_failures_are_recorded_per_batch_and_the_delivery_is_partial(
-    staff_user, infants, kosodate, fake_line_api, run_on_commit
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, settings
 ):
+    settings.LINE_SEND_CONCURRENCY = 1
     bulk_residents(600, kosodate, born=years_ago(1))
     fake_line_api.respond(MULTICAST, 400, {"message": "The request body has 1 error(s)"})
 
@@ -393,12 +458,15 @@ def test_failures_are_recorded_per_batch_and_the_delivery_is_partial(
     )
 
     progress = selectors.delivery_progress(delivery)
-    assert (progress.accepted, progress.failed) == (100, 500)
+    assert (progress.accepted, progress.failed, progress.retrying) == (100, 500, 0)
     assert delivery.status == Delivery.Status.PARTIAL
-    assert [row.batch.send.status for row in progress.batches] == [
-        OutboundSend.Status.FAILED,
-        OutboundSend.Status.SENT,
+    assert [b.status for b in delivery.batches.all()] == [
+        DeliveryBatch.Status.FAILED,
+        DeliveryBatch.Status.ACCEPTED,
     ]
+    assert "HTTP 400" in delivery.batches.get(number=1).error
+    assert progress.headline == "一部の人に届けられませんでした" and "内訳の理由を確認" in progress.advice
+    assert len(fake_line_api.to(MULTICAST)) == 2  # a refusal is not retried
 
 
 def test_a_delivery_to_everyone_is_one_broadcast_never_repeated(staff_user, fake_line_api, run_on_commit):
@@ -586,3 +654,56 @@ def test_mail_batches_are_sent_once_even_when_run_twice(
     services.email_batch_send(batch_id=batch.pk)
 
     assert len(outbox.outbox) == 1
+
+
+# --- the block-rate guard and the weekly cap ---------------------------------------------------------
+
+
+def test_unfollows_in_the_24_hours_after_a_delivery_are_counted_among_its_recipients(
+    staff_user, infants, kosodate, fake_line_api, run_on_commit
+):
+    stays, leaves, late = (resident(topics=[kosodate], children=[years_ago(1)]) for _ in range(3))
+    outsider = resident()
+    delivery = send_now(
+        staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
+    )
+    started = delivery.started_at
+    Friend.objects.filter(pk=leaves.pk).update(
+        state=Friend.State.BLOCKED, blocked_at=started + timedelta(hours=2)
+    )
+    Friend.objects.filter(pk=late.pk).update(
+        state=Friend.State.BLOCKED, blocked_at=started + timedelta(hours=30)
+    )
+    Friend.objects.filter(pk=outsider.pk).update(
+        state=Friend.State.BLOCKED, blocked_at=started + timedelta(hours=1)
+    )
+
+    services.deliveries_unfollows_count(now=started + timedelta(hours=25))
+
+    delivery.refresh_from_db()
+    assert delivery.unfollows == 1 and delivery.unfollows_counted_at is not None
+    assert stays.state == Friend.State.FOLLOWING
+
+
+def test_the_weekly_cap_leaves_out_residents_who_had_enough_this_week_in_count_and_send(
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, settings
+):
+    settings.DELIVERY_WEEKLY_CAP = 2
+    busy, fresh = (resident(topics=[kosodate], children=[years_ago(1)]) for _ in range(2))
+    for _ in range(2):
+        send_now(
+            staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
+        )
+    assert selectors.segment_count(infants) == selectors.AudienceCount(following=0, blocked=0, capped=2)
+    DeliveryAudience.objects.filter(friend=fresh).delete()  # as if fresh had joined since
+    fake_line_api.requests.clear()
+
+    count = selectors.segment_count(infants)
+    delivery = send_now(
+        staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
+    )
+
+    assert (count.following, count.capped) == (1, 1)
+    assert addressed(fake_line_api) == [fresh.user_id]
+    assert (delivery.target_count, delivery.capped_count) == (1, 1)
+    assert busy.user_id not in addressed(fake_line_api)

@@ -147,6 +147,12 @@ def _detail(request: HttpRequest, delivery: Delivery, *, status: int = 200, **fo
         "test_phones": [(r, phone_url(r.friend.user_id)) for r in test_form.fields["recipients"].queryset],
         "schedule_form": forms.get("schedule_form") or ScheduleForm(),
         "test_result": forms.get("test_result"),
+        # Before a send to every friend: how the latest deliveries were received (block-rate guard).
+        "block_rates": (
+            selectors.recent_block_rates(fetched_by=request.user)
+            if delivery.audience == Delivery.Audience.ALL and delivery.is_editable
+            else []
+        ),
     }
     return render(request, "delivery/console/delivery_detail.html", context, status=status)
 

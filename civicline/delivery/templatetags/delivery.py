@@ -27,3 +27,11 @@ def line_count(value: Any) -> Any:
 @register.simple_tag
 def privacy_floor() -> int:
     return PRIVACY_FLOOR
+
+
+@register.filter
+def unfollow_rate(unfollows: int | None, reached: int) -> str:
+    """Unfollows as a share of the friends reached, e.g. "0.12%" ("" when there is nothing to divide)."""
+    if unfollows is None or not reached:
+        return ""
+    return f"{100 * unfollows / reached:.2f}%"
