@@ -86,7 +86,8 @@ MIDDLEWARE = [
     "civicline.core.middleware.ConsoleAllowlistMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "civicline.core.capacity.CapacityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, renewing idle expiry without a write per request (civicline/core/sessions.py).
+    "civicline.core.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

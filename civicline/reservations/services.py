@@ -1,11 +1,13 @@
 """Every state change of reservations: configuration by staff (audited), bookings, cancellations,
 attendance and reminders.
 
-Taking a seat (RS-2) is one transaction that starts by locking the slot's lock row, then counts the
-slot's seat-holding bookings and inserts the new one. The lock is taken by a write as the very
-first statement, which is a row lock on PostgreSQL and the database write lock on SQLite (so no
-read snapshot can go stale before the write, as with BEGIN IMMEDIATE). Seats are always counted
-from bookings, never kept in a number that could drift.
+Taking a seat (RS-2) is one transaction that locks the slot's lock row, then counts the slot's
+seat-holding bookings and inserts the new one. Its first statement is a write — the resident's row
+lock when the service limits open bookings per resident, else the slot's lock — which is a row lock
+on PostgreSQL and the database write lock on SQLite (so no read snapshot can go stale before the
+write, as with BEGIN IMMEDIATE). The slot's lock comes last and is held only for the count and the
+inserts: every booking of that slot waits for it. Seats are always counted from bookings, never kept
+in a number that could drift.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,6 +130,12 @@ def _open_bookings_of(friend: Friend, service: Service, now: datetime) -> int:
     ).count()
 
 
+def _slot_full() -> ValidationError:
+    return ValidationError(
+        _("申し訳ありません。この時間は満席になりました。別の時間をお選びください。"), code="full"
+    )
+
+
 def _check_slot(service: Service, starts_at: datetime, now: datetime) -> None:
     if not (service.is_active and service.counter.is_active):
         raise ValidationError(_("この予約メニューは現在受け付けていません。"))
@@ -152,23 +161,27 @@ def _take_seat(
     capacity_override: bool,
     remember_contact: bool,
     now: datetime,
+    receipt_number: str,
 ) -> Booking:
-    _lock_slot(service, starts_at)
+    # Everything that does not need the slot comes before its lock, which every resident booking
+    # that slot waits for: the lock is held for the count and the inserts only (and the commit).
     if friend is not None and service.max_open_per_resident:
         # The resident's row lock keeps two of their bookings for different slots from both passing.
-        Friend.objects.select_for_update().filter(pk=friend.pk).first()
+        # Taken by a write, so that it is the transaction's first statement on SQLite too (the
+        # database's write lock, see the module's docstring); always before the slot's lock, so the
+        # two locks are taken in one order and two bookings cannot deadlock.
+        Friend.objects.filter(pk=friend.pk).update(last_seen=F("last_seen"))
         if _open_bookings_of(friend, service, now) >= service.max_open_per_resident:
             raise ValidationError(
                 _("この予約メニューで同時に持てる予約は%(n)s件までです。予約の確認ページをご覧ください。"),
                 params={"n": service.max_open_per_resident},
             )
+    _lock_slot(service, starts_at)
     if seats_taken(service=service, starts_at=starts_at) >= service.seats_per_slot and not capacity_override:
-        raise ValidationError(
-            _("申し訳ありません。この時間は満席になりました。別の時間をお選びください。"), code="full"
-        )
+        raise _slot_full()
     booking = Booking.objects.create(
         service=service,
-        receipt_number=_receipt_number(),
+        receipt_number=receipt_number,
         channel=channel,
         friend=friend,
         starts_at=starts_at,
@@ -204,6 +217,14 @@ def booking_create(
     not open to booking, full, or the resident already holds the allowed number of bookings."""
     now = now or timezone.now()
     _check_slot(service, starts_at, now)
+    # A slot already full is refused without queueing for its lock (a rush finds most slots full);
+    # a seat freed meanwhile is no loss: the resident asked a moment too early. Checked again under
+    # the lock, which is what keeps the slot from being overbooked.
+    if seats_taken(service=service, starts_at=starts_at) >= service.seats_per_slot:
+        raise _slot_full()
+    # Drawn before the transaction: its uniqueness check is a read, and the transaction's first
+    # statement must be a write (see the module's docstring).
+    receipt_number = _receipt_number()
     with transaction.atomic():
         booking = _take_seat(
             service=service,
@@ -219,6 +240,7 @@ def booking_create(
             capacity_override=False,
             remember_contact=remember_contact,
             now=now,
+            receipt_number=receipt_number,
         )
         if friend.is_following:
             message_multicast(to=[friend.user_id], messages=line_messages.booked(booking), background=True)
@@ -242,6 +264,7 @@ def booking_create_by_phone(
     needs ``capacity_override``, which the audit log records."""
     now = now or timezone.now()
     _check_slot(service, starts_at, now)
+    receipt_number = _receipt_number()
     with transaction.atomic():
         booking = _take_seat(
             service=service,
@@ -257,6 +280,7 @@ def booking_create_by_phone(
             capacity_override=capacity_override,
             remember_contact=False,
             now=now,
+            receipt_number=receipt_number,
         )
         summary = _("電話予約を登録")
         if capacity_override:

@@ -44,6 +44,9 @@ SESSION_KEY = "civicline.resident"
 STAFF_LOGIN_KEYS = frozenset(
     {auth.SESSION_KEY, auth.BACKEND_SESSION_KEY, auth.HASH_SESSION_KEY, DEVICE_ID_SESSION_KEY}
 )
+# "seen" is written at most this often: rewriting it on every page would make every resident page
+# save the session (a database write) although the idle limit is counted in minutes.
+SEEN_EVERY_SECONDS = 60
 # Whose data the rest of the session holds (features keep drafts there); outlives the session's expiry.
 OWNER_KEY = "civicline.resident.owner"
 VERIFY_PATH = "/oauth2/v2.1/verify"
@@ -227,7 +230,8 @@ def resident_from_request(request: HttpRequest) -> Friend | None:
     if friend is None:
         resident_logout(request)
         return None
-    request.session[SESSION_KEY] = {**data, "seen": now}
+    if now - float(data.get("seen", 0)) >= SEEN_EVERY_SECONDS:
+        request.session[SESSION_KEY] = {**data, "seen": now}
     return friend
 
 
