@@ -9,10 +9,12 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
@@ -172,34 +174,76 @@ def facility_nearest(
 
 def nearest_open_shelters(*, latitude: float, longitude: float, limit: int = 5) -> tuple[list[Nearby], str]:
     """Open shelters for the current disaster kind nearest the point, and that kind ("" for none)."""
-    kind = MapState.current().disaster_kind
+    kind = map_state_values()[1]
     return facility_nearest(latitude=latitude, longitude=longitude, limit=limit, open_shelters_for=kind), kind
 
 
 def disaster_declared() -> bool:
     """A disaster kind is set for the city: shelter answers come before every other talk flow."""
-    return MapState.objects.filter(pk=1).exclude(disaster_kind="").exists()
+    return bool(map_state_values()[1])
+
+
+def map_state_values() -> tuple[str, str]:
+    """The map data's revision and the disaster kind under way, read afresh in one light query.
+
+    Every map data request (its ETag), every shelter list and every location sent in the talk asks;
+    at a disaster's peak that is hundreds a second, so not through the ORM's get_or_create, which
+    costs several times the query itself.
+    """
+    connection = connections[router.db_for_read(MapState)]
+    table = connection.ops.quote_name(MapState._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT revision, disaster_kind FROM {table} WHERE id = 1")  # noqa: S608 - no input
+        row = cursor.fetchone()
+    if row is None:  # a fresh database: the row is made on first use
+        state = MapState.current()
+        return state.revision, state.disaster_kind
+    return row[0], row[1]
 
 
 def map_revision() -> str:
-    return MapState.current().revision
+    return map_state_values()[0]
 
 
-def map_geojson(*, compressed: bool = False) -> bytes:
+# What is built once per revision, kept in each web process too (latest revision only): the shared
+# cache still answers a process that has not built it, but a phone's reload costs no cache round
+# trip for the same megabytes. Keyed by the revision, which changes with every change, so never stale.
+_per_revision: dict[tuple, Any] = {}
+
+
+def per_revision(key: tuple, revision: str, build: Callable[[], Any]) -> Any:
+    """``build()``'s value for this revision of the map data, built once per process and revision."""
+    value = _per_revision.get((*key, revision))
+    if value is None:
+        value = build()
+        # Earlier revisions are dead: dropped (a concurrent thread may put one back; it goes next time).
+        for old in [k for k in _per_revision if k[:-1] == key]:
+            _per_revision.pop(old, None)
+        _per_revision[(*key, revision)] = value
+    return value
+
+
+def map_geojson(*, compressed: bool = False, revision: str | None = None) -> bytes:
     """All facilities as compact GeoJSON for the map page, cached until the data's next change.
 
     ``compressed``: gzipped once per revision, not per request — at a disaster's peak thousands
-    of phones ask for the same megabytes within minutes.
+    of phones ask for the same megabytes within minutes. ``revision``: the one just read for the
+    ETag, if any.
     """
-    state = MapState.current()
-    key = f"facilities:map:{state.revision}:{'gz' if compressed else 'raw'}"
-    data = cache.get(key)
-    if data is None:
-        data = _build_map_geojson(state)
-        if compressed:
-            data = gzip.compress(data, compresslevel=6, mtime=0)
-        cache.set(key, data, MAP_CACHE_SECONDS)
-    return data
+    revision = revision or map_revision()
+
+    def from_cache() -> bytes:
+        state = MapState.current()
+        key = f"facilities:map:{state.revision}:{'gz' if compressed else 'raw'}"
+        data = cache.get(key)
+        if data is None:
+            data = _build_map_geojson(state)
+            if compressed:
+                data = gzip.compress(data, compresslevel=6, mtime=0)
+            cache.set(key, data, MAP_CACHE_SECONDS)
+        return data
+
+    return per_revision(("geojson", compressed), revision, from_cache)
 
 
 # Short property names keep the payload small on a phone's connection.

@@ -70,3 +70,19 @@ def test_xss_names_travel_as_json_data_never_as_markup(client):
     assert XSS not in page
     assert json.loads(data.content)["features"][0]["properties"]["n"] == XSS
     assert data["Content-Type"] == "application/geo+json"  # never rendered as HTML by a browser
+
+
+def test_mp4_shelter_list_is_rendered_once_per_revision_and_shows_a_change_at_once(
+    client, staff_user, django_assert_num_queries
+):
+    shelter = shelter_at("第一小学校", 0, department=staff_user.department, status=Shelter.Status.OPEN)
+    opened, full = '<span class="sl-status">開設中</span>', '<span class="sl-status">満員</span>'
+    assert opened in client.get("/liff/facilities/shelters/").content.decode()
+
+    with django_assert_num_queries(1):  # the map's revision; the list itself is the one rendered above
+        again = client.get("/liff/facilities/shelters/").content.decode()
+    services.shelter_status_set(shelter=shelter, status=Shelter.Status.FULL, actor=staff_user)
+    changed = client.get("/liff/facilities/shelters/").content.decode()
+
+    assert "第一小学校" in again and opened in again
+    assert full in changed and opened not in changed

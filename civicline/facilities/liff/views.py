@@ -7,16 +7,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
 from civicline.line.liff.auth import liff_response, resident_required
 
 from .. import selectors, services
-from ..models import DisasterKind, MapState, Need, Shelter
+from ..models import DisasterKind, Need, Shelter
 
 # Seconds a phone reuses the data without asking; then a cheap ETag check (304). Short, so that a
 # shelter opened or full shows within seconds; the check costs one indexed read.
@@ -64,7 +66,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
 
 
 def _etag(request: HttpRequest) -> str:
-    return f"map-{selectors.map_revision()}"
+    request.map_revision = selectors.map_revision()  # the view serves that revision's data
+    return f"map-{request.map_revision}"
 
 
 @require_GET
@@ -73,7 +76,8 @@ def map_data(request: HttpRequest) -> HttpResponse:
     """All facilities as compact GeoJSON, rebuilt (and compressed) only when the data changed."""
     compressed = "gzip" in request.headers.get("Accept-Encoding", "")
     response = HttpResponse(
-        selectors.map_geojson(compressed=compressed), content_type="application/geo+json"
+        selectors.map_geojson(compressed=compressed, revision=getattr(request, "map_revision", None)),
+        content_type="application/geo+json",
     )
     if compressed:
         response["Content-Encoding"] = "gzip"
@@ -89,9 +93,18 @@ def map_data(request: HttpRequest) -> HttpResponse:
 def shelter_list(request: HttpRequest) -> HttpResponse:
     """Every shelter and whether it takes residents now: a plain page anyone can open, with or
     without LINE (the e-mail co-delivery links here), no script needed."""
-    kind = MapState.current().disaster_kind
+    revision, kind = selectors.map_state_values()
+
+    # The list is the same for everyone until the map data's next revision (every change to a
+    # shelter renews it): rendered once per revision and language, not for each of the thousands
+    # who open it at a disaster's peak.
+    def render_items() -> str:
+        shelters = selectors.public_shelter_list(kind=kind or None)
+        return render_to_string("facilities/liff/shelter_items.html", {"shelters": shelters})
+
+    items = selectors.per_revision(("shelter-list", get_language()), revision, render_items)
     context = {
-        "shelters": selectors.public_shelter_list(kind=kind or None),
+        "items": mark_safe(items),  # noqa: S308 - our template's output, escaped when rendered
         "kind": DisasterKind(kind).label if kind else "",
         "map_url": reverse("facilities_liff:map"),
     }
