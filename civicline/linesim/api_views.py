@@ -105,9 +105,8 @@ def _send_once(request: HttpRequest, api: str, send: Callable[[str], tuple[dict,
     try:
         with services.writing(), transaction.atomic(using=EMULATOR_DB):
             body, status = send(str(key))
-            AcceptedRetryKey.objects.create(
-                key=key, api=api, request_id=request.line_request_id, response=body
-            )
+            row = {"key": key, "api": api, "request_id": request.line_request_id, "response": body}
+            services.insert(AcceptedRetryKey, [{**row, "created_at": timezone.now()}])
     except IntegrityError:
         # Another request with this key won the race; its deliveries stand, ours were rolled back.
         _raise_if_accepted(key)
@@ -116,9 +115,17 @@ def _send_once(request: HttpRequest, api: str, send: Callable[[str], tuple[dict,
 
 
 def _raise_if_accepted(key: uuid.UUID) -> None:
-    accepted = AcceptedRetryKey.objects.filter(key=key).first()
-    if accepted is None:
-        return
+    database = connections[EMULATOR_DB]
+    table = database.ops.quote_name(AcceptedRetryKey._meta.db_table)
+    with database.cursor() as cursor:
+        # Asked for every send: one small query, not the ORM's (a fraction of a millisecond each).
+        cursor.execute(
+            f"SELECT 1 FROM {table} WHERE key = %s",  # noqa: S608 - the model's table
+            [AcceptedRetryKey._meta.get_field("key").get_db_prep_value(key, database)],
+        )
+        if cursor.fetchone() is None:
+            return
+    accepted = AcceptedRetryKey.objects.get(key=key)
     extra = {"sentMessages": accepted.response["sentMessages"]} if "sentMessages" in accepted.response else {}
     raise ApiError(
         409,

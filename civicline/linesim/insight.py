@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from .models import AggregationUnitUse, InsightEvent, Recipient, SentMessage, SentRequest, VirtualUser
@@ -80,18 +80,28 @@ def units_of(data: dict[str, Any]) -> list[str]:
         raise body_error([{"message": "invalid unit name", "property": "customAggregationUnits[0]"}])
     # A unit already used this month is allowed without counting the month's others: a delivery's
     # thousands of multicasts carry the same unit, and each must be checked in one quick query.
-    known = (
-        bool(units)
-        and AggregationUnitUse.objects.filter(unit=units[0], created_at__gte=_month_start()).exists()
-    )
+    known = bool(units) and _used_this_month(units[0])
     if units and not known and len(month_units()) >= MAX_UNITS_PER_MONTH:
         raise body_error([{"message": "too many units this month", "property": "customAggregationUnits"}])
     return units
 
 
 def units_record(request_id: str, units: list[str]) -> None:
-    for unit in units:
-        AggregationUnitUse.objects.create(unit=unit, request_id=request_id)
+    from .services import insert  # one statement: a delivery's multicasts each record their unit
+
+    insert(
+        AggregationUnitUse,
+        [{"unit": unit, "request_id": request_id, "created_at": timezone.now()} for unit in units],
+    )
+
+
+def _used_this_month(unit: str) -> bool:
+    database = connections[EMULATOR_DB]
+    since = database.ops.adapt_datetimefield_value(_month_start())
+    table = database.ops.quote_name(AggregationUnitUse._meta.db_table)
+    with database.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE unit = %s AND created_at >= %s LIMIT 1", [unit, since])  # noqa: S608
+        return cursor.fetchone() is not None
 
 
 def _month_start() -> dt.datetime:

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import connections, models, transaction
 from django.db.models import BigIntegerField, QuerySet, Value
+from django.utils import timezone
 
 from . import webhooks
 from .models import (
@@ -83,6 +84,34 @@ def _new_sent(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return sent
 
 
+def insert(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows of ``model`` in one statement and return their ids.
+
+    The ORM's create costs a fraction of a millisecond a call in Python alone; the emulator's
+    multicast makes several a request, two hundred requests a second. Values are prepared by the
+    model's own fields, so they are stored exactly as the ORM would store them.
+    """
+    if not rows:
+        return []
+    database = connections[EMULATOR_DB]
+    names = list(rows[0])
+    fields = [model._meta.get_field(name) for name in names]
+    values = [
+        field.get_db_prep_save(row[name], database)
+        for row in rows
+        for name, field in zip(names, fields, strict=True)
+    ]
+    quote = database.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["(" + ", ".join(["%s"] * len(names)) + ")"] * len(rows))
+    with database.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {placeholders} RETURNING id",  # noqa: S608
+            values,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _request_store(
     *,
     messages: list[dict[str, Any]],
@@ -90,22 +119,34 @@ def _request_store(
     request_id: str,
     retry_key: str,
     notification_disabled: bool,
-) -> tuple[SentRequest, list[dict[str, str]]]:
+) -> tuple[int, list[dict[str, str]]]:
     sent = _new_sent(messages)
-    request = SentRequest.objects.create(
-        request_id=request_id, api=api, retry_key=retry_key, notification_disabled=notification_disabled
+    [request_pk] = insert(
+        SentRequest,
+        [
+            {
+                "request_id": request_id,
+                "api": api,
+                "retry_key": retry_key,
+                "notification_disabled": notification_disabled,
+                "created_at": timezone.now(),
+            }
+        ],
     )
-    SentMessage.objects.bulk_create(
-        SentMessage(
-            request=request,
-            seq=seq,
-            message_id=entry["id"],
-            quote_token=entry.get("quoteToken", ""),
-            message=message,
-        )
-        for seq, (entry, message) in enumerate(zip(sent, messages, strict=True), start=1)
+    insert(
+        SentMessage,
+        [
+            {
+                "request": request_pk,
+                "seq": seq,
+                "message_id": entry["id"],
+                "quote_token": entry.get("quoteToken", ""),
+                "message": message,
+            }
+            for seq, (entry, message) in enumerate(zip(sent, messages, strict=True), start=1)
+        ],
     )
-    return request, sent
+    return request_pk, sent
 
 
 _write_mutex = threading.Lock()
@@ -152,9 +193,9 @@ def messages_deliver(
     ``user_pks``: users already known to be reachable (multicast checks its 500 in one query).
     """
     quote = connections[EMULATOR_DB].ops.quote_name
-    insert = f"INSERT INTO {quote(Recipient._meta.db_table)} ({quote('request_id')}, {quote('user_id')})"
+    insert_sql = f"INSERT INTO {quote(Recipient._meta.db_table)} ({quote('request_id')}, {quote('user_id')})"
     with transaction.atomic(using=EMULATOR_DB):
-        request, sent = _request_store(
+        request_pk, sent = _request_store(
             messages=messages,
             api=api,
             request_id=request_id,
@@ -163,15 +204,15 @@ def messages_deliver(
         )
         with connections[EMULATOR_DB].cursor() as cursor:
             if isinstance(users, QuerySet):
-                rows = users.annotate(sent_request=Value(request.pk, output_field=BigIntegerField()))
+                rows = users.annotate(sent_request=Value(request_pk, output_field=BigIntegerField()))
                 select_sql, params = rows.values_list("sent_request", "pk").query.sql_with_params()
-                cursor.execute(f"{insert} {select_sql}", params)
+                cursor.execute(f"{insert_sql} {select_sql}", params)
                 return sent, cursor.rowcount
             pks = list(dict.fromkeys([*user_pks, *(u.pk for u in users if u.reachable)]))
             if pks:
                 # One statement with the list as one parameter: executemany is a round trip per row
                 # on PostgreSQL, and a placeholder per value costs the driver more than the insert.
-                cursor.execute(f"{insert} SELECT %s, {id_list_sql()}", [request.pk, id_list_param(pks)])
+                cursor.execute(f"{insert_sql} SELECT %s, {id_list_sql()}", [request_pk, id_list_param(pks)])
     return sent, len(pks)
 
 
