@@ -160,7 +160,7 @@ def _capped(*, now: datetime, excluding: int | None) -> Exists:
         .exclude(delivery_id=excluding)
         .order_by()
         .values("friend_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("friend_id"))
         .filter(n__gte=settings.DELIVERY_WEEKLY_CAP)
     )
     return Exists(received)
