@@ -201,7 +201,8 @@ def main() -> int:
         finally:
             emulator.stop()
     if options.json:
-        on = {**rows[0], "following": rows[0].pop("friends")}
+        following = rows[0].pop("friends")
+        on = {**rows[0], "following": following}
         print(json.dumps({"friends": options.friends, **on, "back": rows[1]}, ensure_ascii=False))
         return 0
     print(

@@ -814,6 +814,8 @@ BATCH_WAIT = 600
 # Why the batch could not be used, so the switch removes the per-user menus 500 friends at a time.
 BATCH_UNAVAILABLE = {429, None} | set(range(500, 600))
 
+PROGRESS_EVERY = 0.5  # seconds between saves of a switch's progress while unlinking one by one
+
 # Tests replace this to poll without waiting.
 _sleep: Callable[[float], None] = time.sleep
 
@@ -912,14 +914,20 @@ def _unlink_everyone(switch: EmergencySwitch, progress: Callable[[EmergencySwitc
             switch.friends_done += friends
 
     sender = messaging.BulkSender("richmenu_bulk", "/v2/bot/richmenu/bulk/unlink")
+    saved = time.monotonic()
     for result in sender.run(requests()):
         outcome = result.outcome
         if not outcome.accepted:
+            progress(switch)
             raise LineCallFailed(_("利用者ごとのメニューの解除"), outcome.error, outcome.http_status)
         switch.requests += 1
         done.add(result.request.key)
         advance()
-        progress(switch)
+        if time.monotonic() - saved >= PROGRESS_EVERY:
+            # The staff's page reads it every 2 seconds; writing it for each request would cost a
+            # commit per 500 friends.
+            progress(switch)
+            saved = time.monotonic()
     advance()
     progress(switch)
     if sender.halted or open_requests:
