@@ -858,7 +858,7 @@ class _Outcomes:
 
     def __init__(self, delivery: Delivery) -> None:
         self.delivery = delivery
-        self.rows: list[DeliveryBatch] = []
+        self.rows: list[tuple[int, str, str, int | None, int, str]] = []
         self.flushed = self.beat = time.monotonic()
 
     def add(self, result: messaging.BulkOutcome) -> None:
@@ -867,15 +867,15 @@ class _Outcomes:
             status = DeliveryBatch.Status.ACCEPTED
         else:
             status = DeliveryBatch.Status.RETRYING if outcome.retryable else DeliveryBatch.Status.FAILED
+        error = "" if outcome.accepted else outcome.error[:2000]
         self.rows.append(
-            DeliveryBatch(
-                pk=batch_pk,
-                status=status,
-                request_id=outcome.request_id[:64],
-                http_status=outcome.http_status,
-                attempts=attempts + outcome.attempts,
-                error="" if outcome.accepted else outcome.error[:2000],
-                updated_at=timezone.now(),
+            (
+                batch_pk,
+                status,
+                outcome.request_id[:64],
+                outcome.http_status,
+                attempts + outcome.attempts,
+                error,
             )
         )
         if time.monotonic() - self.flushed >= RESULTS_FLUSH_SECONDS:
@@ -883,13 +883,28 @@ class _Outcomes:
 
     def flush(self) -> None:
         if self.rows:
-            fields = ["status", "request_id", "http_status", "attempts", "error", "updated_at"]
-            DeliveryBatch.objects.bulk_update(self.rows, fields, batch_size=500)
+            _outcomes_write(self.rows)
             self.rows = []
         self.flushed = time.monotonic()
         if self.flushed - self.beat >= HEARTBEAT.total_seconds():
             Delivery.objects.filter(pk=self.delivery.pk).update(planning_since=timezone.now())
             self.beat = self.flushed
+
+
+def _outcomes_write(rows: list[tuple[int, str, str, int | None, int, str]]) -> None:
+    """One UPDATE … FROM (VALUES …) for many batches (PostgreSQL and SQLite alike): the ORM's
+    bulk_update builds a CASE per field per row, a cost the sending thread pays 180 times a second."""
+    table = connection.ops.quote_name(DeliveryBatch._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    row = "(CAST(%s AS BIGINT), %s, %s, CAST(%s AS INTEGER), CAST(%s AS INTEGER), %s)"
+    values = ", ".join([row] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = v.column2, request_id = v.column3, http_status = v.column4, "  # noqa: S608
+            f"attempts = v.column5, error = v.column6, updated_at = %s "
+            f"FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+            [now, *(value for r in rows for value in r)],
+        )
 
 
 class _Ahead:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import random
 import threading
 import time
@@ -536,27 +537,39 @@ class BulkSender:
 
     def run(self, requests: Iterable[BulkRequest]) -> Iterator[BulkOutcome]:
         pending = iter(requests)
-        in_flight: set[futures.Future[BulkOutcome]] = set()
+        # Finished requests come back through one queue: waiting on the set of futures in flight
+        # costs the sending thread time for every one of them, at every answer.
+        finished: queue.SimpleQueue[BulkOutcome | BaseException] = queue.SimpleQueue()
+        in_flight = 0
         unreachable_in_a_row = 0
+
+        def task(request: BulkRequest) -> None:
+            try:
+                finished.put(self._send(request))
+            except BaseException as exc:  # raised in the sending thread, not lost in this one
+                finished.put(exc)
+
         with futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"line-{self.endpoint}") as pool:
             while True:
-                while not self.halted and len(in_flight) < self.concurrency:
+                while not self.halted and in_flight < self.concurrency:
                     request = next(pending, None)
                     if request is None:
                         break
-                    in_flight.add(pool.submit(self._send, request))
+                    pool.submit(task, request)
+                    in_flight += 1
                 if not in_flight:
                     return
-                done, in_flight = futures.wait(in_flight, return_when=futures.FIRST_COMPLETED)
-                for future in done:
-                    result = future.result()
-                    if result.outcome.accepted or not result.outcome.retryable:
-                        unreachable_in_a_row = 0
-                    else:
-                        unreachable_in_a_row += 1
-                        if unreachable_in_a_row >= self.concurrency:
-                            self.halted = True
-                    yield result
+                result = finished.get()
+                in_flight -= 1
+                if isinstance(result, BaseException):
+                    raise result
+                if result.outcome.accepted or not result.outcome.retryable:
+                    unreachable_in_a_row = 0
+                else:
+                    unreachable_in_a_row += 1
+                    if unreachable_in_a_row >= self.concurrency:
+                        self.halted = True
+                yield result
 
     def _send(self, request: BulkRequest) -> BulkOutcome:
         body = json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
