@@ -28,9 +28,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Let in-flight requests finish on restarts and upgrades (SIGTERM), then stop.
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then, so a slow leak never grows into an outage.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then, so a slow leak never grows into an outage — but rarely, and never all
+# at once: at a disaster's peak a worker serves a hundred requests a second, and 5,000 ± 500 restarted
+# every worker each minute within seconds of one another (equal loads), stalling every request for
+# ten seconds while new workers started (bench.peak). Half the count as jitter keeps restarts apart.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "100000"))
+max_requests_jitter = max_requests // 2
 # The app logs one JSON line per event with its request id; gunicorn's own access log would repeat it.
 accesslog = None
 errorlog = "-"
