@@ -29,7 +29,7 @@ from . import insight, ratelimits, services
 from .models import AcceptedRetryKey, Narrowcast, ReplyToken, UserMessage, VirtualUser
 from .routers import EMULATOR_DB
 from .validation import USER_ID, ApiError, body_error, check_retry_key, parse_json, parse_request
-from .webhooks import bot_display_name, bot_user_id
+from .webhooks import bot_display_name, bot_picture_url, bot_user_id
 
 View = Callable[..., HttpResponse]
 
@@ -340,6 +340,8 @@ def bot_info(request: HttpRequest) -> HttpResponse:
             "userId": bot_user_id(),
             "basicId": "@linesim",
             "displayName": bot_display_name(),
+            # LINE leaves pictureUrl out when the account has no picture.
+            **({"pictureUrl": bot_picture_url()} if bot_picture_url() else {}),
             "chatMode": "bot",
             "markAsReadMode": "auto",
         }

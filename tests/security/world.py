@@ -218,7 +218,10 @@ def _restart_sequences() -> None:
     tests, or PostgreSQL's non-transactional sequences), so the world's ids are small and few."""
     tables = set(connection.introspection.table_names())
     app_models = [
-        m for m in apps.get_models() if m._meta.managed and not m._meta.proxy and m._meta.db_table in tables
+        m
+        for m in apps.get_models()
+        # A composite primary key (the delivery audience's) has no column and no sequence.
+        if m._meta.managed and not m._meta.proxy and m._meta.db_table in tables and m._meta.pk.column
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
