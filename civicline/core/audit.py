@@ -1,7 +1,10 @@
 """The audit log's public API (X-15): append entries to the keyed hash chain, verify it, purge it.
 
-Every state change by staff goes through a service that calls ``audit_record``; logins, logouts
-and failed logins are recorded from Django's auth signals (see ``signals.py``).
+Every state change by staff goes through a service that writes through the one door below:
+``audited_create`` / ``audited_update`` / ``audited_delete``, or ``audited_change`` around a change
+that is more than setting fields, after ``civicline.core.permissions.require_department``. The audit
+context (one per request, task or command run) supplies the actor, client address and request id.
+Logins, logouts and failed logins are recorded from Django's auth signals (see ``signals.py``).
 
 Tamper evidence holds against someone who can write to the database but does not have the keys:
 each entry carries an HMAC (``AUDIT_HMAC_KEYS``, kept outside the database) over its content and
@@ -17,7 +20,8 @@ import hmac
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, timedelta
@@ -25,15 +29,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
-from django.forms.models import model_to_dict
+from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .logging import request_id_var
 from .models import AuditChainHead, AuditEntry, Department
 from .netaddr import client_ip
+from .permissions import department_of
 
 if TYPE_CHECKING:
     from .models import Staff
@@ -55,15 +61,24 @@ class AuditContext:
 
     request: HttpRequest | None = None
     actor_label: str = ""
+    request_id: str = ""
 
 
 _context: contextvars.ContextVar[AuditContext | None] = contextvars.ContextVar("audit_context", default=None)
 
 
 @contextmanager
-def audit_context(*, request: HttpRequest | None = None, actor_label: str = "") -> Iterator[AuditContext]:
-    """Make ``request`` (or, in a task, ``actor_label``) the source of the entries written inside."""
-    context = AuditContext(request=request, actor_label=actor_label)
+def audit_context(
+    *, request: HttpRequest | None = None, actor_label: str = "", request_id: str = ""
+) -> Iterator[AuditContext]:
+    """Make ``request`` (or, in a task, ``actor_label``) the source of the entries written inside.
+
+    The entries share one request id: the request's, else ``request_id``, else the enclosing
+    context's (a task's), else the one the logs carry (a command's run), else a fresh one.
+    """
+    context = AuditContext(
+        request=request, actor_label=actor_label, request_id=_request_id_for(request, request_id)
+    )
     token = _context.set(context)
     try:
         yield context
@@ -71,17 +86,34 @@ def audit_context(*, request: HttpRequest | None = None, actor_label: str = "") 
         _context.reset(token)
 
 
-def audit_context_enter(*, actor_label: str) -> contextvars.Token | None:
+def audit_context_enter(*, actor_label: str, request_id: str = "") -> contextvars.Token | None:
     """Start a task's context; ``None`` when a request's is current (a task run inline by a request)."""
     current = _context.get()
     if current is not None and current.request is not None:
         return None
-    return _context.set(AuditContext(actor_label=actor_label))
+    return _context.set(AuditContext(actor_label=actor_label, request_id=_request_id_for(None, request_id)))
 
 
 def audit_context_exit(token: contextvars.Token | None) -> None:
     if token is not None:
         _context.reset(token)
+
+
+def _request_id_for(request: HttpRequest | None, request_id: str) -> str:
+    current = _context.get()
+    return (
+        getattr(request, "id", "")
+        or request_id
+        or (current.request_id if current is not None else "")
+        or new_request_id()
+    )
+
+
+def new_request_id() -> str:
+    """The id of the work under way when no request or task names it: the logs' (a command run's)
+    if set, else a fresh one, so that no audit entry is left without an id."""
+    value = request_id_var.get()
+    return uuid.uuid4().hex if value == "-" else value
 
 
 def audit_record(
@@ -112,14 +144,14 @@ def audit_record(
     if not actor_label and actor is None and context is not None:
         actor_label = context.actor_label
     if department is None:
-        department = _department_of(target) or (actor.department if actor is not None else None)
-    request_id = getattr(request, "id", "") if request is not None else ""
+        department = department_of(target) or (actor.department if actor is not None else None)
+    request_id = getattr(request, "id", "") or (context.request_id if context is not None else "")
     fields = {
         "actor_id": actor.pk if actor is not None else None,
         "actor_label": (actor_label or _label(actor))[:200],
         "department_id": department.pk if department is not None else None,
         "client_address": client_ip(request) if request is not None else "",
-        "request_id": (request_id or _current_request_id())[:64],
+        "request_id": (request_id or new_request_id())[:64],
         "action": action,
         "target_type": target._meta.label_lower if target is not None else "",
         "target_id": str(target.pk) if target is not None and target.pk is not None else "",
@@ -144,11 +176,6 @@ def audit_record(
     return entry
 
 
-def _current_request_id() -> str:
-    value = request_id_var.get()
-    return "" if value == "-" else value
-
-
 def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """``{field: {"before": old, "after": new}}`` for each field whose value differs."""
     return {
@@ -158,27 +185,96 @@ def changes_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     }
 
 
-def audited_save(
-    *, actor: Staff | None, obj: models.Model, data: dict[str, Any], summary: str
-) -> models.Model:
-    """Set ``data`` on ``obj``, validate, save, and audit it as a create or an update with what changed.
+# --- the one door for writes: audited create / update / delete / change -------------------------
 
-    The settings pages of every feature (counters, topics, canned replies…) are this one motion.
+
+class _AuditJSONEncoder(DjangoJSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, FieldFile):
+            return o.name or None
+        return super().default(o)
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """``fields`` of ``obj`` as the audit log keeps them: plain JSON values.
+
+    A foreign key is its id, a many-to-many field its sorted ids, a file its name, a date ISO text.
+    A name that is no model field is read as an attribute: a related manager gives its items as
+    text (``FAQ.phrasings`` → the phrasings), an object its id.
     """
-    creating = obj.pk is None
-    before = {} if creating else {name: getattr(obj, name) for name in data}
-    for name, value in data.items():
-        setattr(obj, name, value)
+    values: dict[str, Any] = {}
+    for name in fields:
+        values[name] = _snapshot_value(obj, name)
+    return json.loads(json.dumps(values, cls=_AuditJSONEncoder, ensure_ascii=False))
+
+
+def _snapshot_value(obj: models.Model, name: str) -> Any:
+    try:
+        field = obj._meta.get_field(name)
+    except FieldDoesNotExist:
+        field = None
+    if field is not None and field.many_to_many:
+        return sorted(item.pk for item in getattr(obj, name).all()) if obj.pk is not None else []
+    if field is not None and field.concrete:
+        return getattr(obj, field.attname)
+    value = getattr(obj, name)
+    if isinstance(value, models.Manager):
+        return [str(item) for item in value.all()] if obj.pk is not None else []
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _editable_fields(obj: models.Model) -> list[str]:
+    return [f.name for f in obj._meta.concrete_fields if f.editable and not f.primary_key]
+
+
+def audited_create(
+    *, actor: Staff | None, obj: models.Model, summary: str, fields: Iterable[str] | None = None
+) -> models.Model:
+    """Validate and save the new ``obj``; audit it as created with ``fields`` (default: all editable)."""
     obj.full_clean()
     obj.save()
     audit_record(
-        action=Action.CREATE if creating else Action.UPDATE,
+        action=Action.CREATE,
         actor=actor,
         target=obj,
         summary=summary,
-        changes=changes_between(before, {name: getattr(obj, name) for name in data}),
+        changes=changes_between({}, snapshot(obj, _editable_fields(obj) if fields is None else fields)),
     )
     return obj
+
+
+def audited_update(
+    *,
+    actor: Staff | None,
+    obj: models.Model,
+    data: Mapping[str, Any],
+    summary: str,
+    fields: Collection[str] | None = None,
+) -> models.Model:
+    """Set ``data`` on ``obj``, validate, save, and audit what changed (no entry if nothing did).
+
+    ``fields``, when given, are the only ones this service lets ``data`` set.
+    """
+    unknown = set(data) - set(fields) if fields is not None else set()
+    if unknown:
+        raise ValueError(f"fields not editable here: {sorted(unknown)}")
+    with audited_change(actor=actor, obj=obj, summary=summary, fields=list(data), action=Action.UPDATE):
+        for name, value in data.items():
+            setattr(obj, name, value)
+        obj.full_clean()
+        obj.save()
+    return obj
+
+
+def audited_save(
+    *, actor: Staff | None, obj: models.Model, data: Mapping[str, Any], summary: str
+) -> models.Model:
+    """``audited_update`` of a saved object, ``audited_create`` (with ``data``'s fields) of a new one."""
+    if obj.pk is not None:
+        return audited_update(actor=actor, obj=obj, data=data, summary=summary)
+    for name, value in data.items():
+        setattr(obj, name, value)
+    return audited_create(actor=actor, obj=obj, summary=summary, fields=list(data))
 
 
 def audited_delete(*, actor: Staff | None, obj: models.Model, summary: str, fields: Iterable[str]) -> None:
@@ -188,9 +284,41 @@ def audited_delete(*, actor: Staff | None, obj: models.Model, summary: str, fiel
         actor=actor,
         target=obj,
         summary=summary,
-        changes={"before": model_to_dict(obj, fields=list(fields))},
+        changes={"before": snapshot(obj, fields)},
     )
     obj.delete()
+
+
+@contextmanager
+def audited_change(
+    *,
+    actor: Staff | None,
+    obj: models.Model,
+    summary: str,
+    fields: Iterable[str],
+    action: str | None = None,
+) -> Iterator[models.Model]:
+    """Audit whatever the block does to ``obj`` as one entry with the difference in ``fields``.
+
+    For a change that is more than setting fields (a state transition, related rows, a send).
+    The entry is CREATE when ``obj`` had no primary key before the block, else ``action``
+    (default UPDATE); an update that changed none of ``fields`` writes no entry unless ``action``
+    is given. The block and the entry commit together; a block that raises leaves neither.
+    """
+    fields = list(fields)
+    creating = obj.pk is None
+    before = {} if creating else snapshot(obj, fields)
+    with transaction.atomic():
+        yield obj
+        changes = changes_between(before, snapshot(obj, fields))
+        if creating or changes or action not in (None, Action.UPDATE):
+            audit_record(
+                action=Action.CREATE if creating else action or Action.UPDATE,
+                actor=actor,
+                target=obj,
+                summary=summary,
+                changes=changes,
+            )
 
 
 # --- keys and hashes ------------------------------------------------------------------------------
@@ -208,7 +336,7 @@ class UnknownAuditKey(LookupError):
 
 def audit_keys() -> list[AuditKey]:
     """The HMAC keys, newest (the one that signs) first; ids name them without revealing them."""
-    configured = list(getattr(settings, "AUDIT_HMAC_KEYS", []) or [])
+    configured = list(settings.AUDIT_HMAC_KEYS)
     if not configured:
         # Still outside the database; `check --deploy` insists on keys of their own in production.
         configured = ["derived-from-secret-key:" + settings.SECRET_KEY]
@@ -274,20 +402,6 @@ def _lock_head() -> AuditChainHead:
         except IntegrityError:
             pass  # created concurrently; the select below waits for it
     return AuditChainHead.objects.select_for_update().get(pk=_HEAD_PK)
-
-
-def _department_of(target: models.Model | None) -> Department | None:
-    if target is None:
-        return None
-    if isinstance(target, Department):
-        return target
-    path = getattr(type(target), "scope_department_field", "department")
-    value: Any = target
-    for part in path.split("__"):
-        value = getattr(value, part, None)
-        if value is None:
-            return None
-    return value if isinstance(value, Department) else None
 
 
 def _label(actor: Staff | None) -> str:
@@ -531,10 +645,15 @@ __all__ = [
     "Checkpoint",
     "audit_context",
     "audit_record",
+    "audited_change",
+    "audited_create",
     "audited_delete",
     "audited_save",
+    "audited_update",
     "changes_between",
     "checkpoint_create",
+    "new_request_id",
     "purge_expired",
+    "snapshot",
     "verify_chain",
 ]

@@ -20,9 +20,10 @@ _TASK_TOKENS = "_civicline_audit_tokens"
 
 @HUEY.pre_execute(name="core.audit_context")
 def _task_started(task: Any) -> None:
-    context = audit_context_enter(actor_label=f"自動処理（{task.name}）")
+    request_id = f"task-{task.id}"
+    context = audit_context_enter(actor_label=f"自動処理（{task.name}）", request_id=request_id)
     if context is not None:  # None: run inline by a request (immediate mode), whose context stays
-        setattr(task, _TASK_TOKENS, (context, request_id_var.set(f"task-{task.id}"), off_request_enter()))
+        setattr(task, _TASK_TOKENS, (context, request_id_var.set(request_id), off_request_enter()))
     else:
         # Still a task: it may wait on LINE as the worker would, even when run inside a request.
         setattr(task, _TASK_TOKENS, (None, None, off_request_enter()))
