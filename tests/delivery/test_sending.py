@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from civicline.delivery import selectors, services
 from civicline.delivery.models import Child, Delivery, DeliveryAudience, DeliveryBatch, TopicChoice
+from civicline.delivery.services import sending
 from civicline.line import client as line_client
 from civicline.line.models import Friend
 from civicline.linesim import ratelimits
@@ -86,28 +87,28 @@ def test_a_worker_killed_mid_send_resumes_and_everyone_gets_it_exactly_once(
     delivery = make_delivery(department=staff_user.department, segments=[infants])
     start(staff_user, delivery)
     answered = []
-    real_add, real_flush = services._Outcomes.add, services._Outcomes.flush
+    real_add, real_flush = sending._Outcomes.add, sending._Outcomes.flush
 
     def die_on_third(self, result):
         answered.append(result)
         if len(answered) == 3:
             # LINE has accepted three batches (and more are in flight): none of it is recorded.
-            monkeypatch.setattr(services._Outcomes, "flush", lambda self: None)
+            monkeypatch.setattr(sending._Outcomes, "flush", lambda self: None)
             raise Killed
         real_add(self, result)
 
-    monkeypatch.setattr(services._Outcomes, "add", die_on_third)
-    monkeypatch.setattr(services._Outcomes, "flush", lambda self: None)
+    monkeypatch.setattr(sending._Outcomes, "add", die_on_third)
+    monkeypatch.setattr(sending._Outcomes, "flush", lambda self: None)
     with pytest.raises(Killed):
         services.delivery_send(delivery_id=delivery.pk)
     assert not DeliveryBatch.objects.filter(delivery=delivery, status=DeliveryBatch.Status.ACCEPTED).exists()
     assert 3 <= len(received_multicasts()) // 500 < 6
-    monkeypatch.setattr(services._Outcomes, "add", real_add)
-    monkeypatch.setattr(services._Outcomes, "flush", real_flush)
+    monkeypatch.setattr(sending._Outcomes, "add", real_add)
+    monkeypatch.setattr(sending._Outcomes, "flush", real_flush)
 
     # Minutes later the sweep finds the sender silent and starts it again; it resends the recorded
     # batches with their keys (LINE: 409, already accepted) and streams on after the last friend.
-    silent_since = timezone.now() - services.STALE_PLANNER - timedelta(seconds=1)
+    silent_since = timezone.now() - sending.STALE_PLANNER - timedelta(seconds=1)
     Delivery.objects.filter(pk=delivery.pk).update(planning_since=silent_since)
     services.deliveries_sweep()
 

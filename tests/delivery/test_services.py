@@ -25,7 +25,7 @@ from civicline.delivery.models import (
     TopicChoice,
     TrackedLink,
 )
-from civicline.delivery.services import DeliveryInput, MessageInput
+from civicline.delivery.services import DeliveryInput, MessageInput, links, sending
 from civicline.line import messaging
 from civicline.line.models import Friend
 from tests.delivery.factories import (
@@ -345,7 +345,7 @@ def test_multicast_goes_out_in_batches_of_500_each_with_its_own_retry_key(
     staff_user, infants, kosodate, fake_line_api, run_on_commit, monkeypatch
 ):
     # The audience is read a chunk at a time while batches are recorded and sent between reads.
-    monkeypatch.setattr(services, "SEND_CHUNK", 500)
+    monkeypatch.setattr(sending, "SEND_CHUNK", 500)
     friends = bulk_residents(1201, kosodate, born=years_ago(1))
     delivery = send_now(
         staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit
@@ -490,7 +490,7 @@ def test_a_broadcast_whose_outcome_is_unknown_is_reported_not_resent(staff_user,
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SENDING, started_at=timezone.now(), scheduled_by=staff_user
     )
-    services._prepare(Delivery.objects.get(pk=delivery.pk))
+    sending._prepare(Delivery.objects.get(pk=delivery.pk))
     DeliveryBatch.objects.create(delivery=delivery, number=1)  # claimed, then the worker died
 
     delivery = services.delivery_send(delivery_id=delivery.pk)
@@ -535,7 +535,7 @@ def test_another_departments_test_device_is_not_found(staff_user, other_departme
 
 def test_tracked_links_count_residents_clicks_but_not_previews(staff_user, infants):
     delivery = make_delivery(department=staff_user.department, segments=[infants])
-    link = services._linker(delivery)("https://www.city.example.jp/kenshin")
+    link = links.linker(delivery)("https://www.city.example.jp/kenshin")
     token = link.rsplit("/", 1)[1]
 
     assert services.link_follow(token=token, count=True) == "https://www.city.example.jp/kenshin"

@@ -1,0 +1,287 @@
+"""Composing a delivery: drafts created, edited and deleted by staff or by the system, and test
+sends (SD-1, SD-2, SD-10, SD-12, X-11)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.models import Department, Staff
+from civicline.line import preview
+from civicline.line.models import OutboundSend
+
+from .. import images, line_messages, selectors
+from ..line_messages import MessageDraft
+from ..models import (
+    Delivery,
+    DeliveryImage,
+    DeliveryMessage,
+    Segment,
+)
+from .links import linker
+
+# --- composing a delivery (SD-1, SD-2, SD-12) -----------------------------------------------------
+
+
+@dataclass
+class MessageInput:
+    """A composed message from the form: a new picture already stored, or the one at this place kept."""
+
+    kind: str
+    text: str = ""
+    title: str = ""
+    alt_text: str = ""
+    actions: list[dict[str, str]] = field(default_factory=list)
+    new_image: images.StoredImage | None = None
+    keep_image: bool = True
+    slot: int | None = None  # the form's place (1–5): a kept picture is that place's
+
+
+@dataclass
+class DeliveryInput:
+    title: str
+    audience: str
+    segments: list[Segment]
+    combine: str
+    email_too: bool
+    messages: list[MessageInput]
+
+
+def audience_check(staff: Staff, data: DeliveryInput) -> None:
+    if data.audience == Delivery.Audience.ALL:
+        if not selectors.may_send_to_all(staff=staff):
+            raise ValidationError(_("この課には友だち全員への配信が許可されていません。"))
+        return
+    if not data.segments:
+        raise ValidationError(_("配信先のセグメントを選んでください。"))
+    usable = set(selectors.segment_usable_by(staff=staff).values_list("pk", flat=True))
+    refused = [s.name for s in data.segments if s.pk not in usable]
+    if refused:
+        raise ValidationError(
+            _("使用が許可されていないセグメントです: %(names)s") % {"names": "、".join(refused)}
+        )
+
+
+def _drafts(inputs: list[MessageInput], old_images: dict[int, DeliveryImage | None]) -> list[MessageDraft]:
+    """The inputs as drafts; a kept picture is the one the same form slot had before."""
+    drafts = []
+    for position, item in enumerate(inputs, start=1):
+        kept = old_images.get(item.slot or position) if item.keep_image else None
+        drafts.append(
+            MessageDraft(
+                kind=item.kind,
+                text=item.text,
+                title=item.title,
+                alt_text=item.alt_text,
+                image=item.new_image or kept,
+                actions=item.actions,
+            )
+        )
+    return drafts
+
+
+def _old_images(delivery: Delivery) -> dict[int, DeliveryImage | None]:
+    return {m.position: m.image for m in delivery.messages.select_related("image")}
+
+
+def _check_messages(drafts: list[MessageDraft]) -> None:
+    if not drafts:
+        raise ValidationError(_("メッセージを1つ以上作成してください。"))
+    if len(drafts) > line_messages.MAX_MESSAGES:
+        raise ValidationError(
+            _("一度に送れるメッセージは%(n)d件までです。") % {"n": line_messages.MAX_MESSAGES}
+        )
+    problems = [
+        _("%(i)d件目: %(error)s") % {"i": i, "error": error}
+        for i, draft in enumerate(drafts, start=1)
+        for error in line_messages.draft_errors(draft)
+    ]
+    if problems:
+        raise ValidationError(problems)
+    try:
+        line_messages.build_all(drafts)
+    except ValueError as exc:
+        raise ValidationError(_("LINEで送れない形式のメッセージがあります: %(e)s") % {"e": exc}) from exc
+
+
+def lock_editable(delivery: Delivery) -> None:
+    """Take the delivery's row (see module docstring, step 1); refuse once sending has started."""
+    touched = Delivery.objects.filter(pk=delivery.pk, status__in=Delivery.EDITABLE).update(
+        updated_at=timezone.now()
+    )
+    if not touched:
+        raise ValidationError(_("配信が始まったため、変更・取り消しはできません。"))
+
+
+def _values(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "title": delivery.title,
+        "audience": delivery.audience,
+        "segments": sorted(s.name for s in delivery.segments.all()),
+        "combine": delivery.combine,
+        "email_too": delivery.email_too,
+        "messages": [
+            {"kind": m.kind, "title": m.title, "text": m.text, "actions": m.actions}
+            for m in delivery.messages.all()
+        ],
+    }
+
+
+def _save_messages(delivery: Delivery, inputs: list[MessageInput]) -> list[str]:
+    """Replace the delivery's messages; returns the files of pictures no longer used."""
+    old_images = _old_images(delivery)
+    drafts = _drafts(inputs, old_images)
+    delivery.messages.all().delete()
+    used: set[int] = set()
+    for position, (item, draft) in enumerate(zip(inputs, drafts, strict=True), start=1):
+        image = draft.image
+        if item.new_image is not None:
+            image = DeliveryImage.objects.create(delivery=delivery, **vars(item.new_image))
+        if image is not None:
+            used.add(image.pk)
+        DeliveryMessage.objects.create(
+            delivery=delivery,
+            position=position,
+            kind=item.kind,
+            title=item.title.strip(),
+            text=item.text.strip(),
+            alt_text=item.alt_text.strip(),
+            image=image,
+            actions=item.actions,
+        )
+    unused = [i for i in old_images.values() if i is not None and i.pk not in used]
+    DeliveryImage.objects.filter(pk__in=[i.pk for i in unused]).delete()
+    return [name for i in unused for name in (i.name, i.preview_name)]
+
+
+def _apply(delivery: Delivery, data: DeliveryInput) -> list[str]:
+    delivery.title = data.title.strip()
+    delivery.audience = data.audience
+    delivery.combine = data.combine
+    delivery.email_too = data.email_too
+    delivery.save()
+    delivery.segments.set(data.segments if data.audience == Delivery.Audience.SEGMENTS else [])
+    return _save_messages(delivery, data.messages)
+
+
+def delivery_create(*, staff: Staff, data: DeliveryInput, request: HttpRequest | None = None) -> Delivery:
+    if staff.department_id is None:
+        raise ValidationError(_("所属課のない職員は配信を作成できません。"))
+    audience_check(staff, data)
+    _check_messages(_drafts(data.messages, {}))
+    with transaction.atomic():
+        delivery = Delivery.objects.create(
+            department_id=staff.department_id, title=data.title.strip(), created_by=staff
+        )
+        _apply(delivery, data)
+        audit_record(
+            action=Action.CREATE,
+            actor=staff,
+            request=request,
+            target=delivery,
+            summary=_("配信「%(title)s」を作成") % {"title": delivery.title},
+            changes=_values(delivery),
+        )
+    return delivery
+
+
+def delivery_update(
+    *, staff: Staff, delivery: Delivery, data: DeliveryInput, request: HttpRequest | None = None
+) -> Delivery:
+    audience_check(staff, data)
+    _check_messages(_drafts(data.messages, _old_images(delivery)))
+    with transaction.atomic():
+        lock_editable(delivery)
+        before = _values(delivery)
+        unused = _apply(delivery, data)
+        audit_record(
+            action=Action.UPDATE,
+            actor=staff,
+            request=request,
+            target=delivery,
+            summary=_("配信「%(title)s」を変更") % {"title": delivery.title},
+            changes=changes_between(before, _values(delivery)),
+        )
+        transaction.on_commit(lambda: images.image_delete(*unused))
+    return delivery
+
+
+def delivery_delete(*, staff: Staff, delivery: Delivery, request: HttpRequest | None = None) -> None:
+    if delivery.status != Delivery.Status.DRAFT:
+        raise ValidationError(_("削除できるのは下書きだけです。配信予約は先に取り消してください。"))
+    names = [n for i in delivery.images.all() for n in (i.name, i.preview_name)]
+    with transaction.atomic():
+        lock_editable(delivery)
+        audit_record(
+            action=Action.DELETE,
+            actor=staff,
+            request=request,
+            target=delivery,
+            summary=_("配信の下書き「%(title)s」を削除") % {"title": delivery.title},
+            changes=_values(delivery),
+        )
+        delivery.delete()
+        transaction.on_commit(lambda: images.image_delete(*names))
+
+
+# --- test send (SD-10, X-11) ----------------------------------------------------------------------
+
+
+def drafts_of(delivery: Delivery) -> list[MessageDraft]:
+    return [MessageDraft.of(m) for m in delivery.messages.select_related("image")]
+
+
+def delivery_test_send(
+    *, staff: Staff, delivery: Delivery, recipient_ids: Sequence[int], request: HttpRequest | None = None
+) -> list[OutboundSend]:
+    """Push the delivery to the chosen test devices of the caller's department, and to nobody else."""
+    if not recipient_ids:
+        raise ValidationError(_("テスト送信先のテスト端末を選んでください。"))
+    messages = line_messages.build_all(drafts_of(delivery), linker(delivery, preview=True))
+    sends = []
+    for recipient_id in recipient_ids:
+        _recipient, send = preview.preview_message_send(
+            staff=staff, recipient_id=recipient_id, messages=messages, request=request
+        )
+        sends.append(send)
+    audit_record(
+        action=Action.SEND,
+        actor=staff,
+        request=request,
+        target=delivery,
+        summary=_("配信「%(title)s」をテスト端末%(n)d台にテスト送信")
+        % {"title": delivery.title, "n": len(sends)},
+        changes={"send_ids": [s.pk for s in sends]},
+    )
+    return sends
+
+
+# --- deliveries made by the system (the city's alert policy: emergency actions) ------------------
+
+
+def delivery_create_system(*, department: Department, data: DeliveryInput, actor_label: str) -> Delivery:
+    """A draft the system makes for ``department`` (an emergency delivery from an official alert).
+
+    No staff member's grants are checked here: the system administrator's alert policy decided;
+    sending still needs the department's grants (SD-7), as any delivery does.
+    """
+    _check_messages(_drafts(data.messages, {}))
+    with transaction.atomic():
+        delivery = Delivery.objects.create(department=department, title=data.title.strip(), created_by=None)
+        _apply(delivery, data)
+        audit_record(
+            action=Action.CREATE,
+            actor_label=actor_label,
+            target=delivery,
+            summary=_("配信「%(title)s」を作成") % {"title": delivery.title},
+            changes=_values(delivery),
+        )
+    return delivery
