@@ -7,7 +7,6 @@ is the conversation's own resident, and staff have confirmed its receipt number 
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,10 +21,10 @@ from django.utils.translation import gettext as _
 from civicline.core.audit import Action, audit_record, audited_save, changes_between
 from civicline.core.images import image_store
 from civicline.core.models import Department, Staff
+from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.line.direct import DirectMessageRefused, direct_message_send, receipt_key
 from civicline.line.models import Friend, MessageContent
 from civicline.line.services import message_content_save
-from civicline.reservations.services import RECEIPT_ALPHABET
 
 from . import hours, line_messages, selectors
 from .models import CannedReply, Conversation, Message, Topic
@@ -88,14 +87,6 @@ def canned_reply_delete(*, actor: Staff, canned: CannedReply) -> None:
 # --- residents ------------------------------------------------------------------------------------
 
 
-def _receipt_number() -> str:
-    while True:
-        raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-        number = f"{raw[:4]}-{raw[4:]}"
-        if not Conversation.objects.filter(receipt_number=number).exists():
-            return number
-
-
 def conversation_start(*, friend: Friend, topic: Topic, channel: str) -> Conversation:
     """Open a conversation for the resident, or give back the one already open there.
 
@@ -112,7 +103,7 @@ def conversation_start(*, friend: Friend, topic: Topic, channel: str) -> Convers
                 topic=topic,
                 friend=friend,
                 channel=channel,
-                receipt_number=_receipt_number(),
+                receipt_number=receipt_number_new(prefix=ReceiptPrefix.CONVERSATION, model=Conversation),
             )
     except IntegrityError:
         # Two taps at once: the partial unique index let one of them open it.

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from civicline.core.audit import Action, audit_record, changes_between
 from civicline.core.models import Department, Staff
+from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
 from civicline.line import direct
@@ -25,7 +26,6 @@ from civicline.line.models import DirectMessage, Friend
 from . import line_messages
 from .models import Consultation, Document, Submission
 
-RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 PDF_MAX_BYTES = 20 * 1024 * 1024
 MESSAGE_MAX_LENGTH = 2000
 CONSULTATION_FIELDS = (
@@ -162,14 +162,6 @@ def document_delete(*, actor: Staff, document: Document, request: HttpRequest | 
 # --- submissions (PC-1, PC-9, PC-10) --------------------------------------------------------------
 
 
-def _receipt_number() -> str:
-    while True:
-        raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-        number = f"PC-{raw[:4]}-{raw[4:]}"
-        if not Submission.objects.filter(receipt_number=number).exists():
-            return number
-
-
 def submission_create(*, consultation: Consultation, friend: Friend, draft: Draft) -> Submission:
     """The resident's comment from their confirmed draft, with a receipt number sent by LINE (PC-9);
     the department is emailed (PC-10). ValidationError (Japanese) when the period is over or an
@@ -183,7 +175,7 @@ def submission_create(*, consultation: Consultation, friend: Friend, draft: Draf
         submission = Submission.objects.create(
             consultation=consultation,
             response=response,
-            receipt_number=_receipt_number(),
+            receipt_number=receipt_number_new(prefix=ReceiptPrefix.PUBLIC_COMMENT, model=Submission),
             friend=friend,
             used_talk=draft.via_talk,
         )

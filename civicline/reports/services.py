@@ -9,7 +9,6 @@ they arrive and wait for the report, and a filed report takes more photos later.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +31,7 @@ from limits.strategies import MovingWindowRateLimiter
 from civicline.core.audit import Action, audit_record, changes_between
 from civicline.core.images import image_store
 from civicline.core.models import Department, Staff
+from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.line.direct import (
     DirectMessageRefused,
     direct_message_confirmation,
@@ -62,7 +62,6 @@ MAX_PHOTOS = 5
 MAX_UPLOAD_BYTES = 15 * 1024 * 1024  # phones' full-size photos; stored re-encoded at 2048 px
 THUMBNAIL_EDGE = 320
 MAX_MESSAGE_LENGTH = 2000
-RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 # Photos waiting for their report this long are dropped (with their files).
 PENDING_PHOTO_DAYS = 7
 # A location or photos sent in the talk belong to a report being made for this long.
@@ -190,7 +189,7 @@ def report_submit(
             longitude=location.longitude if location else None,
         )
         report = Report.objects.create(
-            receipt_number=_receipt_number(),
+            receipt_number=receipt_number_new(prefix=ReceiptPrefix.REPORT, model=Report),
             friend=friend,
             category=category,
             department=route.department,
@@ -235,14 +234,6 @@ def report_photo_add(*, friend: Friend, report: Report, upload: File) -> ReportP
         photo = _store(friend, upload, source=PhotoSource.LIFF, report=report)
         _event(report, ReportEvent.Kind.PHOTO, _("送信者が写真を追加"))
     return photo
-
-
-def _receipt_number() -> str:
-    while True:
-        raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-        number = f"R-{raw[:4]}-{raw[4:]}"
-        if not Report.objects.filter(receipt_number=number).exists():
-            return number
 
 
 def _routed_summary(report: Report, note: str) -> str:

@@ -12,7 +12,6 @@ in a number that could drift.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,15 +24,13 @@ from django.utils.translation import gettext as _
 
 from civicline.core.audit import Action, audit_record, audited_save
 from civicline.core.models import Department, Staff
+from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.line.messaging import message_multicast
 from civicline.line.models import Friend
 
 from . import line_messages, schedule
 from .models import Booking, BookingPhoto, Counter, Service, SlotLock, SpecialDay
 from .photos import StoredPhoto
-
-RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
-
 
 # --- configuration (RS-5, RS-9, X-8) ------------------------------------------------------------
 
@@ -94,14 +91,6 @@ def special_day_delete(*, actor: Staff, special: SpecialDay) -> None:
 
 
 # --- bookings: the seat ---------------------------------------------------------------------------
-
-
-def _receipt_number() -> str:
-    while True:
-        raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-        number = f"{raw[:4]}-{raw[4:]}"
-        if not Booking.objects.filter(receipt_number=number).exists():
-            return number
 
 
 def _lock_slot(service: Service, starts_at: datetime) -> None:
@@ -224,7 +213,7 @@ def booking_create(
         raise _slot_full()
     # Drawn before the transaction: its uniqueness check is a read, and the transaction's first
     # statement must be a write (see the module's docstring).
-    receipt_number = _receipt_number()
+    receipt_number = receipt_number_new(prefix=ReceiptPrefix.BOOKING, model=Booking)
     with transaction.atomic():
         booking = _take_seat(
             service=service,
@@ -264,7 +253,7 @@ def booking_create_by_phone(
     needs ``capacity_override``, which the audit log records."""
     now = now or timezone.now()
     _check_slot(service, starts_at, now)
-    receipt_number = _receipt_number()
+    receipt_number = receipt_number_new(prefix=ReceiptPrefix.BOOKING, model=Booking)
     with transaction.atomic():
         booking = _take_seat(
             service=service,

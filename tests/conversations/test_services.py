@@ -4,6 +4,7 @@ out-of-hours answers come once per closed period, every staff change is audited.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -53,7 +54,7 @@ def test_a_talk_conversation_belongs_to_the_topics_department_and_is_reused_whil
     again = services.conversation_start(friend=friend, topic=topic, channel=Conversation.Channel.TALK)
 
     assert first == again and first.department == topic.department and first.status == Status.NEW
-    assert len(first.receipt_number) == 9 and first.receipt_number[4] == "-"
+    assert re.fullmatch(r"C-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", first.receipt_number)
 
 
 def test_a_page_conversation_starts_with_its_first_message_or_not_at_all(topic):

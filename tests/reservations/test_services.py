@@ -58,7 +58,7 @@ def test_rs1_a_resident_books_a_free_slot_and_gets_a_receipt_number(service, fri
 
     booking = book(service, friend, starts_at, answers={"q1": "夜泣き"})
 
-    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", booking.receipt_number)
+    assert re.fullmatch(r"B-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}", booking.receipt_number)
     assert booking.status == Booking.Status.BOOKED and booking.channel == Booking.Channel.LINE
     assert booking.ends_at == starts_at + timedelta(minutes=30)
     assert services.seats_taken(service=service, starts_at=starts_at) == 1
