@@ -1,7 +1,7 @@
 """A topic's service hours: is it open now, when does it open next, and the hours in words.
 
-Hours, Japanese public holidays and the year-end closure follow the rules reservations uses for its
-counters (the same JSON, the same holiday calendar), so a city sets up both the same way.
+Hours, Japanese public holidays and the year-end closure follow the city's calendar
+(``civicline.core.calendar``), as reservations' counters do, so a city sets up both the same way.
 """
 
 from __future__ import annotations
@@ -12,26 +12,20 @@ from itertools import groupby
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.reservations.models import HOLIDAY_KEY
-from civicline.reservations.schedule import holiday_name, is_year_end
+from civicline.core.calendar import END_OF_DAY, HOLIDAY_KEY, day_hours
 
 from .models import Topic
 
 WEEKDAY_NAMES = "月火水木金土日"
 # Longer than any run of closed days (the year end next to a weekend and a holiday).
 LOOKAHEAD_DAYS = 40
-# ranges_parse stores a range ending at 24:00 as 23:59; such a range runs to midnight.
-END_OF_DAY = "23:59"
 
 
 def day_ranges(topic: Topic, day: date) -> list[tuple[datetime, datetime]]:
     """When ``topic`` is open on ``day``, as (opens, closes) moments in the city's time zone."""
-    if topic.year_end_closed and is_year_end(day):
-        return []
-    key = HOLIDAY_KEY if holiday_name(day) else str(day.weekday())
     tz = timezone.get_current_timezone()
     ranges = []
-    for start, end in (topic.hours or {}).get(key, []):
+    for start, end in day_hours(topic.hours, day, year_end_closed=topic.year_end_closed).ranges:
         opens = datetime.combine(day, time.fromisoformat(start), tzinfo=tz)
         if end == END_OF_DAY:
             closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)

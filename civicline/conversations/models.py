@@ -35,7 +35,7 @@ class Topic(models.Model):
             "やり取りします。一般的な問い合わせだけのときはチェックを外すと、トークでやり取りできます。"
         ),
     )
-    # Weekly hours as reservations keeps them: {"0": [["08:45", "17:15"]], ..., "holiday": [...]}.
+    # Weekly hours as the city's calendar keeps them (civicline.core.calendar).
     hours = models.JSONField(_("受付時間"), default=dict, blank=True)
     year_end_closed = models.BooleanField(_("年末年始（12月29日〜1月3日）は休み"), default=True)
     closed_message = models.TextField(

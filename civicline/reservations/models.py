@@ -16,10 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.crypto import EncryptedCharField, EncryptedJSONField
 from civicline.core.scoping import DepartmentScopedQuerySet
 
-# Weekly hours: {"0": [["09:00", "12:00"], ...], ..., "6": [...], "holiday": [...]}; 0 = Monday.
-HOLIDAY_KEY = "holiday"
-DAY_KEYS = ("0", "1", "2", "3", "4", "5", "6", HOLIDAY_KEY)
-
 
 class Counter(models.Model):
     """A counter (窓口) of a department; residents choose it by category and name."""

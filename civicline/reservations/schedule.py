@@ -7,60 +7,18 @@ Everything takes ``now`` so the rules can be tested at any moment.
 
 from __future__ import annotations
 
-import itertools
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
-import holidays
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import HOLIDAY_KEY, Service, SpecialDay
+from civicline.core import calendar
+
+from .models import Service, SpecialDay
 
 Ranges = list[tuple[time, time]]
-
-_RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-〜~ー－−]\s*(\d{1,2}):(\d{2})\s*$", re.ASCII)
-
-
-# --- hours as text, for staff -------------------------------------------------------------------
-
-
-def ranges_parse(text: str) -> list[list[str]]:
-    """「9:00-12:00, 13:00-17:00」→ [["09:00", "12:00"], ["13:00", "17:00"]]; raises on bad input."""
-    # Staff often type with the Japanese IME on: ９：００～１２：００ reads as 9:00~12:00.
-    text = unicodedata.normalize("NFKC", text)
-    result: list[list[str]] = []
-    for part in [p for p in re.split(r"[,、，;\n]+", text) if p.strip()]:
-        match = _RANGE.match(part)
-        if not match:
-            raise ValidationError(
-                _("「%(part)s」は時間帯として読めません。「9:00-12:00」の形で入力してください。"),
-                params={"part": part.strip()},
-            )
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2):
-            raise ValidationError(_("「%(part)s」の時刻が正しくありません。"), params={"part": part.strip()})
-        start, end = h1 * 60 + m1, h2 * 60 + m2
-        if end <= start:
-            raise ValidationError(
-                _("「%(part)s」は終了が開始より後になるように入力してください。"),
-                params={"part": part.strip()},
-            )
-        result.append([f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}" if h2 < 24 else "23:59"])
-    result.sort()
-    for (_s1, e1), (s2, _e2) in itertools.pairwise(result):
-        if s2 < e1:
-            raise ValidationError(_("時間帯が重なっています。"))
-    return result
-
-
-def ranges_format(ranges: Iterable[Iterable[str]]) -> str:
-    return ", ".join(f"{start}-{end}" for start, end in ranges)
 
 
 def _times(ranges: Iterable[Iterable[str]]) -> Ranges:
@@ -68,22 +26,6 @@ def _times(ranges: Iterable[Iterable[str]]) -> Ranges:
 
 
 # --- which days are open ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _japanese_holidays(year: int) -> holidays.HolidayBase:
-    # The maintained calendar, incl. 振替休日 and 国民の休日, in Japanese names.
-    return holidays.country_holidays("JP", years=year, language="ja")
-
-
-def holiday_name(day: date) -> str:
-    """The public holiday's name (「振替休日」 included), or "" for an ordinary day."""
-    return _japanese_holidays(day.year).get(day, "")
-
-
-def is_year_end(day: date) -> bool:
-    """12月29日〜1月3日, when city offices close (年末年始の休み)."""
-    return (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3)
 
 
 @dataclass(frozen=True)
@@ -99,13 +41,8 @@ def day_plan(service: Service, day: date, special: SpecialDay | None = None) -> 
         if special.kind == SpecialDay.Kind.CLOSED:
             return DayPlan(day, [], special.note or _("臨時休業"))
         return DayPlan(day, _times(special.hours), special.note or _("臨時開設"))
-    if service.year_end_closed and is_year_end(day):
-        return DayPlan(day, [], _("年末年始休み"))
-    hours = service.hours or {}
-    name = holiday_name(day)
-    if name:
-        return DayPlan(day, _times(hours.get(HOLIDAY_KEY, [])), name)
-    return DayPlan(day, _times(hours.get(str(day.weekday()), [])))
+    kept = calendar.day_hours(service.hours, day, year_end_closed=service.year_end_closed)
+    return DayPlan(day, _times(kept.ranges), kept.reason)
 
 
 def special_days(service: Service, first: date, last: date) -> dict[date, SpecialDay]:

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from civicline.conversations.models import CannedReply, Conversation, Topic
+from civicline.core.calendar import DAY_KEYS
 from civicline.line.liff.auth import SESSION_KEY
-from civicline.reservations.models import DAY_KEYS
 from tests.fixtures.core import DepartmentFactory
 from tests.fixtures.line import FriendFactory
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from django.core.exceptions import ValidationError
 
+from civicline.core.calendar import HOLIDAY_KEY
 from civicline.reservations import schedule
-from civicline.reservations.models import HOLIDAY_KEY, Service, SpecialDay
+from civicline.reservations.models import Service, SpecialDay
 from tests.reservations.factories import WEEKDAYS_9_12, at
 
 
@@ -190,34 +190,3 @@ def test_booking_window_and_cut_off(settings, now, slot, refused_with):
 )
 def test_cancellation_deadline(settings, slot, deadline):
     assert schedule.cancel_deadline(make_service(**settings), slot) == deadline
-
-
-# --- hours as staff type them ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("", []),
-        ("9:00-12:00", [["09:00", "12:00"]]),
-        ("13:00-17:00, 9:00-12:00", [["09:00", "12:00"], ["13:00", "17:00"]]),
-        ("９：００〜１２：００", [["09:00", "12:00"]]),  # typed with the Japanese IME on
-        ("9:00～12:00、13:00-16:30", [["09:00", "12:00"], ["13:00", "16:30"]]),
-        ("9:00 - 12:00", [["09:00", "12:00"]]),
-        ("9:00〜12:00、13:00〜16:30", [["09:00", "12:00"], ["13:00", "16:30"]]),
-    ],
-)
-def test_hours_typed_by_staff_are_read(text, expected):
-    if expected is None:
-        with pytest.raises(ValidationError):
-            schedule.ranges_parse(text)
-    else:
-        assert schedule.ranges_parse(text) == expected
-
-
-@pytest.mark.parametrize("text", ["12:00-9:00", "9:00-12:00, 11:00-13:00", "25:00-26:00", "朝から"])
-def test_impossible_hours_are_refused_with_a_message(text):
-    with pytest.raises(ValidationError) as error:
-        schedule.ranges_parse(text)
-
-    assert error.value.messages[0]

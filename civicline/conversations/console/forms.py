@@ -9,12 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core.calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, ranges_format, ranges_parse
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 from civicline.line.direct import DirectMessageConfirmForm
-from civicline.reservations.console.forms import DAY_LABELS, HOURS_HELP
-from civicline.reservations.models import DAY_KEYS
-from civicline.reservations.schedule import ranges_format, ranges_parse
 
 from ..models import CannedReply, Conversation, Topic
 from ..selectors import ConversationFilters

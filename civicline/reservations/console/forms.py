@@ -9,30 +9,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core.calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, ranges_format, ranges_parse
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 
-from .. import contact, questions, schedule
-from ..models import DAY_KEYS, Booking, Counter, Service, SpecialDay
+from .. import contact, questions
+from ..models import Booking, Counter, Service, SpecialDay
 from ..selectors import BookingFilters
-
-DAY_LABELS = dict(
-    zip(
-        DAY_KEYS,
-        [
-            _("月曜日"),
-            _("火曜日"),
-            _("水曜日"),
-            _("木曜日"),
-            _("金曜日"),
-            _("土曜日"),
-            _("日曜日"),
-            _("祝日・振替休日"),
-        ],
-        strict=True,
-    )
-)
-HOURS_HELP = _("例: 9:00-12:00, 13:00-17:00（空欄はその日は受付なし）")
 
 
 class CounterForm(ConsoleModelForm):
@@ -95,7 +78,7 @@ class ServiceForm(ConsoleModelForm):
                 label=DAY_LABELS[key],
                 required=False,
                 help_text=HOURS_HELP if key == DAY_KEYS[0] else "",
-                initial=schedule.ranges_format(hours.get(key, [])),
+                initial=ranges_format(hours.get(key, [])),
             )
 
     def clean(self) -> dict[str, Any]:
@@ -103,7 +86,7 @@ class ServiceForm(ConsoleModelForm):
         hours = {}
         for key in DAY_KEYS:
             try:
-                ranges = schedule.ranges_parse(cleaned.get(f"hours_{key}", ""))
+                ranges = ranges_parse(cleaned.get(f"hours_{key}", ""))
             except ValidationError as exc:
                 self.add_error(f"hours_{key}", exc)
                 continue
@@ -162,7 +145,7 @@ class SpecialDayForm(ConsoleModelForm):
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
     def clean_hours_text(self) -> list[list[str]]:
-        return schedule.ranges_parse(self.cleaned_data["hours_text"])
+        return ranges_parse(self.cleaned_data["hours_text"])
 
 
 class BookingFilterForm(ConsoleForm):

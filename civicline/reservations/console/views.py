@@ -20,13 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicline.core.calendar import DAY_LABELS
 from civicline.core.console.decorators import staff_required
 from civicline.core.exports import csv_response
 
 from .. import line_messages, questions, selectors, services
 from ..models import Booking, Service
 from .forms import (
-    DAY_LABELS,
     BookingFilterForm,
     CancelForm,
     CounterForm,
