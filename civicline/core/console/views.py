@@ -28,24 +28,13 @@ from ..exports import csv_response
 from ..forms import AllowedNetworkForm, AuditFilterForm, DepartmentForm, StaffCreateForm, StaffForm
 from ..models import AllowedNetwork, Department, Staff
 from .decorators import staff_required, system_admin_required
+from .forms import form_page
 
 PAGE_SIZE = 50
 
 
 def _page(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _form_page(
-    request: HttpRequest, form: forms.BaseForm, on_valid: Callable[[forms.BaseForm], HttpResponse], **context
-) -> HttpResponse:
-    """Render ``form``; on a valid POST call ``on_valid``. A service's refusal is shown on the form."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            return on_valid(form)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-    return render(request, "core/console/form_page.html", {"form": form, **context})
 
 
 def _model_data(form: forms.ModelForm) -> dict:
@@ -140,37 +129,30 @@ def department_list(request: HttpRequest) -> HttpResponse:
 
 @system_admin_required
 def department_create(request: HttpRequest) -> HttpResponse:
-    def create(form: DepartmentForm) -> HttpResponse:
-        department = services.department_create(actor=request.user, request=request, **form.cleaned_data)
-        messages.success(request, _("課「%(name)s」を作成しました。") % {"name": department.name})
-        return redirect("console:department-list")
-
-    return _form_page(
+    return form_page(
         request,
-        DepartmentForm(request.POST or None),
-        create,
+        form=DepartmentForm(request.POST or None),
         title=_("課の作成"),
-        back_url_name="console:department-list",
+        back="console:department-list",
+        save=lambda form: services.department_create(
+            actor=request.user, request=request, **form.cleaned_data
+        ),
+        success_message=lambda department: _("課「%(name)s」を作成しました。") % {"name": department.name},
     )
 
 
 @system_admin_required
 def department_update(request: HttpRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(Department, pk=pk)
-
-    def update(form: DepartmentForm) -> HttpResponse:
-        services.department_update(
-            department=department, actor=request.user, request=request, data=_model_data(form)
-        )
-        messages.success(request, _("課の設定を保存しました。"))
-        return redirect("console:department-list")
-
-    return _form_page(
+    return form_page(
         request,
-        DepartmentForm(request.POST or None, instance=department),
-        update,
+        form=DepartmentForm(request.POST or None, instance=department),
         title=_("課の編集"),
-        back_url_name="console:department-list",
+        back="console:department-list",
+        save=lambda form: services.department_update(
+            department=department, actor=request.user, request=request, data=_model_data(form)
+        ),
+        success_message=_("課の設定を保存しました。"),
     )
 
 
@@ -187,16 +169,13 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @system_admin_required
 @never_cache
 def staff_create(request: HttpRequest) -> HttpResponse:
-    def create(form: StaffCreateForm) -> HttpResponse:
-        staff, password = services.staff_create(actor=request.user, request=request, **form.cleaned_data)
-        return _show_password_once(request, staff, password, created=True)
-
-    return _form_page(
+    return form_page(
         request,
-        StaffCreateForm(request.POST or None),
-        create,
+        form=StaffCreateForm(request.POST or None),
         title=_("職員アカウントの作成"),
-        back_url_name="console:staff-list",
+        back="console:staff-list",
+        save=lambda form: services.staff_create(actor=request.user, request=request, **form.cleaned_data),
+        redirect_to=lambda created: _show_password_once(request, *created, created=True),
         note=_("作成すると仮パスワードが一度だけ表示されます。"),
     )
 

@@ -1,0 +1,83 @@
+"""The console's form pages, one way: show the form, save through a service on a valid POST, say
+so and move on; a service's refusal is shown on the form and nothing is saved.
+
+    return form_page(
+        request,
+        form=form,
+        title=_("窓口を追加"),
+        back="reservations:counter-list",
+        save=lambda form: services.counter_create(actor=request.user, data=form.counter_data()),
+        success_message=lambda counter: _("窓口「%(name)s」を保存しました。") % {"name": counter.name},
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+
+FORM_PAGE_TEMPLATE = "core/console/form_page.html"
+
+Saved = TypeVar("Saved")
+Text = str | Promise
+
+
+def form_page(
+    request: HttpRequest,
+    *,
+    form: forms.BaseForm,
+    title: Text,
+    save: Callable[[Any], Saved],
+    success_message: Text | Callable[[Saved], Text] | None = None,
+    redirect_to: Any = None,
+    back: str = "",
+    template: str = FORM_PAGE_TEMPLATE,
+    **context: Any,
+) -> HttpResponse:
+    """Render ``form`` on ``template``; on a valid POST call ``save(form)`` in one transaction.
+
+    Saved: ``success_message`` (text, or made from what ``save`` returned) is shown on the next page,
+    and the browser goes to ``redirect_to`` — a URL name, a URL or an object, or a callable given
+    what ``save`` returned that answers one of those or a response of its own — else to ``back``.
+    Refused: the service's ValidationError goes onto the form (its field errors onto those fields),
+    a PermissionDenied shows as the form's error with status 403; either way nothing is saved.
+    ``back`` is the URL name of the page the cancel link returns to; ``context`` goes to the template.
+    """
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                saved = save(form)
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or _("この操作を行う権限がありません。"))
+            status = 403
+        else:
+            message = success_message(saved) if callable(success_message) else success_message
+            if message:
+                messages.success(request, message)
+            target = redirect_to(saved) if callable(redirect_to) else redirect_to or back
+            return target if isinstance(target, HttpResponse) else redirect(target)
+    page = {"form": form, "title": title, "back_url_name": back, **context}
+    return render(request, template, page, status=status)
+
+
+def form_errors_add(form: forms.BaseForm, error: ValidationError) -> None:
+    """A service's refusal on the form: errors about a field the form shows go under that field,
+    everything else at the top of the form (never lost because the form lacks the field)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
