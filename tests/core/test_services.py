@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from civicline.core import services
 from civicline.core.audit import verify_chain
 from civicline.core.models import AuditEntry, Staff
+from civicline.core.permissions import NotYourDepartment
 from tests.fixtures.core import SystemAdminFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_invalid_input_changes_nothing(system_admin, department):
 
 
 def test_disabled_account_keeps_its_history(system_admin, staff_user):
-    services.department_update(department=staff_user.department, actor=staff_user, data={"email": "a@b.jp"})
+    services.staff_change_password(staff=staff_user, new_password="Sakura-saku-2026!")
 
     services.staff_disable(staff=staff_user, actor=system_admin)
 
@@ -62,6 +63,15 @@ def test_the_last_active_system_administrator_cannot_be_demoted(system_admin):
         services.staff_update(
             staff=system_admin, actor=system_admin, data={"role": Staff.Role.DEPARTMENT_STAFF}
         )
+
+
+def test_only_a_system_administrator_changes_departments_and_accounts(staff_user, other_staff_user):
+    with pytest.raises(NotYourDepartment, match="システム管理者だけが行えます。"):
+        services.department_update(department=staff_user.department, actor=staff_user, data={"name": "X課"})
+    with pytest.raises(NotYourDepartment):
+        services.staff_disable(staff=other_staff_user, actor=staff_user)
+
+    assert not AuditEntry.objects.exists()
 
 
 def test_staff_create_returns_a_usable_temporary_password(system_admin, department):

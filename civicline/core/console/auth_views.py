@@ -115,9 +115,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        staff_change_password(
-            staff=request.user, new_password=form.cleaned_data["new_password1"], request=request
-        )
+        staff_change_password(staff=request.user, new_password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, request.user)
         messages.success(request, _("パスワードを変更しました。"))
         return redirect("console:home")
@@ -134,7 +132,7 @@ def _code_step(
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             if not device.confirmed:
-                totp_device_confirm(device=device, request=request)
+                totp_device_confirm(device=device)
             return _complete_login(request, user, device)
         form.add_error(
             "token",

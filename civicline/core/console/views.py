@@ -81,7 +81,7 @@ def audit_detail(request: HttpRequest, sequence: int) -> HttpResponse:
 def audit_export(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, staff=request.user)
     filters = form.filters()
-    services.audit_export_record(actor=request.user, request=request, filters=vars(filters))
+    services.audit_export_record(actor=request.user, filters=vars(filters))
     entries = selectors.audit_entry_list_for(fetched_by=request.user, filters=filters)
     header = [
         _("通番"),
@@ -134,9 +134,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
         form=DepartmentForm(request.POST or None),
         title=_("課の作成"),
         back="console:department-list",
-        save=lambda form: services.department_create(
-            actor=request.user, request=request, **form.cleaned_data
-        ),
+        save=lambda form: services.department_create(actor=request.user, **form.cleaned_data),
         success_message=lambda department: _("課「%(name)s」を作成しました。") % {"name": department.name},
     )
 
@@ -150,7 +148,7 @@ def department_update(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("課の編集"),
         back="console:department-list",
         save=lambda form: services.department_update(
-            department=department, actor=request.user, request=request, data=_model_data(form)
+            department=department, actor=request.user, data=_model_data(form)
         ),
         success_message=_("課の設定を保存しました。"),
     )
@@ -174,7 +172,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         form=StaffCreateForm(request.POST or None),
         title=_("職員アカウントの作成"),
         back="console:staff-list",
-        save=lambda form: services.staff_create(actor=request.user, request=request, **form.cleaned_data),
+        save=lambda form: services.staff_create(actor=request.user, **form.cleaned_data),
         redirect_to=lambda created: _show_password_once(request, *created, created=True),
         note=_("作成すると仮パスワードが一度だけ表示されます。"),
     )
@@ -186,7 +184,7 @@ def staff_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = StaffForm(request.POST or None, instance=staff)
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_update(staff=staff, actor=request.user, request=request, data=_model_data(form))
+            services.staff_update(staff=staff, actor=request.user, data=_model_data(form))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -209,7 +207,7 @@ def _staff_action(
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         staff = get_object_or_404(Staff, pk=pk)
         try:
-            service(staff=staff, actor=request.user, request=request)
+            service(staff=staff, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -232,7 +230,7 @@ staff_reset_totp = _staff_action(
 @never_cache
 def staff_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(Staff, pk=pk)
-    password = services.staff_reset_password(staff=staff, actor=request.user, request=request)
+    password = services.staff_reset_password(staff=staff, actor=request.user)
     return _show_password_once(request, staff, password, created=False)
 
 
@@ -244,7 +242,7 @@ def network_list(request: HttpRequest) -> HttpResponse:
     form = AllowedNetworkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            network = services.allowed_network_add(actor=request.user, request=request, **form.cleaned_data)
+            network = services.allowed_network_add(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form.add_error("cidr", exc)
         else:
@@ -265,6 +263,6 @@ def network_list(request: HttpRequest) -> HttpResponse:
 @system_admin_required
 def network_delete(request: HttpRequest, pk: int) -> HttpResponse:
     network = get_object_or_404(AllowedNetwork, pk=pk)
-    services.allowed_network_delete(network=network, actor=request.user, request=request)
+    services.allowed_network_delete(network=network, actor=request.user)
     messages.success(request, _("%(cidr)s の許可を削除しました。") % {"cidr": network.cidr})
     return redirect("console:network-list")
