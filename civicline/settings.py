@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
@@ -32,6 +33,12 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).replace("\n", ",").split(",") if item.strip()]
+
+
+def env_map(name: str) -> dict[str, str]:
+    """``key=value,key=value`` (rate limits per endpoint, say) as a dict."""
+    pairs = (item.partition("=") for item in env_list(name))
+    return {key.strip(): value.strip() for key, _sep, value in pairs}
 
 
 DEBUG = env_bool("DEBUG")
@@ -294,6 +301,12 @@ LINE_SEND_CONCURRENCY = int(env("LINE_SEND_CONCURRENCY", "32"))
 # At most this many segment deliveries reach one resident in 7 days (0: no cap); deliveries to
 # everyone (LINE's broadcast) cannot leave anyone out and are not capped.
 DELIVERY_WEEKLY_CAP = int(env("DELIVERY_WEEKLY_CAP", "0"))
+# LINE's documented limits per endpoint (civicline.line.client.RATE_LIMITS) replaced where LINE has
+# granted the account others, in ``limits`` syntax: "multicast=400/second,push=4000/second".
+LINE_RATE_LIMITS = env_map("LINE_RATE_LIMITS")
+# Retries of a call to LINE: civicline.line.messaging.BackoffPolicy's fields (max_attempts, base, cap,
+# max_in_process_wait) to change; empty keeps the policy's own. Tests shorten it; not an operator's knob.
+LINE_SEND_BACKOFF: dict[str, Any] = {}
 LINE_API_BASE_URL = env("LINE_API_BASE_URL", "https://api.line.me").rstrip("/")
 LINE_API_DATA_BASE_URL = env(
     "LINE_API_DATA_BASE_URL", LINE_API_BASE_URL if env("LINE_API_BASE_URL") else "https://api-data.line.me"
@@ -312,6 +325,9 @@ if LIFF_TOKEN_VERIFICATION not in {"local", "endpoint"}:
     raise ImproperlyConfigured('LIFF_TOKEN_VERIFICATION must be "local" or "endpoint".')
 # LINE Login's public keys (JWKS). Empty: <LINE_API_BASE_URL>/oauth2/v2.1/certs (LINE's, or the emulator's).
 LIFF_JWKS_URL = env("LIFF_JWKS_URL")
+# A LINE account pairing as a staff member's test device (X-11) may try so often (``limits`` syntax,
+# ";" between windows); empty: civicline.line.preview.PAIRING_RATE_LIMITS (5/10 minutes;20/day).
+PREVIEW_PAIRING_RATE_LIMITS = env("PREVIEW_PAIRING_RATE_LIMITS")
 # Where the emulator delivers webhooks, and where its LIFF pages live.
 LINESIM_WEBHOOK_URL = env("LINESIM_WEBHOOK_URL", f"{SITE_URL}/line/webhook")
 # The emulator answers the Messaging API after this many milliseconds (LINE over the internet: tens)
@@ -349,6 +365,19 @@ JMA_TIMEOUT = (5, float(env("JMA_TIMEOUT", "20")))
 JMA_USER_AGENT = env("JMA_USER_AGENT", f"civicline ({CITY_NAME or 'city'}; {SITE_URL})")
 # Shelter check-in (MP-4): a shelter shows 混雑 from this share of its capacity, 満員 at capacity.
 SHELTER_CROWDED_PERCENT = int(env("SHELTER_CROWDED_PERCENT", "80"))
+# Reports (damage, potholes) and their photos one resident may send, per kind ("report", "photo"),
+# in ``limits`` syntax: "report=5/hour;20/day"; a kind left out keeps civicline.reports.services.RATE_LIMITS.
+REPORTS_RATE_LIMITS = env_map("REPORTS_RATE_LIMITS")
+# Chatbot: where an oversized-garbage pickup is booked (empty: the reservations LIFF page) and what
+# 「問い合わせ」 answers (empty: the city switchboard sentence in civicline.chatbot.handlers).
+CHATBOT_OVERSIZED_GARBAGE_URL = env("CHATBOT_OVERSIZED_GARBAGE_URL")
+CHATBOT_CONTACT_TEXT = env("CHATBOT_CONTACT_TEXT")
+# The FAQ web import (CB-9): seconds between requests to one host, and whether addresses on the
+# server's own networks may be fetched (a city site on an internal address; off against request forgery).
+CHATBOT_WEB_IMPORT = {
+    "delay": float(env("CHATBOT_WEB_IMPORT_DELAY", "1")),
+    "allow_private": env_bool("CHATBOT_WEB_IMPORT_ALLOW_PRIVATE"),
+}
 # Rich menu images are drawn with this font (a .ttf/.otf/.ttc); empty: Noto Sans CJK JP from fonts-noto-cjk.
 RICHMENU_FONT = env("RICHMENU_FONT")
 

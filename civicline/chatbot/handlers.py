@@ -84,7 +84,7 @@ def _text(text: str) -> dict[str, Any]:
 
 def oversized_garbage_url() -> str:
     """Where residents book an oversized-garbage pickup (the reservations feature by default)."""
-    return getattr(settings, "CHATBOT_OVERSIZED_GARBAGE_URL", "") or f"{settings.SITE_URL}/liff/reservations/"
+    return settings.CHATBOT_OVERSIZED_GARBAGE_URL or f"{settings.SITE_URL}/liff/reservations/"
 
 
 def garbage_messages(item: GarbageItem) -> list[dict[str, Any]]:
@@ -280,7 +280,7 @@ def on_scenario(ctx: LineContext) -> None:
 
 
 def contact_text() -> str:
-    return getattr(settings, "CHATBOT_CONTACT_TEXT", "") or _(
+    return settings.CHATBOT_CONTACT_TEXT or _(
         "市役所へのお問い合わせは、代表電話（平日 8:45〜17:15）または各課の窓口へお願いします。"
     )
 

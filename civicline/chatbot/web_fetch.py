@@ -17,6 +17,7 @@ import socket
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -62,8 +63,8 @@ def check_url(url: str) -> str:
     return parts.geturl()
 
 
-def _conf(name: str, default):
-    return getattr(settings, "CHATBOT_WEB_IMPORT", {}).get(name, default)
+def _conf(name: str, default: Any) -> Any:
+    return settings.CHATBOT_WEB_IMPORT.get(name, default)
 
 
 class Fetcher:

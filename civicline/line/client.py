@@ -87,8 +87,7 @@ def bucket(endpoint: str) -> Bucket:
     limit per minute or hour is a matter of bursts (staff publish a menu of three tabs at once):
     half of L at once, the rest spread over the window less the headroom.
     """
-    overrides = getattr(settings, "LINE_RATE_LIMITS", {}) or {}
-    item = parse(overrides.get(endpoint) or RATE_LIMITS.get(endpoint, "2000/second"))
+    item = parse(settings.LINE_RATE_LIMITS.get(endpoint) or RATE_LIMITS.get(endpoint, "2000/second"))
     limit, window = item.amount, float(item.get_expiry())
     if window <= 1:
         per_window = min(limit * settings.LINE_RATE_HEADROOM, max(limit - 1, 1))

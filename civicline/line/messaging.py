@@ -87,7 +87,7 @@ class BackoffPolicy:
 
 
 def backoff_policy() -> BackoffPolicy:
-    return BackoffPolicy(**getattr(settings, "LINE_SEND_BACKOFF", {}))
+    return BackoffPolicy(**settings.LINE_SEND_BACKOFF)
 
 
 @dataclass(frozen=True)

@@ -316,7 +316,7 @@ def pairing_code_in(text: str) -> str | None:
 
 def _pairing_rate_limit_take(user_id: str) -> None:
     limiter = _pairing_limiter(settings.REDIS_URL or "memory://")
-    spec = getattr(settings, "PREVIEW_PAIRING_RATE_LIMITS", None) or PAIRING_RATE_LIMITS
+    spec = settings.PREVIEW_PAIRING_RATE_LIMITS or PAIRING_RATE_LIMITS
     items = parse_many(spec)
     if not all(limiter.test(item, "preview-pairing", user_id) for item in items):
         raise ValidationError(

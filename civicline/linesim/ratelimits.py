@@ -59,7 +59,7 @@ def register(key: str) -> str:
 
 def configured() -> dict[str, tuple[int, float]] | None:
     """The limits to apply (None: switched off), LINE's unless ``LINESIM_RATE_LIMITS`` says otherwise."""
-    value = (getattr(settings, "LINESIM_RATE_LIMITS", "") or "").strip()
+    value = settings.LINESIM_RATE_LIMITS.strip()
     if value.lower() == "off":
         return None
     limits = dict(_endpoints)
@@ -117,7 +117,7 @@ def limiter(*, shared: bool = False) -> RateLimiter:
 
 
 def latency_seconds() -> float:
-    return max(float(getattr(settings, "LINESIM_LATENCY_MS", 0) or 0), 0.0) / 1000
+    return max(float(settings.LINESIM_LATENCY_MS), 0.0) / 1000
 
 
 def answer_no_sooner(started: float) -> None:

@@ -29,12 +29,12 @@ def bot_user_id() -> str:
 
 def bot_display_name() -> str:
     """The account's name as the phone shows it (settings.LINESIM_BOT_NAME: the city's, in the demo)."""
-    return getattr(settings, "LINESIM_BOT_NAME", "") or "civicline"
+    return settings.LINESIM_BOT_NAME or "civicline"
 
 
 def bot_picture_url() -> str:
     """The account's picture (settings.LINESIM_BOT_PICTURE_URL), or "": the phone shows the initial."""
-    return getattr(settings, "LINESIM_BOT_PICTURE_URL", "")
+    return settings.LINESIM_BOT_PICTURE_URL
 
 
 def new_webhook_event_id() -> str:

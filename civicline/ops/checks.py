@@ -76,7 +76,7 @@ def production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id="civicline.E004",
             )
         )
-    if not getattr(settings, "SECURE_SSL_REDIRECT", False) and not settings.TRUSTED_PROXIES:
+    if not settings.SECURE_SSL_REDIRECT and not settings.TRUSTED_PROXIES:
         problems.append(
             Error(
                 "No TLS: SECURE_SSL_REDIRECT is off and no TLS proxy is configured (TRUSTED_PROXIES).",
@@ -84,7 +84,7 @@ def production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
                 id="civicline.E005",
             )
         )
-    if getattr(settings, "DEMO", False):
+    if settings.DEMO:
         problems.append(
             Error(
                 "CIVICLINE_DEMO is on: cookies travel over plain HTTP and HSTS is off.",
@@ -129,7 +129,7 @@ def _exposure_problems() -> list[CheckMessage]:
                 id="civicline.E012",
             )
         )
-    audit_keys = list(getattr(settings, "AUDIT_HMAC_KEYS", []) or [])
+    audit_keys = list(settings.AUDIT_HMAC_KEYS)
     if not audit_keys:
         problems.append(
             Error(

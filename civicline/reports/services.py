@@ -88,7 +88,7 @@ def _limiter(storage_uri: str) -> MovingWindowRateLimiter:
 def _rate_limit_take(kind: str, friend: Friend) -> None:
     """Count one ``kind`` for the resident, or refuse (ValidationError) without counting."""
     limiter = _limiter(settings.REDIS_URL or "memory://")
-    spec = (getattr(settings, "REPORTS_RATE_LIMITS", None) or {}).get(kind) or RATE_LIMITS[kind]
+    spec = settings.REPORTS_RATE_LIMITS.get(kind) or RATE_LIMITS[kind]
     items = parse_many(spec)
     if not all(limiter.test(item, "reports", kind, friend.user_id) for item in items):
         raise ValidationError(
