@@ -16,13 +16,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
+from civicline.core.console.forms import form_page
 
 from .. import import_plan, search, selectors, services
-from ..models import FaqEntry, KnowledgeImport, ScenarioNode, WebEntry
+from ..models import FaqEntry, KnowledgeImport, ScenarioNode, WebEntry, WebSource
 from .forms import (
     AdoptFaqForm,
     AdoptPhrasingForm,
@@ -37,20 +39,6 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
-
-
-def _form_page(
-    request: HttpRequest, form: forms.Form, on_valid: Callable[[dict], HttpResponse], **context
-) -> HttpResponse:
-    """Render ``form``; on a valid POST call ``on_valid``. A service's refusal is shown on the form."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            return on_valid(form.cleaned_data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc))
-    return render(request, "chatbot/console/form_page.html", {"form": form, **context})
 
 
 def _department(request: HttpRequest, data: dict):
@@ -73,7 +61,8 @@ def faq_list(request: HttpRequest) -> HttpResponse:
 def faq_create(request: HttpRequest) -> HttpResponse:
     form = FaqForm(request.POST or None, staff=request.user)
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: FaqForm) -> None:
+        data = form.cleaned_data
         services.faq_create(
             actor=request.user,
             department=_department(request, data),
@@ -85,10 +74,15 @@ def faq_create(request: HttpRequest) -> HttpResponse:
             flex=data["flex"],
             status=data["status"],
         )
-        messages.success(request, _("Q&Aを登録しました。"))
-        return redirect("chatbot:faq-list")
 
-    return _form_page(request, form, save, title=_("Q&Aを登録"), back_url="chatbot:faq-list")
+    return form_page(
+        request,
+        form=form,
+        title=_("Q&Aを登録"),
+        back="chatbot:faq-list",
+        save=save,
+        success_message=_("Q&Aを登録しました。"),
+    )
 
 
 @staff_required
@@ -96,20 +90,20 @@ def faq_update(request: HttpRequest, pk: int) -> HttpResponse:
     entry = selectors.access_faq(fetched_by=request.user, pk=pk)
     form = FaqForm(request.POST or None, staff=request.user, entry=entry)
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: FaqForm) -> None:
+        data = form.cleaned_data
         values = {k: data[k] for k in ("category", "question", "answer", "url", "flex", "status")}
         if "department" in data:
             values["department"] = data["department"]
         services.faq_update(actor=request.user, entry=entry, phrasings=data["phrasings"], **values)
-        messages.success(request, _("Q&Aを保存しました。"))
-        return redirect("chatbot:faq-list")
 
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=form,
         title=_("Q&Aを編集"),
-        back_url="chatbot:faq-list",
+        back="chatbot:faq-list",
+        save=save,
+        success_message=_("Q&Aを保存しました。"),
         delete_url_name="chatbot:faq-delete",
         obj=entry,
     )
@@ -142,7 +136,8 @@ def garbage_list(request: HttpRequest) -> HttpResponse:
 def garbage_create(request: HttpRequest) -> HttpResponse:
     form = GarbageItemForm(request.POST or None, staff=request.user)
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: GarbageItemForm) -> None:
+        data = form.cleaned_data
         services.garbage_item_create(
             actor=request.user,
             department=_department(request, data),
@@ -150,10 +145,15 @@ def garbage_create(request: HttpRequest) -> HttpResponse:
             category_name=data["category_name"],
             **{k: data[k] for k in ("reading", "how_to", "note", "fee", "status")},
         )
-        messages.success(request, _("品目を登録しました。"))
-        return redirect("chatbot:garbage-list")
 
-    return _form_page(request, form, save, title=_("ごみ分別品目を登録"), back_url="chatbot:garbage-list")
+    return form_page(
+        request,
+        form=form,
+        title=_("ごみ分別品目を登録"),
+        back="chatbot:garbage-list",
+        save=save,
+        success_message=_("品目を登録しました。"),
+    )
 
 
 @staff_required
@@ -161,22 +161,22 @@ def garbage_update(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.access_garbage_item(fetched_by=request.user, pk=pk)
     form = GarbageItemForm(request.POST or None, staff=request.user, item=item)
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: GarbageItemForm) -> None:
+        data = form.cleaned_data
         services.garbage_item_update(
             actor=request.user,
             item=item,
             category_name=data["category_name"],
             **{k: data[k] for k in ("name", "reading", "how_to", "note", "fee", "status")},
         )
-        messages.success(request, _("品目を保存しました。"))
-        return redirect("chatbot:garbage-list")
 
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=form,
         title=_("ごみ分別品目を編集"),
-        back_url="chatbot:garbage-list",
+        back="chatbot:garbage-list",
+        save=save,
+        success_message=_("品目を保存しました。"),
         delete_url_name="chatbot:garbage-delete",
         obj=item,
     )
@@ -194,19 +194,15 @@ def garbage_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def garbage_category_update(request: HttpRequest, pk: int) -> HttpResponse:
     category = selectors.access_garbage_category(fetched_by=request.user, pk=pk)
-    form = GarbageCategoryForm(request.POST or None, initial={"how_to": category.how_to})
-
-    def save(data: dict) -> HttpResponse:
-        services.garbage_category_update(actor=request.user, category=category, how_to=data["how_to"])
-        messages.success(request, _("分別区分「%(n)s」の出し方を保存しました。") % {"n": category.name})
-        return redirect("chatbot:garbage-list")
-
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=GarbageCategoryForm(request.POST or None, initial={"how_to": category.how_to}),
         title=_("分別区分「%(n)s」の出し方") % {"n": category.name},
-        back_url="chatbot:garbage-list",
+        back="chatbot:garbage-list",
+        save=lambda form: services.garbage_category_update(
+            actor=request.user, category=category, how_to=form.cleaned_data["how_to"]
+        ),
+        success_message=_("分別区分「%(n)s」の出し方を保存しました。") % {"n": category.name},
     )
 
 
@@ -225,9 +221,10 @@ IMPORT_FORMS = {
 def _import_upload(request: HttpRequest, kind: str, form: forms.Form, **context) -> HttpResponse:
     """The upload form: a readable file is kept for its preview, an unreadable one is refused here."""
 
-    def upload(data: dict) -> HttpResponse:
+    def upload(form: forms.Form) -> KnowledgeImport:
+        data = form.cleaned_data
         file = data["file"]
-        knowledge_import = services.knowledge_import_upload(
+        return services.knowledge_import_upload(
             actor=request.user,
             department=_department(request, data),
             kind=kind,
@@ -237,13 +234,13 @@ def _import_upload(request: HttpRequest, kind: str, form: forms.Form, **context)
             mapping=data["mapping"],
             request=request,
         )
-        return redirect("chatbot:import-preview", knowledge_import.pk)
 
-    return _form_page(
+    return form_page(
         request,
-        form,
-        upload,
-        back_url=IMPORT_LISTS[kind],
+        form=form,
+        back=IMPORT_LISTS[kind],
+        save=upload,
+        redirect_to=lambda knowledge_import: reverse("chatbot:import-preview", args=[knowledge_import.pk]),
         multipart=True,
         submit_label=_("確認する"),
         note=_(
@@ -342,16 +339,22 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
 def scenario_create(request: HttpRequest) -> HttpResponse:
     form = ScenarioNodeForm(request.POST or None, staff=request.user, parents=_parents(request))
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: ScenarioNodeForm) -> None:
+        data = form.cleaned_data
         services.scenario_node_create(
             actor=request.user,
             department=_department(request, data),
             **{k: data[k] for k in ("parent", "label", "answer", "order", "status")},
         )
-        messages.success(request, _("シナリオの項目を登録しました。"))
-        return redirect("chatbot:scenario-list")
 
-    return _form_page(request, form, save, title=_("シナリオの項目を登録"), back_url="chatbot:scenario-list")
+    return form_page(
+        request,
+        form=form,
+        title=_("シナリオの項目を登録"),
+        back="chatbot:scenario-list",
+        save=save,
+        success_message=_("シナリオの項目を登録しました。"),
+    )
 
 
 @staff_required
@@ -361,21 +364,21 @@ def scenario_update(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, staff=request.user, parents=_parents(request, node), node=node
     )
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: ScenarioNodeForm) -> None:
+        data = form.cleaned_data
         services.scenario_node_update(
             actor=request.user,
             node=node,
             **{k: data[k] for k in ("parent", "label", "answer", "order", "status")},
         )
-        messages.success(request, _("シナリオの項目を保存しました。"))
-        return redirect("chatbot:scenario-list")
 
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=form,
         title=_("シナリオの項目を編集"),
-        back_url="chatbot:scenario-list",
+        back="chatbot:scenario-list",
+        save=save,
+        success_message=_("シナリオの項目を保存しました。"),
         delete_url_name="chatbot:scenario-delete",
         obj=node,
     )
@@ -419,7 +422,8 @@ def question_adopt_faq(request: HttpRequest, pk: int) -> HttpResponse:
         services.question_log_view_record(actor=request.user, log=log)
     form = AdoptFaqForm(request.POST or None, staff=request.user, initial={"question": log.text})
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: AdoptFaqForm) -> None:
+        data = form.cleaned_data
         services.question_adopt_as_faq(
             actor=request.user,
             log=log,
@@ -428,16 +432,15 @@ def question_adopt_faq(request: HttpRequest, pk: int) -> HttpResponse:
             category=data["category"],
             department=_department(request, data),
         )
-        messages.success(request, _("Q&Aとして登録しました。同じ質問にはこの回答が表示されます。"))
-        return redirect("chatbot:insights")
 
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=form,
         title=_("未回答の質問をQ&Aに登録"),
+        back="chatbot:insights",
+        save=save,
+        success_message=_("Q&Aとして登録しました。同じ質問にはこの回答が表示されます。"),
         note=_("質問: %(q)s") % {"q": log.text},
-        back_url="chatbot:insights",
     )
 
 
@@ -449,20 +452,16 @@ def question_adopt_phrasing(request: HttpRequest, pk: int) -> HttpResponse:
     entries = FaqEntry.objects.visible_to(request.user)
     suggestions = [c.id for c in search.rank(log.text).candidates if c.kind == "faq"]
     initial = {"entry": suggestions[0]} if suggestions else {}
-    form = AdoptPhrasingForm(request.POST or None, entries=entries, initial=initial)
-
-    def save(data: dict) -> HttpResponse:
-        services.question_adopt_as_phrasing(actor=request.user, log=log, entry=data["entry"])
-        messages.success(request, _("言い換えとして追加しました。"))
-        return redirect("chatbot:insights")
-
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=AdoptPhrasingForm(request.POST or None, entries=entries, initial=initial),
         title=_("既存のQ&Aに言い換えとして追加"),
+        back="chatbot:insights",
+        save=lambda form: services.question_adopt_as_phrasing(
+            actor=request.user, log=log, entry=form.cleaned_data["entry"]
+        ),
+        success_message=_("言い換えとして追加しました。"),
         note=_("質問: %(q)s") % {"q": log.text},
-        back_url="chatbot:insights",
     )
 
 
@@ -480,7 +479,8 @@ def web_source_list(request: HttpRequest) -> HttpResponse:
 def web_source_create(request: HttpRequest) -> HttpResponse:
     form = WebSourceForm(request.POST or None, staff=request.user)
 
-    def save(data: dict) -> HttpResponse:
+    def save(form: WebSourceForm) -> WebSource:
+        data = form.cleaned_data
         source = services.web_source_create(
             actor=request.user,
             department=_department(request, data),
@@ -489,16 +489,17 @@ def web_source_create(request: HttpRequest) -> HttpResponse:
             url_filter=data["url_filter"],
         )
         services.web_sync_start(actor=request.user, source=source)
-        messages.success(request, _("ページの取得を始めました。終わると確認待ちの一覧に表示されます。"))
-        return redirect("chatbot:web-source-detail", source.pk)
+        return source
 
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=form,
         title=_("ウェブサイトからQ&Aを取り込む"),
+        back="chatbot:web-source-list",
+        save=save,
+        success_message=_("ページの取得を始めました。終わると確認待ちの一覧に表示されます。"),
+        redirect_to=lambda source: reverse("chatbot:web-source-detail", args=[source.pk]),
         note=_("取り込んだQ&Aは下書きとして確認待ちになり、職員が反映するまで住民には表示されません。"),
-        back_url="chatbot:web-source-list",
     )
 
 
@@ -597,17 +598,13 @@ def web_entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "answer": services.web_answer_text(entry),
     }
     form = WebEntryForm(request.POST or None, initial=initial)
-
-    def save(data: dict) -> HttpResponse:
-        services.web_entry_accept(actor=request.user, entry=entry, **data)
-        messages.success(request, _("「%(q)s」を反映しました。") % {"q": data["question"]})
-        return redirect("chatbot:web-source-detail", entry.source_id)
-
-    return _form_page(
+    return form_page(
         request,
-        form,
-        save,
+        form=form,
         title=_("取り込んだQ&Aを編集して反映"),
+        back="chatbot:web-source-list",
+        save=lambda form: services.web_entry_accept(actor=request.user, entry=entry, **form.cleaned_data),
+        success_message=lambda _faq: _("「%(q)s」を反映しました。") % {"q": form.cleaned_data["question"]},
+        redirect_to=reverse("chatbot:web-source-detail", args=[entry.source_id]),
         note=_("取り込み元: %(url)s") % {"url": entry.url},
-        back_url="chatbot:web-source-list",
     )

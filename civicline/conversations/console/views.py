@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from civicline.core.console.decorators import staff_required
+from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
 from civicline.line.direct import (
     DirectMessageRefused,
@@ -39,7 +40,7 @@ from civicline.line.direct import (
 from .. import line_messages, selectors, services
 from ..hours import hours_text
 from ..images import image_response
-from ..models import Conversation, Message
+from ..models import CannedReply, Conversation, Message, Topic
 from .forms import (
     AssignForm,
     CannedReplyForm,
@@ -371,18 +372,8 @@ def message_image(request: HttpRequest, pk: int, message_pk: int) -> HttpRespons
 # --- topics and canned replies (X-8) -------------------------------------------------------------------
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, back: str, save) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = save(form)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("「%(name)s」を保存しました。") % {"name": saved})
-            return redirect(back)
-    return render(
-        request, "core/console/form_page.html", {"form": form, "title": title, "back_url_name": back}
-    )
+def _saved_message(saved: Topic | CannedReply) -> str:
+    return _("「%(name)s」を保存しました。") % {"name": saved}
 
 
 @staff_required
@@ -394,15 +385,15 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def topic_create(request: HttpRequest) -> HttpResponse:
-    form = TopicForm(request.POST or None, staff=request.user, creating=True)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("相談の種類を追加"),
-        "conversations:topic-list",
-        lambda f: services.topic_create(
+        form=TopicForm(request.POST or None, staff=request.user, creating=True),
+        title=_("相談の種類を追加"),
+        back="conversations:topic-list",
+        save=lambda f: services.topic_create(
             actor=request.user, department=f.department_for(request.user), data=f.topic_data()
         ),
+        success_message=_saved_message,
     )
 
 
@@ -410,13 +401,13 @@ def topic_create(request: HttpRequest) -> HttpResponse:
 def topic_update(request: HttpRequest, pk: int) -> HttpResponse:
     topic = selectors.access_topic(fetched_by=request.user, pk=pk)
     # The form works on a copy: validating fills its instance, and the service compares before/after.
-    form = TopicForm(request.POST or None, instance=copy.copy(topic), staff=request.user, creating=False)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("相談の種類を編集"),
-        "conversations:topic-list",
-        lambda f: services.topic_update(actor=request.user, topic=topic, data=f.topic_data()),
+        form=TopicForm(request.POST or None, instance=copy.copy(topic), staff=request.user, creating=False),
+        title=_("相談の種類を編集"),
+        back="conversations:topic-list",
+        save=lambda f: services.topic_update(actor=request.user, topic=topic, data=f.topic_data()),
+        success_message=_saved_message,
     )
 
 
@@ -429,30 +420,30 @@ def canned_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def canned_create(request: HttpRequest) -> HttpResponse:
-    form = CannedReplyForm(request.POST or None, staff=request.user, creating=True)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("定型文を追加"),
-        "conversations:canned-list",
-        lambda f: services.canned_reply_create(
+        form=CannedReplyForm(request.POST or None, staff=request.user, creating=True),
+        title=_("定型文を追加"),
+        back="conversations:canned-list",
+        save=lambda f: services.canned_reply_create(
             actor=request.user, department=f.department_for(request.user), data=f.model_data()
         ),
+        success_message=_saved_message,
     )
 
 
 @staff_required
 def canned_update(request: HttpRequest, pk: int) -> HttpResponse:
     canned = selectors.access_canned_reply(fetched_by=request.user, pk=pk)
-    form = CannedReplyForm(
-        request.POST or None, instance=copy.copy(canned), staff=request.user, creating=False
-    )
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("定型文を編集"),
-        "conversations:canned-list",
-        lambda f: services.canned_reply_update(actor=request.user, canned=canned, data=f.model_data()),
+        form=CannedReplyForm(
+            request.POST or None, instance=copy.copy(canned), staff=request.user, creating=False
+        ),
+        title=_("定型文を編集"),
+        back="conversations:canned-list",
+        save=lambda f: services.canned_reply_update(actor=request.user, canned=canned, data=f.model_data()),
+        success_message=_saved_message,
     )
 
 

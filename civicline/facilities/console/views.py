@@ -5,7 +5,6 @@ Views stay thin: check access (selectors), call a service, respond.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,12 +22,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required, system_admin_required
+from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
 from civicline.line.liff.links import liff_url
 
 from .. import selectors, services
 from ..importing import SHOWN_IN_PREVIEW, build_plan
-from ..models import FacilityCategory, MapState, Need, Shelter
+from ..models import Facility, FacilityCategory, FacilityDataset, MapState, Need, Shelter
 from ..opendata import export_columns, export_key_column, export_row
 from .forms import (
     CategoryForm,
@@ -42,17 +42,6 @@ from .forms import (
 
 PAGE_SIZE = 50
 BOARD_FILTERS = ("q", "status", "page")
-
-
-def _form_page(
-    request: HttpRequest, form: forms.BaseForm, on_valid: Callable[[Any], HttpResponse], **context: Any
-) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            return on_valid(form)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-    return render(request, "core/console/form_page.html", {"form": form, **context})
 
 
 def _model_data(form: forms.ModelForm, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -92,26 +81,30 @@ def facility_export(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def facility_create(request: HttpRequest) -> HttpResponse:
-    def create(form: FacilityForm) -> HttpResponse:
-        facility = services.facility_create(
+    def create(form: FacilityForm) -> Facility:
+        return services.facility_create(
             actor=request.user,
             request=request,
             department=_department(request, form),
             data=form.facility_data,
             kinds=form.cleaned_data["kinds"],
         )
-        messages.success(request, _("施設「%(name)s」を登録しました。") % {"name": facility.name})
-        return redirect("facilities:facility-list")
 
-    form = FacilityForm(request.POST or None, staff=request.user, with_department=True)
-    return _form_page(request, form, create, title=_("施設の登録"), back_url_name="facilities:facility-list")
+    return form_page(
+        request,
+        form=FacilityForm(request.POST or None, staff=request.user, with_department=True),
+        title=_("施設の登録"),
+        back="facilities:facility-list",
+        save=create,
+        success_message=lambda facility: _("施設「%(name)s」を登録しました。") % {"name": facility.name},
+    )
 
 
 @staff_required
 def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
     facility = selectors.access_facility(fetched_by=request.user, pk=pk)
 
-    def update(form: FacilityForm) -> HttpResponse:
+    def update(form: FacilityForm) -> None:
         services.facility_update(
             facility=facility,
             actor=request.user,
@@ -119,18 +112,21 @@ def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
             data=form.facility_data,
             kinds=form.cleaned_data["kinds"],
         )
-        messages.success(request, _("施設「%(name)s」を保存しました。") % {"name": facility.name})
-        return redirect("facilities:facility-list")
 
-    form = FacilityForm(request.POST or None, instance=facility, staff=request.user)
     note = (
         _("この施設はデータセット「%(name)s」から取り込んだものです。次の取り込みで上書きされます。")
         % {"name": facility.dataset.name}
         if facility.dataset
         else ""
     )
-    return _form_page(
-        request, form, update, title=_("施設の編集"), note=note, back_url_name="facilities:facility-list"
+    return form_page(
+        request,
+        form=FacilityForm(request.POST or None, instance=facility, staff=request.user),
+        title=_("施設の編集"),
+        back="facilities:facility-list",
+        save=update,
+        success_message=lambda _saved: _("施設「%(name)s」を保存しました。") % {"name": facility.name},
+        note=note,
     )
 
 
@@ -154,27 +150,25 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def dataset_create(request: HttpRequest) -> HttpResponse:
-    def create(form: DatasetForm) -> HttpResponse:
-        dataset = services.dataset_create(
+    def create(form: DatasetForm) -> FacilityDataset:
+        return services.dataset_create(
             actor=request.user,
             request=request,
             department=_department(request, form),
             **_model_data(form),
         )
-        messages.success(
-            request,
-            _("データセット「%(name)s」を作成しました。ファイルを取り込んでください。")
-            % {"name": dataset.name},
-        )
-        return redirect("facilities:dataset-detail", pk=dataset.pk)
 
-    form = DatasetForm(request.POST or None, staff=request.user, with_department=True)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        create,
+        form=DatasetForm(request.POST or None, staff=request.user, with_department=True),
         title=_("データセットの作成"),
-        back_url_name="facilities:dataset-list",
+        back="facilities:dataset-list",
+        save=create,
+        success_message=lambda dataset: _(
+            "データセット「%(name)s」を作成しました。ファイルを取り込んでください。"
+        )
+        % {"name": dataset.name},
+        redirect_to=lambda dataset: reverse("facilities:dataset-detail", args=[dataset.pk]),
         note=_("各課が管理している施設の一覧（オープンデータのCSVなど）ごとに1つ作成します。"),
     )
 
@@ -182,15 +176,16 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
 @staff_required
 def dataset_update(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
-
-    def update(form: DatasetForm) -> HttpResponse:
-        services.dataset_update(dataset=dataset, actor=request.user, request=request, data=_model_data(form))
-        messages.success(request, _("データセットを保存しました。"))
-        return redirect("facilities:dataset-detail", pk=dataset.pk)
-
-    form = DatasetForm(request.POST or None, instance=dataset, staff=request.user)
-    return _form_page(
-        request, form, update, title=_("データセットの編集"), back_url_name="facilities:dataset-list"
+    return form_page(
+        request,
+        form=DatasetForm(request.POST or None, instance=dataset, staff=request.user),
+        title=_("データセットの編集"),
+        back="facilities:dataset-list",
+        save=lambda form: services.dataset_update(
+            dataset=dataset, actor=request.user, request=request, data=_model_data(form)
+        ),
+        success_message=_("データセットを保存しました。"),
+        redirect_to=reverse("facilities:dataset-detail", args=[dataset.pk]),
     )
 
 
@@ -295,37 +290,28 @@ def category_list(request: HttpRequest) -> HttpResponse:
 
 @system_admin_required
 def category_create(request: HttpRequest) -> HttpResponse:
-    def create(form: CategoryForm) -> HttpResponse:
-        services.category_create(actor=request.user, request=request, **_model_data(form))
-        messages.success(request, _("分類を作成しました。"))
-        return redirect("facilities:category-list")
-
-    return _form_page(
+    return form_page(
         request,
-        CategoryForm(request.POST or None),
-        create,
+        form=CategoryForm(request.POST or None),
         title=_("施設の分類の作成"),
-        back_url_name="facilities:category-list",
+        back="facilities:category-list",
+        save=lambda form: services.category_create(actor=request.user, request=request, **_model_data(form)),
+        success_message=_("分類を作成しました。"),
     )
 
 
 @system_admin_required
 def category_update(request: HttpRequest, pk: int) -> HttpResponse:
     category = get_object_or_404(FacilityCategory, pk=pk)
-
-    def update(form: CategoryForm) -> HttpResponse:
-        services.category_update(
-            category=category, actor=request.user, request=request, data=_model_data(form)
-        )
-        messages.success(request, _("分類を保存しました。"))
-        return redirect("facilities:category-list")
-
-    return _form_page(
+    return form_page(
         request,
-        CategoryForm(request.POST or None, instance=category),
-        update,
+        form=CategoryForm(request.POST or None, instance=category),
         title=_("施設の分類の編集"),
-        back_url_name="facilities:category-list",
+        back="facilities:category-list",
+        save=lambda form: services.category_update(
+            category=category, actor=request.user, request=request, data=_model_data(form)
+        ),
+        success_message=_("分類を保存しました。"),
     )
 
 

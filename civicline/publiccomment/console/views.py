@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
+from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
 from civicline.forms import schema
 from civicline.forms import selectors as form_selectors
@@ -42,46 +43,50 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "publiccomment/console/consultation_list.html", {"consultations": consultations})
 
 
-def _consultation_form_page(
-    request: HttpRequest, form: ConsultationForm, *, title: str, consultation: Consultation | None
-) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            if consultation is None:
-                department = form.cleaned_data.get("department") or request.user.department
-                consultation = services.consultation_create(
-                    actor=request.user, department=department, data=form.consultation_data(), request=request
-                )
-            else:
-                services.consultation_update(
-                    actor=request.user,
-                    consultation=consultation,
-                    data=form.consultation_data(),
-                    request=request,
-                )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("案件「%(title)s」を保存しました。") % {"title": consultation.title})
-            return redirect("publiccomment:consultation-detail", pk=consultation.pk)
-    return render(
-        request,
-        "publiccomment/console/consultation_form.html",
-        {"form": form, "title": title, "consultation": consultation},
-    )
+def _consultation_saved(consultation: Consultation) -> str:
+    return _("案件「%(title)s」を保存しました。") % {"title": consultation.title}
+
+
+def _consultation_url(consultation: Consultation) -> str:
+    return reverse("publiccomment:consultation-detail", args=[consultation.pk])
 
 
 @staff_required
 def consultation_create(request: HttpRequest) -> HttpResponse:
-    form = ConsultationForm(request.POST or None, staff=request.user, creating=True)
-    return _consultation_form_page(request, form, title=_("意見募集の案件を追加"), consultation=None)
+    def save(form: ConsultationForm) -> Consultation:
+        department = form.cleaned_data.get("department") or request.user.department
+        return services.consultation_create(
+            actor=request.user, department=department, data=form.consultation_data(), request=request
+        )
+
+    return form_page(
+        request,
+        form=ConsultationForm(request.POST or None, staff=request.user, creating=True),
+        title=_("意見募集の案件を追加"),
+        template="publiccomment/console/consultation_form.html",
+        save=save,
+        success_message=_consultation_saved,
+        redirect_to=_consultation_url,
+        consultation=None,
+    )
 
 
 @staff_required
 def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     form = ConsultationForm(request.POST or None, instance=consultation, staff=request.user, creating=False)
-    return _consultation_form_page(request, form, title=_("案件を編集"), consultation=consultation)
+    return form_page(
+        request,
+        form=form,
+        title=_("案件を編集"),
+        template="publiccomment/console/consultation_form.html",
+        save=lambda form: services.consultation_update(
+            actor=request.user, consultation=consultation, data=form.consultation_data(), request=request
+        ),
+        success_message=_consultation_saved,
+        redirect_to=_consultation_url,
+        consultation=consultation,
+    )
 
 
 @staff_required

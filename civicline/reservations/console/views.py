@@ -22,10 +22,11 @@ from django.views.decorators.http import require_POST
 
 from civicline.core.calendar import DAY_LABELS
 from civicline.core.console.decorators import staff_required
+from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
 
 from .. import line_messages, questions, selectors, services
-from ..models import Booking, Service
+from ..models import Booking, Counter, Service
 from .forms import (
     BookingFilterForm,
     CancelForm,
@@ -61,31 +62,24 @@ def counter_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reservations/console/counter_list.html", {"counters": counters})
 
 
-def _counter_form_page(request: HttpRequest, form: CounterForm, title: str, save) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            counter = save(form)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("窓口「%(name)s」を保存しました。") % {"name": counter.name})
-            return redirect("reservations:counter-list")
-    return render(
-        request,
-        "core/console/form_page.html",
-        {"form": form, "title": title, "back_url_name": "reservations:counter-list"},
-    )
+def _counter_saved(counter: Counter) -> str:
+    return _("窓口「%(name)s」を保存しました。") % {"name": counter.name}
 
 
 @staff_required
 def counter_create(request: HttpRequest) -> HttpResponse:
-    form = CounterForm(request.POST or None, staff=request.user)
-
-    def save(form: CounterForm):
+    def save(form: CounterForm) -> Counter:
         department = form.cleaned_data.get("department") or request.user.department
         return services.counter_create(actor=request.user, department=department, data=form.counter_data())
 
-    return _counter_form_page(request, form, _("窓口を追加"), save)
+    return form_page(
+        request,
+        form=CounterForm(request.POST or None, staff=request.user),
+        title=_("窓口を追加"),
+        back="reservations:counter-list",
+        save=save,
+        success_message=_counter_saved,
+    )
 
 
 @staff_required
@@ -93,11 +87,15 @@ def counter_update(request: HttpRequest, pk: int) -> HttpResponse:
     counter = selectors.access_counter(fetched_by=request.user, pk=pk)
     form = CounterForm(request.POST or None, instance=counter, staff=request.user)
     form.fields.pop("department", None)  # a counter stays with its department
-    return _counter_form_page(
+    return form_page(
         request,
-        form,
-        _("窓口を編集"),
-        lambda form: services.counter_update(actor=request.user, counter=counter, data=form.counter_data()),
+        form=form,
+        title=_("窓口を編集"),
+        back="reservations:counter-list",
+        save=lambda form: services.counter_update(
+            actor=request.user, counter=counter, data=form.counter_data()
+        ),
+        success_message=_counter_saved,
     )
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
+from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
 from civicline.forms import schema
 from civicline.forms import selectors as form_selectors
@@ -37,42 +38,42 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/console/survey_list.html", {"surveys": surveys})
 
 
-def _survey_form_page(
-    request: HttpRequest, form: SurveyForm, *, title: str, survey: Survey | None
-) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            if survey is None:
-                department = form.cleaned_data.get("department") or request.user.department
-                survey = services.survey_create(
-                    actor=request.user, department=department, data=form.survey_data(), request=request
-                )
-                messages.success(request, _("アンケートを作成しました。続けて質問を作成してください。"))
-                return redirect("surveys:survey-questions", pk=survey.pk)
-            services.survey_update(
-                actor=request.user, survey=survey, data=form.survey_data(), request=request
-            )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("アンケート「%(title)s」を保存しました。") % {"title": survey.title})
-            return redirect("surveys:survey-detail", pk=survey.pk)
-    return render(
-        request, "surveys/console/survey_form.html", {"form": form, "title": title, "survey": survey}
-    )
-
-
 @staff_required
 def survey_create(request: HttpRequest) -> HttpResponse:
-    form = SurveyForm(request.POST or None, staff=request.user, creating=True)
-    return _survey_form_page(request, form, title=_("アンケートを作成"), survey=None)
+    def save(form: SurveyForm) -> Survey:
+        department = form.cleaned_data.get("department") or request.user.department
+        return services.survey_create(
+            actor=request.user, department=department, data=form.survey_data(), request=request
+        )
+
+    return form_page(
+        request,
+        form=SurveyForm(request.POST or None, staff=request.user, creating=True),
+        title=_("アンケートを作成"),
+        template="surveys/console/survey_form.html",
+        save=save,
+        success_message=_("アンケートを作成しました。続けて質問を作成してください。"),
+        redirect_to=lambda survey: reverse("surveys:survey-questions", args=[survey.pk]),
+        survey=None,
+    )
 
 
 @staff_required
 def survey_update(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     form = SurveyForm(request.POST or None, instance=survey, staff=request.user, creating=False)
-    return _survey_form_page(request, form, title=_("アンケートの設定"), survey=survey)
+    return form_page(
+        request,
+        form=form,
+        title=_("アンケートの設定"),
+        template="surveys/console/survey_form.html",
+        save=lambda form: services.survey_update(
+            actor=request.user, survey=survey, data=form.survey_data(), request=request
+        ),
+        success_message=lambda _saved: _("アンケート「%(title)s」を保存しました。") % {"title": survey.title},
+        redirect_to=reverse("surveys:survey-detail", args=[survey.pk]),
+        survey=survey,
+    )
 
 
 @staff_required
