@@ -215,3 +215,43 @@ class PageForm(forms.Form):
                 continue
             result[key] = _value(question, self.cleaned_data.get(key))
         return result
+
+
+class WholeForm(PageForm):
+    """Every question of a form on one page, for a feature that asks them inside a page of its own
+    (a booking's form, a booking taken on the phone).
+
+    Nothing on one page can wait for an earlier answer, so a question shown only on an answer is
+    asked always but required only when shown, and a switched question offers both of its choice
+    lists; ``clean`` then applies the branching to the answers given, as the paged flow would.
+    """
+
+    def __init__(self, *args: Any, questions: list[Question], answers: Answers, **kwargs: Any) -> None:
+        super().__init__(*args, questions=questions, answers=answers, **kwargs)
+        for question in questions:
+            field = self.fields[question["key"]]
+            if question.get("condition"):
+                field.required = False
+            if question.get("alt_choices"):
+                offered = [(c, c) for c in schema.all_choices(question)]
+                if question["type"] == "dropdown":
+                    offered = [("", _("選択してください")), *offered]
+                field.choices = offered
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        given = {
+            key: value
+            for key, value in self.valid_answers().items()
+            if key not in self.errors and not schema.is_empty(value)
+        }
+        kept = schema.effective_answers(self.questions, given)
+        for question in schema.visible_questions(self.questions, kept):
+            key = question["key"]
+            if key in self.errors or question["type"] in ("photo", "location") or key in kept:
+                continue
+            if key in given:
+                self.add_error(key, _("前の質問への回答では、この選択肢は選べません。"))
+            elif question["required"]:
+                self.add_error(key, forms.Field.default_error_messages["required"])
+        return cleaned

@@ -118,10 +118,7 @@ def confirm_view(request: HttpRequest, flow: Flow) -> HttpResponse:
             return flow.submit(request, draft)
         except ValidationError as exc:
             error = " ".join(exc.messages)
-    rows = [
-        (q, schema.display(q, kept.get(q["key"])), flow.page_url(page_of[q["key"]]))
-        for q in schema.visible_questions(questions, kept)
-    ]
+    rows = [(q, text, flow.page_url(page_of[q["key"]])) for q, text in schema.displayed(questions, kept)]
     context = {
         "flow": flow,
         "rows": rows,

@@ -27,6 +27,9 @@ class Form(models.Model):
     current_version = models.ForeignKey(
         "FormVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Every answer is personal data when each response belongs to a named person (a booking's
+    # questions): then every question is sealed whatever its row in the builder says.
+    all_personal = models.BooleanField(_("すべての回答を個人情報として扱う"), default=False)
     # The number of the next question key (q1, q2…); it only grows, so no key is ever reused.
     key_counter = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -137,7 +137,7 @@ def _rule(raw: Any, where: str, earlier: dict[str, Question]) -> dict[str, Any]:
     elif op in ("is", "is_not"):
         if not value:
             raise ValidationError(_("%(where)s: 条件の値を入力してください。") % {"where": where})
-        if target["type"] in CHOICE_TYPES and value not in _all_choices(target):
+        if target["type"] in CHOICE_TYPES and value not in all_choices(target):
             raise ValidationError(
                 _("%(where)s: 条件の値「%(value)s」は、選んだ質問の選択肢にありません。")
                 % {"where": where, "value": value}
@@ -145,7 +145,7 @@ def _rule(raw: Any, where: str, earlier: dict[str, Question]) -> dict[str, Any]:
     return {"question": key, "op": op, "value": value}
 
 
-def _all_choices(question: Question) -> list[str]:
+def all_choices(question: Question) -> list[str]:
     alternative = (question.get("alt_choices") or {}).get("choices", [])
     return list(dict.fromkeys([*question.get("choices", []), *alternative]))
 
@@ -389,6 +389,12 @@ def display(question: Question, value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def displayed(questions: list[Question], answers: Answers) -> list[tuple[Question, str]]:
+    """(question, answer as people read it) for each question shown, given the answers."""
+    kept = effective_answers(questions, answers)
+    return [(q, display(q, kept.get(q["key"]))) for q in visible_questions(questions, kept)]
 
 
 def question_by_key(questions: list[Question]) -> dict[str, Question]:

@@ -27,10 +27,16 @@ from .schema import Answers, Question
 # --- forms and versions ------------------------------------------------------------------------------
 
 
-def form_create(*, department: Department, title: str, questions: list[Question] | None = None) -> Form:
+def form_create(
+    *,
+    department: Department,
+    title: str,
+    questions: list[Question] | None = None,
+    all_personal: bool = False,
+) -> Form:
     """A form with its first version; the owning feature audits the creation of its own record."""
     with transaction.atomic():
-        form = Form.objects.create(department=department, title=title[:200])
+        form = Form.objects.create(department=department, title=title[:200], all_personal=all_personal)
         version = FormVersion.objects.create(form=form, number=1, schema=[])
         form.current_version = version
         form.save(update_fields=["current_version"])
@@ -64,7 +70,10 @@ def _assign_keys(form: Form, questions: list[dict[str, Any]]) -> list[dict[str, 
 
 
 def _schema_set(form: Form, questions: list[dict[str, Any]], actor: Staff | None = None) -> FormVersion:
-    normalized = schema.schema_validate(_assign_keys(form, questions))
+    questions = _assign_keys(form, questions)
+    if form.all_personal:
+        questions = [{**q, "personal": True} for q in questions]
+    normalized = schema.schema_validate(questions)
     form.save(update_fields=["key_counter"])
     current = form.current_version
     if normalized == current.schema:
@@ -163,13 +172,9 @@ def draft_discard(*, form: Form, friend: Friend) -> None:
 # --- responses -----------------------------------------------------------------------------------------
 
 
-def response_submit(
-    *, form: Form, friend: Friend | None, answers: Answers, version: FormVersion | None = None
-) -> Response:
-    """Store a complete set of answers for ``version`` (the current one by default) and drop the
-    resident's draft. Answers to questions the branching hid are left out; a missing required
-    answer raises a ValidationError naming the question, and nothing is stored."""
-    version = version or form.current_version
+def response_check(*, version: FormVersion, answers: Answers) -> Answers:
+    """The answers that count for ``version``; a ValidationError names the first one missing or
+    malformed. Reads nothing, so a feature may check before its own transaction begins."""
     questions = version.schema
     kept = schema.effective_answers(questions, answers)
     by_key = schema.question_by_key(questions)
@@ -183,6 +188,18 @@ def response_submit(
         raise ValidationError(
             _("「%(label)s」に回答してください。") % {"label": missing[0]["label"]}, code="incomplete"
         )
+    return kept
+
+
+def response_submit(
+    *, form: Form, friend: Friend | None, answers: Answers, version: FormVersion | None = None
+) -> Response:
+    """Store a complete set of answers for ``version`` (the current one by default) and drop the
+    resident's draft. Answers to questions the branching hid are left out; a missing required
+    answer raises a ValidationError naming the question, and nothing is stored."""
+    version = version or form.current_version
+    questions = version.schema
+    kept = response_check(version=version, answers=answers)
     with transaction.atomic():
         response = Response.objects.create(
             form=form, version=version, friend=friend, submitted_at=timezone.now()

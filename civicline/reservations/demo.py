@@ -7,6 +7,7 @@ from datetime import time
 from typing import Any
 
 from civicline.core.models import Department
+from civicline.forms.services import form_create
 
 from .models import Counter, Service
 
@@ -38,13 +39,12 @@ DEMO: list[dict[str, Any]] = [
             "max_open_per_resident": 1,
             "questions": [
                 {
-                    "key": "q1",
                     "label": "ご相談の内容",
-                    "type": "choice",
+                    "type": "single",
                     "required": True,
                     "choices": ["住民票", "戸籍", "印鑑登録", "マイナンバーカード以外の本人確認", "その他"],
                 },
-                {"key": "q2", "label": "補足（任意）", "type": "text", "required": False},
+                {"label": "補足（任意）", "type": "long_text", "required": False},
             ],
             "reminder_text": "本人確認書類（運転免許証など）をお持ちください。",
         },
@@ -74,13 +74,12 @@ DEMO: list[dict[str, Any]] = [
             "max_open_per_resident": 1,
             "questions": [
                 {
-                    "key": "q1",
                     "label": "お子さんの年齢",
-                    "type": "choice",
+                    "type": "single",
                     "required": True,
                     "choices": ["0歳", "1〜2歳", "3〜5歳", "小学生", "中学生以上"],
                 },
-                {"key": "q2", "label": "ご相談したいこと", "type": "text", "required": True},
+                {"label": "ご相談したいこと", "type": "long_text", "required": True},
             ],
             "reminder_text": "母子健康手帳をお持ちください。",
         },
@@ -111,9 +110,9 @@ DEMO: list[dict[str, Any]] = [
             "cancel_cutoff": time(17, 0),
             "max_open_per_resident": 1,
             "questions": [
-                {"key": "q1", "label": "出す品目（例: 椅子、自転車）", "type": "text", "required": True},
-                {"key": "q2", "label": "点数", "type": "number", "required": True},
-                {"key": "q3", "label": "収集場所の住所", "type": "text", "required": True},
+                {"label": "出す品目（例: 椅子、自転車）", "type": "short_text", "required": True},
+                {"label": "点数", "type": "number", "required": True, "min": 1},
+                {"label": "収集場所の住所", "type": "short_text", "required": True},
             ],
             "allow_photos": True,
             "allow_location": True,
@@ -131,4 +130,11 @@ def seed() -> None:
         counter, _ = Counter.objects.get_or_create(
             department=department, name=item["counter"]["name"], defaults=item["counter"]
         )
-        Service.objects.get_or_create(counter=counter, name=item["service"]["name"], defaults=item["service"])
+        settings = dict(item["service"])
+        if Service.objects.filter(counter=counter, name=settings["name"]).exists():
+            continue
+        questions = settings.pop("questions")
+        form = form_create(
+            department=department, title=settings["name"], questions=questions, all_personal=True
+        )
+        Service.objects.create(counter=counter, form=form, **settings)

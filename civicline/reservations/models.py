@@ -87,8 +87,10 @@ class Service(models.Model):
         default=1,
         help_text=_("これからの予約をいくつまで持てるか。0は上限なし。"),
     )
-    # A small JSON schema (see ``questions.py``) that the shared form engine can take over later.
-    questions = models.JSONField(_("追加の質問"), default=list, blank=True)
+    # The extra questions (RS-13), on the shared form engine; every answer is sealed (all_personal).
+    form = models.OneToOneField(
+        "forms.Form", verbose_name=_("追加の質問"), on_delete=models.PROTECT, related_name="service"
+    )
     allow_photos = models.BooleanField(_("写真の添付を受け付ける"), default=False)
     allow_location = models.BooleanField(_("場所（位置情報）の入力を受け付ける"), default=False)
     notification_email = models.EmailField(_("通知先メールアドレス"), blank=True)
@@ -211,7 +213,15 @@ class Booking(models.Model):
     ends_at = models.DateTimeField(_("終了日時"))
     name = EncryptedCharField(_("氏名"))
     contact = EncryptedCharField(_("連絡先"), blank=True, default="")
-    answers = EncryptedJSONField(_("質問への回答"), default=dict)
+    # The answers to the service's questions, as a response of its form (none when it asked none).
+    response = models.OneToOneField(
+        "forms.Response",
+        verbose_name=_("質問への回答"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="booking",
+    )
     location = EncryptedJSONField(_("場所"), null=True, blank=True)
     remember_contact = models.BooleanField(_("氏名・連絡先を次回の予約に使う"), default=False)
     capacity_override = models.BooleanField(_("定員を超えて登録"), default=False)

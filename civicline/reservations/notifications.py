@@ -12,7 +12,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from . import line_messages, questions
+from . import line_messages, selectors
 from .models import Booking
 
 SUBJECTS = {"created": "新しい予約", "cancelled": "予約の取消"}
@@ -29,9 +29,7 @@ def department_email_send(*, booking_id: int, event: str) -> None:
         "booking": booking,
         "service": service,
         "when": line_messages.when(booking),
-        "answers": questions.answers_display(service.questions, booking.answers)
-        if service.notify_with_answers
-        else [],
+        "answers": selectors.booking_answers(booking) if service.notify_with_answers else [],
         "url": settings.SITE_URL + reverse("reservations:booking-detail", args=[booking.pk]),
     }
     subject = f"【予約】{SUBJECTS[event]}: {service.name} {context['when']}（{booking.receipt_number}）"

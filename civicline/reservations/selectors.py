@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.features import HistoryItem
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import access_or_404
+from civicline.forms import selectors as form_selectors
 from civicline.line.models import Friend
 
 from . import schedule
@@ -80,6 +81,14 @@ def access_booking(*, fetched_by: Staff, pk: int) -> Booking:
     return access_or_404(
         Booking.objects.select_related("service__counter__department", "friend"), fetched_by, pk=pk
     )
+
+
+def booking_answers(booking: Booking) -> list[tuple[str, str]]:
+    """(question, answer) for each question the service asked when the booking was made, in order;
+    the caller has reached the booking through its own access check."""
+    if booking.response is None:
+        return []
+    return [(q["label"], text) for q, text in form_selectors.response_answers(booking.response)]
 
 
 def access_booking_photo(*, fetched_by: Staff, booking_pk: int, pk: int) -> BookingPhoto:

@@ -25,6 +25,8 @@ from django.utils.translation import gettext as _
 from civicline.core.audit import Action, audit_record, audited_save
 from civicline.core.models import Department, Staff
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
+from civicline.forms import services as form_services
+from civicline.forms.models import FormVersion
 from civicline.line.messaging import message_multicast
 from civicline.line.models import Friend
 
@@ -52,8 +54,11 @@ def counter_update(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> C
 
 @transaction.atomic
 def service_create(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> Service:
+    """A service with an empty form for its extra questions (RS-13), edited in the forms builder;
+    every answer to it is personal data, as it belongs to a named booking."""
+    form = form_services.form_create(department=counter.department, title=data["name"], all_personal=True)
     return audited_save(
-        actor=actor, obj=Service(counter=counter), data=data, summary=_("予約メニューを作成")
+        actor=actor, obj=Service(counter=counter, form=form), data=data, summary=_("予約メニューを作成")
     )
 
 
@@ -61,6 +66,7 @@ def service_update(*, actor: Staff, service: Service, data: dict[str, Any]) -> l
     """Save the new settings; return the bookings that no longer fit them (never dropped silently)."""
     with transaction.atomic():
         audited_save(actor=actor, obj=service, data=data, summary=_("予約メニューを変更"))
+        form_services.form_rename(form=service.form, title=service.name)
     return booking_misfits(service=service)
 
 
@@ -142,6 +148,7 @@ def _take_seat(
     channel: str,
     name: str,
     contact: str,
+    version: FormVersion,
     answers: dict[str, Any],
     location: dict[str, Any] | None,
     photos: Sequence[StoredPhoto],
@@ -165,6 +172,11 @@ def _take_seat(
                 _("この予約メニューで同時に持てる予約は%(n)s件までです。予約の確認ページをご覧ください。"),
                 params={"n": service.max_open_per_resident},
             )
+    response = None
+    if version.schema:
+        response = form_services.response_submit(
+            form=service.form, version=version, friend=friend, answers=answers
+        )
     _lock_slot(service, starts_at)
     if seats_taken(service=service, starts_at=starts_at) >= service.seats_per_slot and not capacity_override:
         raise _slot_full()
@@ -177,7 +189,7 @@ def _take_seat(
         ends_at=starts_at + service.slot_length,
         name=name,
         contact=contact,
-        answers=answers,
+        response=response,
         location=location,
         remember_contact=remember_contact,
         capacity_override=capacity_override,
@@ -187,6 +199,13 @@ def _take_seat(
         BookingPhoto(booking=booking, image=p.name, width=p.width, height=p.height) for p in photos
     )
     return booking
+
+
+def _answers_checked(service: Service, answers: dict[str, Any] | None) -> tuple[FormVersion, dict[str, Any]]:
+    """The version of the service's questions and the answers that count for it; a missing or
+    malformed answer is refused here, before the transaction (these are reads: see the docstring)."""
+    version = service.form.current_version
+    return version, form_services.response_check(version=version, answers=answers or {})
 
 
 def booking_create(
@@ -213,6 +232,7 @@ def booking_create(
         raise _slot_full()
     # Drawn before the transaction: its uniqueness check is a read, and the transaction's first
     # statement must be a write (see the module's docstring).
+    version, answers = _answers_checked(service, answers)
     receipt_number = receipt_number_new(prefix=ReceiptPrefix.BOOKING, model=Booking)
     with transaction.atomic():
         booking = _take_seat(
@@ -221,7 +241,8 @@ def booking_create(
             channel=Booking.Channel.LINE,
             name=name,
             contact=contact,
-            answers=answers or {},
+            version=version,
+            answers=answers,
             location=location,
             photos=photos,
             friend=friend,
@@ -253,6 +274,7 @@ def booking_create_by_phone(
     needs ``capacity_override``, which the audit log records."""
     now = now or timezone.now()
     _check_slot(service, starts_at, now)
+    version, answers = _answers_checked(service, answers)
     receipt_number = receipt_number_new(prefix=ReceiptPrefix.BOOKING, model=Booking)
     with transaction.atomic():
         booking = _take_seat(
@@ -261,7 +283,8 @@ def booking_create_by_phone(
             channel=Booking.Channel.PHONE,
             name=name,
             contact=contact,
-            answers=answers or {},
+            version=version,
+            answers=answers,
             location=None,
             photos=(),
             friend=None,

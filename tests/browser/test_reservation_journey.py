@@ -13,17 +13,11 @@ from civicline.line.messaging import message_push
 from civicline.reservations.models import Booking
 from tests.fixtures.core import StaffFactory
 from tests.fixtures.linesim import linesim_db
-from tests.reservations.factories import ServiceFactory
+from tests.reservations.factories import ServiceFactory, answers_of
 
 QUESTIONS = [
-    {
-        "key": "q1",
-        "label": "お子さんの年齢",
-        "type": "choice",
-        "required": True,
-        "choices": ["0歳", "1〜2歳", "3〜5歳"],
-    },
-    {"key": "q2", "label": "ご相談したいこと", "type": "text", "required": True},
+    {"label": "お子さんの年齢", "type": "single", "required": True, "choices": ["0歳", "1〜2歳", "3〜5歳"]},
+    {"label": "ご相談したいこと", "type": "long_text", "required": True},
 ]
 
 
@@ -113,7 +107,7 @@ def test_a_resident_books_on_the_phone_sees_it_cancels_from_line_and_staff_and_m
     receipt = frame.inner_text("#rs-receipt").strip()
     shot(hanako.page, "done")
     booking = Booking.objects.get(receipt_number=receipt)
-    assert booking.photos.count() == 1 and booking.answers["q1"] == "1〜2歳"
+    assert booking.photos.count() == 1 and answers_of(booking)["q1"] == "1〜2歳"
 
     # My bookings lists it.
     frame.click("text=予約の確認")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import factory
 from django.utils import timezone
 
+from civicline.forms.services import form_create
 from civicline.reservations import schedule
-from civicline.reservations.models import Counter, Service
+from civicline.reservations.models import Booking, Counter, Service
 from tests.fixtures.core import DepartmentFactory
 
 WEEKDAYS_9_12 = {str(d): [["09:00", "12:00"]] for d in range(5)}
@@ -28,8 +30,16 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Service
 
+    class Params:
+        questions = ()  # the extra questions, in the form engine's schema (keys q1, q2… in order)
+
     counter = factory.SubFactory(CounterFactory)
     name = factory.Sequence(lambda n: f"子育て相談{n}")
+    form = factory.LazyAttribute(
+        lambda o: form_create(
+            department=o.counter.department, title=o.name, questions=list(o.questions), all_personal=True
+        )
+    )
     slot_minutes = 30
     seats_per_slot = 2
     hours = factory.LazyFunction(lambda: dict(WEEKDAYS_9_12))
@@ -40,6 +50,13 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     cancel_cutoff = None
     max_open_per_resident = 0
     notification_email = "soudan@city.example.jp"
+
+
+def answers_of(booking: Booking) -> dict[str, Any]:
+    """A booking's answers as the form engine keeps them (one sealed row per question answered)."""
+    if booking.response is None:
+        return {}
+    return {row.question: row.sealed for row in booking.response.answers.all()}
 
 
 def at(day: date, hhmm: str) -> datetime:

@@ -18,20 +18,24 @@ from civicline.line.liff.auth import SESSION_KEY
 from civicline.reservations import photos, services
 from civicline.reservations.models import Booking, BookingPhoto
 from tests.fixtures.line import FriendFactory
-from tests.reservations.factories import CounterFactory, ServiceFactory, first_slot, open_day
+from tests.reservations.factories import (
+    ServiceFactory,
+    answers_of,
+    first_slot,
+    open_day,
+)
 
 pytestmark = pytest.mark.django_db
 
 QUESTIONS = [
-    {
-        "key": "q1",
-        "label": "お子さんの年齢",
-        "type": "choice",
-        "required": True,
-        "choices": ["0歳", "1〜2歳"],
-    },
-    {"key": "q2", "label": "ご相談内容", "type": "text", "required": False},
+    {"label": "お子さんの年齢", "type": "single", "required": True, "choices": ["0歳", "1〜2歳"]},
+    {"label": "ご相談内容", "type": "long_text", "required": False},
 ]
+
+
+def booking_create(**kwargs):
+    """A booking made through the service, the required question answered."""
+    return services.booking_create(answers={"q1": "0歳"}, **kwargs)
 
 
 def resident_client(friend) -> Client:
@@ -85,7 +89,7 @@ def fill(client, service, starts_at, **extra):
 
 
 def test_rs7_services_are_grouped_by_category_and_searchable(client, service):
-    CounterFactory(category="ごみ・環境", name="粗大ごみ受付センター").services.create(name="粗大ごみ収集")
+    ServiceFactory(counter__category="ごみ・環境", counter__name="粗大ごみ受付センター", name="粗大ごみ収集")
     closed = ServiceFactory(name="休止中の相談", is_active=False)
 
     page = client.get("/liff/reservations/").content.decode()
@@ -101,7 +105,7 @@ def test_calendar_links_only_days_with_free_seats(client, service, friend):
     starts_at = first_slot(service)
     full = starts_at.date()
     for slot in range(6):  # 09:00-12:00 in 30-minute slots, 1 seat each: the day is full
-        services.booking_create(
+        booking_create(
             friend=FriendFactory(),
             service=service,
             starts_at=starts_at + timedelta(minutes=30 * slot),
@@ -121,7 +125,7 @@ def test_calendar_links_only_days_with_free_seats(client, service, friend):
 
 def test_day_page_offers_free_times_and_marks_full_ones(client, service):
     starts_at = first_slot(service)
-    services.booking_create(
+    booking_create(
         friend=FriendFactory(), service=service, starts_at=starts_at, name="x", contact="x"
     )
     day = starts_at.date()
@@ -148,7 +152,7 @@ def test_rs8_the_booking_is_made_only_after_the_confirmation(client, service, fr
 
     booking = Booking.objects.get()
     assert done["Location"] == f"/liff/reservations/b/{booking.receipt_number}/"
-    assert booking.friend == friend and booking.answers == {"q1": "0歳", "q2": "夜泣き"}
+    assert booking.friend == friend and answers_of(booking) == {"q1": "0歳", "q2": "夜泣き"}
     assert booking.receipt_number in client.get(done["Location"]).content.decode()
 
 
@@ -258,7 +262,7 @@ def test_oversized_and_too_many_photos_are_refused(client, service, settings, tm
 
 def test_name_and_contact_are_prefilled_only_with_consent(service, friend):
     client = resident_client(friend)
-    services.booking_create(
+    booking_create(
         friend=friend,
         service=service,
         starts_at=first_slot(service),
@@ -267,7 +271,7 @@ def test_name_and_contact_are_prefilled_only_with_consent(service, friend):
         remember_contact=True,
     )
     stranger = FriendFactory()
-    services.booking_create(
+    booking_create(
         friend=stranger,
         service=service,
         starts_at=first_slot(service, after=10),
@@ -284,7 +288,7 @@ def test_name_and_contact_are_prefilled_only_with_consent(service, friend):
 def test_when_the_last_seat_went_meanwhile_the_resident_is_told_and_nothing_is_booked(client, service):
     starts_at = first_slot(service)
     response = fill(client, service, starts_at)
-    services.booking_create(
+    booking_create(
         friend=FriendFactory(), service=service, starts_at=starts_at, name="x", contact="x"
     )
 
@@ -298,10 +302,10 @@ def test_when_the_last_seat_went_meanwhile_the_resident_is_told_and_nothing_is_b
 
 
 def test_rs10_my_bookings_lists_only_mine_and_cancels_before_the_deadline(client, service, friend):
-    mine = services.booking_create(
+    mine = booking_create(
         friend=friend, service=service, starts_at=first_slot(service), name="x", contact="x"
     )
-    theirs = services.booking_create(
+    theirs = booking_create(
         friend=FriendFactory(),
         service=service,
         starts_at=first_slot(service, after=10),
@@ -324,7 +328,7 @@ def test_rs10_my_bookings_lists_only_mine_and_cancels_before_the_deadline(client
 def test_rs11_after_the_deadline_the_page_says_to_call_and_cancel_is_refused(client, service, friend):
     service.cancel_days_before = 30
     service.save()
-    booking = services.booking_create(
+    booking = booking_create(
         friend=friend, service=service, starts_at=first_slot(service), name="x", contact="x"
     )
 
@@ -338,7 +342,7 @@ def test_rs11_after_the_deadline_the_page_says_to_call_and_cancel_is_refused(cli
 
 
 def test_without_a_session_the_sign_in_page_shows_and_no_booking_data(service, friend):
-    booking = services.booking_create(
+    booking = booking_create(
         friend=friend, service=service, starts_at=first_slot(service), name="x", contact="x"
     )
 
@@ -348,10 +352,36 @@ def test_without_a_session_the_sign_in_page_shows_and_no_booking_data(service, f
 
 
 def test_the_residents_own_page_shows_their_upcoming_bookings(client, service, friend):
-    booking = services.booking_create(
+    booking = booking_create(
         friend=friend, service=service, starts_at=first_slot(service), name="x", contact="x"
     )
 
     page = client.get("/liff/").content.decode()
 
     assert booking.receipt_number in page and "子育て相談" in page
+
+
+def test_rs13_a_question_shown_on_an_answer_is_required_only_then_and_its_answer_kept_only_then(
+    client, department
+):
+    service = ServiceFactory(
+        counter__department=department,
+        questions=[
+            {"ref": "age", "label": "年齢", "type": "single", "required": True, "choices": ["0歳", "1歳"]},
+            {
+                "label": "健診の予定",
+                "type": "short_text",
+                "required": True,
+                "condition": {"action": "show", "question": "age", "op": "is", "value": "0歳"},
+            },
+        ],
+    )
+    starts_at = first_slot(service)
+
+    refused = fill(client, service, starts_at, q1="0歳", q2="")
+    hidden = fill(client, service, starts_at, q1="1歳", q2="来月")
+    client.post(hidden["Location"])
+
+    assert refused.status_code == 200 and "このフィールドは必須です" in refused.content.decode()
+    assert hidden.status_code == 302
+    assert answers_of(Booking.objects.get()) == {"q1": "1歳"}

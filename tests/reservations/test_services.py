@@ -18,7 +18,7 @@ from civicline.reservations import services
 from civicline.reservations.models import Booking, SpecialDay
 from tests.fixtures.core import StaffFactory
 from tests.fixtures.line import FriendFactory
-from tests.reservations.factories import ServiceFactory, at, first_slot, open_day
+from tests.reservations.factories import ServiceFactory, answers_of, at, first_slot, open_day
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,12 @@ MULTICAST = "/v2/bot/message/multicast"
 
 @pytest.fixture
 def service(department):
-    return ServiceFactory(counter__department=department, name="子育て相談", seats_per_slot=2)
+    return ServiceFactory(
+        counter__department=department,
+        name="子育て相談",
+        seats_per_slot=2,
+        questions=[{"label": "ご相談内容", "type": "long_text", "required": False}],
+    )
 
 
 @pytest.fixture
@@ -68,11 +73,27 @@ def test_x16_name_contact_and_answers_are_stored_encrypted(service, friend):
     booking = book(service, friend, first_slot(service), answers={"q1": "夜泣き"})
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name, contact, answers FROM reservations_booking WHERE id = %s", [booking.pk])
+        cursor.execute("SELECT name, contact FROM reservations_booking WHERE id = %s", [booking.pk])
         raw = " ".join(cursor.fetchone())
+        cursor.execute(
+            "SELECT choice, text, terms, sealed FROM forms_answer WHERE response_id = %s",
+            [booking.response_id],
+        )
+        raw += " ".join(" ".join(str(v) for v in row) for row in cursor.fetchall())
     assert "豊中" not in raw and "090" not in raw and "夜泣き" not in raw
     booking.refresh_from_db()
-    assert booking.name == "豊中 花子" and booking.answers == {"q1": "夜泣き"}
+    assert booking.name == "豊中 花子" and answers_of(booking) == {"q1": "夜泣き"}
+
+
+def test_rs13_a_missing_required_answer_is_refused_before_any_seat_is_taken(department, friend):
+    service = ServiceFactory(
+        counter__department=department, questions=[{"label": "品目", "type": "short_text", "required": True}]
+    )
+
+    with pytest.raises(ValidationError, match="「品目」に回答してください"):
+        book(service, friend, first_slot(service), answers={})
+
+    assert not Booking.objects.exists()
 
 
 def test_rs6_the_line_confirmation_names_service_time_and_receipt_but_no_personal_data(service, friend):
@@ -353,11 +374,13 @@ def test_rs15_the_department_is_emailed_for_new_bookings_and_cancellations_witho
 
 
 def test_answers_are_in_the_email_only_where_the_department_allows_it(
-    service, friend, fake_line_api, run_on_commit
+    department, friend, fake_line_api, run_on_commit
 ):
-    service.questions = [{"key": "q1", "label": "品目", "type": "text", "required": True}]
-    service.notify_with_answers = True
-    service.save()
+    service = ServiceFactory(
+        counter__department=department,
+        questions=[{"label": "品目", "type": "short_text", "required": True}],
+        notify_with_answers=True,
+    )
 
     with run_on_commit():
         book(service, friend, first_slot(service), answers={"q1": "タンス"})

@@ -285,7 +285,7 @@ def build_world() -> World:
             max_open_per_resident=0,
             allow_photos=True,
             allow_location=True,
-            questions=[{"key": "q1", "label": "ご相談内容", "type": "text", "required": False}],
+            questions=[{"label": "ご相談内容", "type": "long_text", "required": False}],
         )
     )
     starts_at = first_slot(service)
@@ -308,6 +308,9 @@ def build_world() -> World:
     )
     for photo in booking.photos.all():
         w.own_y(photo)
+    w.own_y(booking.response)
+    for answer in booking.response.answers.all():
+        w.own_y(answer)
     w.queries["reservations_liff:form"] = [{"start": timezone.localtime(starts_at).strftime("%Y%m%d%H%M")}]
     w.own_a(
         reservation_services.booking_create_by_phone(

@@ -160,6 +160,10 @@ def question_formset(data: Any = None, *, form: Form) -> forms.BaseFormSet:
     for row in formset.forms:
         row.fields["cond_question"].choices = targets
         row.fields["alt_question"].choices = targets
+        if form.all_personal:
+            # Shown ticked and fixed: the service seals every answer whatever is posted.
+            row.fields["personal"].initial = True
+            row.fields["personal"].disabled = True
     return formset
 
 

@@ -1,5 +1,5 @@
-"""Console forms of reservations: counters, services (hours as text, questions as rows), special
-days, the booking filter, phone bookings, cancellation."""
+"""Console forms of reservations: counters, services (hours as text), special days, the booking
+filter, phone bookings (the service's questions by the form engine), cancellation."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, ranges_format, ranges_parse
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
+from civicline.forms.fields import WholeForm
+from civicline.forms.files import photo_store
 
-from .. import contact, questions
+from .. import contact
 from ..models import Booking, Counter, Service, SpecialDay
 from ..selectors import BookingFilters
 
@@ -101,39 +103,10 @@ class ServiceForm(ConsoleModelForm):
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in SERVICE_SECTIONS]
 
-    def service_data(self, question_list: list[dict[str, Any]]) -> dict[str, Any]:
+    def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self._meta.fields}
-        data.update(hours=self.cleaned_data["hours"], questions=question_list)
+        data.update(hours=self.cleaned_data["hours"])
         return data
-
-
-class QuestionForm(forms.Form):
-    label = forms.CharField(label=_("質問"), max_length=200, required=False)
-    type = forms.ChoiceField(label=_("種類"), choices=list(questions.TYPES.items()), initial="text")
-    required = forms.BooleanField(label=_("必須"), required=False)
-    choices = forms.CharField(
-        label=_("選択肢（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, max_num=questions.MAX_QUESTIONS)
-
-
-def question_formset(data: Any = None, *, service: Service | None = None) -> forms.BaseFormSet:
-    initial = [
-        {**q, "choices": "\n".join(q.get("choices", []))} for q in (service.questions if service else [])
-    ]
-    return QuestionFormSet(data, initial=initial, prefix="q")
-
-
-def questions_from(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
-    """The formset's filled rows as the questions schema; raises ValidationError with the problem."""
-    rows = [
-        {**f.cleaned_data, "choices": f.cleaned_data.get("choices", "").splitlines()}
-        for f in formset.forms
-        if f.cleaned_data.get("label", "").strip()
-    ]
-    return questions.questions_validate(rows)
 
 
 class SpecialDayForm(ConsoleModelForm):
@@ -193,17 +166,27 @@ class PhoneBookingForm(ConsoleForm):
             (s.starts_at.isoformat(), f"{s.starts_at:%H:%M}〜{s.ends_at:%H:%M}（{s.taken}/{s.seats}）")
             for s in slots
         ]
-        self.question_keys = list(questions.form_fields(service.questions))
-        self.fields.update(questions.form_fields(service.questions))
-        # The override sits last, after the answers, where it is read before saving.
-        self.order_fields([*[k for k in self.fields if k != "capacity_override"], "capacity_override"])
+        # The service's questions, asked by the form engine on the same page (names q1, q2…).
+        self.questions = WholeForm(
+            self.data if self.is_bound else None,
+            self.files if self.is_bound else None,
+            questions=service.form.questions,
+            answers={},
+        )
 
     def clean_contact(self) -> str:
         # Taken on the phone: the number the resident called from or gave, checked like theirs.
         return contact.phone_number(self.cleaned_data["contact"])
 
+    def is_valid(self) -> bool:
+        return all([super().is_valid(), self.questions.is_valid()])
+
     def answers(self) -> dict[str, Any]:
-        return questions.answers_from(self.service.questions, self.cleaned_data)
+        """The answers as the form engine keeps them; a photo it refuses raises ValidationError."""
+        answers = self.questions.page_answers(photo_store)
+        if self.questions.errors:
+            raise ValidationError(_("添付された写真を確認してください。"))
+        return answers
 
 
 class CancelForm(ConsoleForm):

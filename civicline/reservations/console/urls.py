@@ -10,6 +10,7 @@ urlpatterns = [
     path("counters/<int:counter_pk>/services/new", views.service_create, name="service-create"),
     path("services/<int:pk>/", views.service_detail, name="service-detail"),
     path("services/<int:pk>/edit", views.service_update, name="service-update"),
+    path("services/<int:pk>/questions", views.service_questions, name="service-questions"),
     path(
         "services/<int:pk>/special-days/<int:special_pk>/delete",
         views.special_day_delete,

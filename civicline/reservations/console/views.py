@@ -24,8 +24,9 @@ from civicline.core.calendar import DAY_LABELS
 from civicline.core.console.decorators import staff_required
 from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
+from civicline.forms.console import builder
 
-from .. import line_messages, questions, selectors, services
+from .. import line_messages, selectors, services
 from ..models import Booking, Counter, Service
 from .forms import (
     BookingFilterForm,
@@ -34,8 +35,6 @@ from .forms import (
     PhoneBookingForm,
     ServiceForm,
     SpecialDayForm,
-    question_formset,
-    questions_from,
 )
 
 PAGE_SIZE = 50
@@ -101,10 +100,9 @@ def counter_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _service_form_page(request: HttpRequest, *, counter, service: Service | None) -> HttpResponse:
     form = ServiceForm(request.POST or None, instance=service)
-    formset = question_formset(request.POST or None, service=service)
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
-            data = form.service_data(questions_from(formset))
+            data = form.service_data()
             if service is None:
                 service = services.service_create(actor=request.user, counter=counter, data=data)
             else:
@@ -116,7 +114,7 @@ def _service_form_page(request: HttpRequest, *, counter, service: Service | None
         else:
             messages.success(request, _("予約メニュー「%(name)s」を保存しました。") % {"name": service.name})
             return redirect("reservations:service-detail", pk=service.pk)
-    context = {"form": form, "formset": formset, "counter": counter, "service": service}
+    context = {"form": form, "counter": counter, "service": service}
     return render(request, "reservations/console/service_form.html", context)
 
 
@@ -130,6 +128,20 @@ def service_create(request: HttpRequest, counter_pk: int) -> HttpResponse:
 def service_update(request: HttpRequest, pk: int) -> HttpResponse:
     service = selectors.access_service(fetched_by=request.user, pk=pk)
     return _service_form_page(request, counter=service.counter, service=service)
+
+
+@staff_required
+def service_questions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The service's extra questions (RS-13) in the forms builder the surveys use."""
+    service = selectors.access_service(fetched_by=request.user, pk=pk)
+    detail_url = reverse("reservations:service-detail", args=[service.pk])
+    return builder.questions_page(
+        request,
+        form=service.form,
+        template="reservations/console/questions.html",
+        context={"service": service, "cancel_url": detail_url},
+        done_url=detail_url,
+    )
 
 
 @staff_required
@@ -262,10 +274,9 @@ def booking_export(request: HttpRequest) -> HttpResponse:
     ]
 
     def rows():
-        for b in bookings.iterator(chunk_size=500):
-            answers = "\n".join(
-                f"{q}: {a}" for q, a in questions.answers_display(b.service.questions, b.answers)
-            )
+        answered = bookings.select_related("response__version").prefetch_related("response__answers")
+        for b in answered.iterator(chunk_size=500):
+            answers = "\n".join(f"{q}: {a}" for q, a in selectors.booking_answers(b))
             yield [
                 b.receipt_number,
                 b.service.counter.department.name,
@@ -293,7 +304,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "booking": booking,
         "when": line_messages.when(booking),
-        "answers": questions.answers_display(booking.service.questions, booking.answers),
+        "answers": selectors.booking_answers(booking),
         "cancel_form": CancelForm(),
         "photos": booking.photos.all(),
     }
@@ -357,7 +368,11 @@ def booking_phone(request: HttpRequest, pk: int) -> HttpResponse:
     (day,) = selectors.days_of(service, chosen, chosen)
     slots = [s for s in day.slots if s.bookable]
     form = PhoneBookingForm(
-        request.POST or None, service=service, slots=slots, initial={"start": request.GET.get("start", "")}
+        request.POST or None,
+        request.FILES or None,
+        service=service,
+        slots=slots,
+        initial={"start": request.GET.get("start", "")},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,4 +1,5 @@
-"""The resident's booking form: name and contact, the service's extra questions, photos, location."""
+"""The resident's booking form: name and contact, photos, location. The service's extra questions
+are asked beside it by the form engine (``civicline.forms.fields.WholeForm``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .. import contact, questions
+from .. import contact
 from ..models import Service
 from ..photos import MAX_PHOTOS
 
@@ -51,8 +52,6 @@ class BookingForm(forms.Form):
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.service = service
-        self.question_keys = list(questions.form_fields(service.questions))
-        self.fields.update(questions.form_fields(service.questions))
         if service.allow_photos:
             self.fields["photos"] = PhotosField(
                 label=_("写真（%(n)s枚まで・任意）") % {"n": MAX_PHOTOS}, required=False
@@ -71,9 +70,6 @@ class BookingForm(forms.Form):
     def clean_contact(self) -> str:
         return contact.phone_or_email(self.cleaned_data["contact"])
 
-    def answers(self) -> dict[str, Any]:
-        return questions.answers_from(self.service.questions, self.cleaned_data)
-
     def location(self) -> dict[str, Any] | None:
         if not self.service.allow_location:
             return None
@@ -85,6 +81,3 @@ class BookingForm(forms.Form):
         if lat is not None and lng is not None:
             location.update(lat=round(lat, 6), lng=round(lng, 6))
         return location
-
-    def question_fields(self) -> list[forms.BoundField]:
-        return [self[key] for key in self.question_keys]

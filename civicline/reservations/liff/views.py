@@ -20,9 +20,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from civicline.core.crypto import seal, unseal
+from civicline.forms import files, schema
+from civicline.forms.fields import WholeForm
 from civicline.line.liff.auth import resident_required
 
-from .. import line_messages, questions, schedule, selectors, services
+from .. import line_messages, schedule, selectors, services
 from ..models import Booking, Service
 from ..photos import StoredPhoto, photo_store
 from .forms import BookingForm
@@ -130,43 +132,52 @@ def booking_form(request: HttpRequest, pk: int) -> HttpResponse:
     if not schedule.is_slot(service, starts_at):
         raise Http404
     refusal = schedule.window_refusal(service, starts_at, timezone.now())
+    draft = _draft(request, service)
+    if draft and draft["start"] != _start_value(starts_at):
+        draft = None
+    # The answers so far keep a photo question's photo when the resident comes back to the form.
+    earlier = draft["answers"] if draft else {}
+    questions = service.form.questions
     if request.method == "POST":
         form = BookingForm(request.POST, request.FILES, service=service)
-        if form.is_valid() and not refusal:
+        answers_form = WholeForm(request.POST, request.FILES, questions=questions, answers=earlier)
+        if all([form.is_valid(), answers_form.is_valid()]) and not refusal:
             try:
                 photos = [photo_store(upload) for upload in form.cleaned_data.get("photos") or []]
             except ValidationError as exc:
                 form.add_error("photos", exc)
-            else:
+            answers = answers_form.page_answers(files.photo_store)
+            if not (form.errors or answers_form.errors):
                 draft = {
                     "service": service.pk,
                     "start": _start_value(starts_at),
                     "name": form.cleaned_data["name"],
                     "contact": form.cleaned_data["contact"],
                     "remember": form.cleaned_data["remember_contact"],
-                    "answers": form.answers(),
+                    "answers": {k: v for k, v in answers.items() if not schema.is_empty(v)},
                     "location": form.location(),
                     "photos": [vars(p) for p in photos],
                 }
                 request.session[DRAFT_KEY] = seal(json.dumps(draft, ensure_ascii=False))
                 return redirect(reverse("reservations_liff:confirm", args=[service.pk]))
     else:
-        draft = _draft(request, service)
-        if draft and draft["start"] == _start_value(starts_at):
+        if draft:
             initial = {
                 "name": draft["name"],
                 "contact": draft["contact"],
                 "remember_contact": draft["remember"],
-                **draft["answers"],
                 **(draft["location"] or {}),
             }
         else:
             remembered = selectors.remembered_contact(friend=request.resident)
             initial = {**remembered, "remember_contact": bool(remembered)}
         form = BookingForm(initial=initial, service=service)
+        answers_form = WholeForm(questions=questions, answers=earlier)
     context = {
         "service": service,
         "form": form,
+        "answers_form": answers_form,
+        "photos": {q["key"] for q in questions if q["type"] == "photo" and earlier.get(q["key"])},
         "when": _when(service, starts_at),
         "refusal": refusal,
         "day_url": _day_url(service, starts_at),
@@ -211,7 +222,9 @@ def booking_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         "draft": draft,
         "when": _when(service, starts_at),
         "error": error,
-        "answers": questions.answers_display(service.questions, draft["answers"]),
+        "answers": [
+            (q["label"], text) for q, text in schema.displayed(service.form.questions, draft["answers"])
+        ],
         "form_url": reverse("reservations_liff:form", args=[service.pk]) + "?start=" + draft["start"],
         "day_url": _day_url(service, starts_at),
     }
