@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
 
 from . import feeds
 
 
-@db_periodic_task(crontab(minute="*"))
 def jma_poll_task() -> None:
     """Poll the feeds that are due (``JMA_POLL_SECONDS``); never on a web request."""
     if settings.JMA_POLL_ENABLED:

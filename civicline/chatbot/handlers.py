@@ -33,16 +33,6 @@ CONTACT_TEXT = r"^(?:お?問い?合わ?せ先|連絡先|問合せ先|問い合�
 CHIP_PRIORITY = 900
 
 
-def register() -> None:
-    registry.on_text(r"\S", on_question, priority=PRIORITY)
-    registry.on_text(BROWSE_TEXT, on_scenario, priority=CHIP_PRIORITY)
-    registry.on_text(CONTACT_TEXT, on_contact, priority=CHIP_PRIORITY)
-    registry.on_postback(FEATURE, on_answer, action="answer")
-    registry.on_postback(FEATURE, on_feedback, action="feedback")
-    registry.on_postback(FEATURE, on_scenario, action="scenario")
-    registry.on_postback(FEATURE, on_contact, action="contact")
-
-
 def _data(action: str, **params: Any) -> str:
     return urlencode({"feature": FEATURE, "action": action, **params})
 

@@ -24,7 +24,6 @@ from django.db import transaction
 from django.utils import timezone
 from linebot.v3.messaging import ApiException
 
-from civicline.line import registry
 from civicline.line.registry import LineContext
 
 from . import line_messages, selectors, services
@@ -45,14 +44,6 @@ ASK_STAFF = re.compile(
 END = re.compile(r"^(?:相談を終える|相談を終了|終了)[。．.!！\s]*$")
 # What stands in the conversation for a message kind staff cannot read here.
 PLACEHOLDERS = {"sticker": "[スタンプ]", "video": "[動画]", "audio": "[音声]", "file": "[ファイル]"}
-
-
-def register() -> None:
-    registry.on_event("message", on_message, priority=CAPTURE_PRIORITY)
-    registry.on_text(ASK_STAFF, on_ask_staff, priority=ASK_PRIORITY)
-    registry.on_postback(line_messages.FEATURE, on_ask_staff, action="start")
-    registry.on_postback(line_messages.FEATURE, on_topic, action="topic")
-    registry.on_postback(line_messages.FEATURE, on_end, action="end")
 
 
 def on_ask_staff(ctx: LineContext) -> None:

@@ -1,18 +1,26 @@
 """The feature registry: features describe themselves here; core never imports a feature.
 
-A feature package registers one ``Feature`` in its ``AppConfig.ready()``. Core reads the registry
-to mount console and LIFF URLs and to build the console navigation.
+A feature package declares everything it contributes in one manifest, ``FEATURE = Feature(...)`` in
+its ``feature`` module, and its app config (a ``FeatureConfig``) registers it when Django is ready.
+Importing a feature's modules registers nothing: core and the line app read the manifests to mount
+console and LIFF URLs, build the console navigation and the LINE dispatch, and ``register`` is the
+one place that hands a manifest's signals, system checks and worker jobs to Django and Huey.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from django.apps import AppConfig
+from django.core import checks
 from django.http import HttpRequest
 from django.utils.functional import Promise
+from huey.contrib.djhuey import HUEY, db_periodic_task
 
 if TYPE_CHECKING:
     from .models import Staff
@@ -106,6 +114,61 @@ class EmergencyAction:
     per_level: bool = False
 
 
+DEFAULT_HANDLER_PRIORITY = 100
+
+
+@dataclass(frozen=True)
+class OnEvent:
+    """Run ``handler`` for every LINE event of ``event_type`` ("follow", "message", …); lower
+    ``priority`` first, then in the order the manifests list them (see ``civicline.line.registry``)."""
+
+    event_type: str
+    handler: Callable[[Any], Any]
+    priority: int = DEFAULT_HANDLER_PRIORITY
+
+
+@dataclass(frozen=True)
+class OnText:
+    """Route a text message matching ``pattern`` (``re.search``) to ``handler``: the first match by
+    priority, then manifest order, takes it."""
+
+    pattern: str | re.Pattern[str]
+    handler: Callable[[Any], Any]
+    priority: int = DEFAULT_HANDLER_PRIORITY
+
+
+@dataclass(frozen=True)
+class OnPostback:
+    """Route postbacks ``feature=<feature>[&action=<action>]`` to ``handler``; a per-action handler
+    wins over one for the whole feature (``action=""``)."""
+
+    feature: str
+    handler: Callable[[Any], Any]
+    action: str = ""
+
+
+LineHandler = OnEvent | OnText | OnPostback
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    """A job the worker runs on a schedule: ``schedule(datetime)`` says whether it is due (Huey's
+    ``crontab(...)`` or any such function). ``run`` is a plain function; ``register`` makes it
+    Huey's periodic task under the function's own module and name."""
+
+    run: Callable[[], None]
+    schedule: Callable[[datetime], bool]
+
+
+@dataclass(frozen=True)
+class SystemCheck:
+    """A Django system check (``manage.py check``); ``deploy``: only with ``--deploy``."""
+
+    run: Callable[..., list[checks.CheckMessage]]
+    tags: tuple[str, ...] = ()
+    deploy: bool = False
+
+
 @dataclass(frozen=True)
 class Feature:
     key: str
@@ -129,16 +192,52 @@ class Feature:
     emergency_actions: tuple[EmergencyAction, ...] = field(default_factory=tuple)
     # HTML shown at the top of every console page for ``request.user`` (an alert in force…), or "".
     console_banner: Callable[[HttpRequest], str] | None = None
+    # The LINE events this feature answers, read by the line app's dispatch.
+    line_handlers: tuple[LineHandler, ...] = field(default_factory=tuple)
+    # What an event of a type gets when no feature handled it (the line app's greeting…).
+    line_default_replies: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Audience conditions this feature offers segments (``civicline.delivery.conditions.ConditionType``).
+    segment_conditions: tuple[Any, ...] = field(default_factory=tuple)
+    periodic_tasks: tuple[PeriodicTask, ...] = field(default_factory=tuple)
+    # Run by each worker as it starts (before it takes jobs), e.g. to fill a cache.
+    worker_startup: tuple[Callable[[], None], ...] = field(default_factory=tuple)
+    # Functions that connect this feature's Django signal receivers (with a ``dispatch_uid``).
+    signals: tuple[Callable[[], None], ...] = field(default_factory=tuple)
+    system_checks: tuple[SystemCheck, ...] = field(default_factory=tuple)
 
 
 _features: dict[str, Feature] = {}
 
 
 def register(feature: Feature) -> Feature:
-    if feature.key in _features and _features[feature.key] != feature:
-        raise ValueError(f"feature {feature.key!r} registered twice")
+    """Make ``feature`` known, and hand what it lists to Django and the worker (once per feature)."""
+    known = _features.get(feature.key)
+    if known is not None:
+        if known != feature:
+            raise ValueError(f"feature {feature.key!r} registered twice")
+        return known
+    for connect in feature.signals:
+        connect()
+    for check in feature.system_checks:
+        checks.register(check.run, *check.tags, deploy=check.deploy)
+    for job in feature.periodic_tasks:
+        db_periodic_task(job.schedule)(job.run)
+    for startup in feature.worker_startup:
+        HUEY.on_startup()(startup)
     _features[feature.key] = feature
     return feature
+
+
+class FeatureConfig(AppConfig):
+    """The app config of a feature package: when Django is ready, the manifest in its ``feature``
+    module (``FEATURE``) is registered; nothing else of the package runs.
+
+    Subclass it as ``features.FeatureConfig`` (import the module, not the class): Django takes the
+    one ``AppConfig`` subclass an ``apps`` module holds as the app's, and would find two.
+    """
+
+    def ready(self) -> None:
+        register(import_module(f"{self.name}.feature").FEATURE)
 
 
 def all_features() -> list[Feature]:

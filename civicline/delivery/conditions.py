@@ -12,11 +12,10 @@ Every condition compiles to a ``Q`` over ``line.Friend`` of the form ``EXISTS (S
 so a whole tree is one SQL statement: counting a segment (SD-13) and fixing a delivery's audience
 are database queries whose cost grows with the tables, never a query per friend.
 
-Conditions are pluggable: a feature registers a ``ConditionType`` subclass from its
-``AppConfig.ready()`` (surveys will add "answered X", SV-6)::
+Conditions are pluggable: a feature lists its ``ConditionType`` instances in its manifest
+(surveys add "answered X", SV-6); delivery's own are in delivery's::
 
-    from civicline.delivery import conditions
-    conditions.register(AnsweredSurvey())
+    FEATURE = Feature(key="surveys", ..., segment_conditions=(AnsweredSurvey(),))
 
 A type reads its parameters from the segment editor's form (``from_post``), checks them
 (``clean``), says what it means in the city's words (``describe``) and builds the query (``q``).
@@ -35,6 +34,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from civicline.core.features import all_features
 
 from .models import Area, Child, Gender, ResidentAttributes, Topic, TopicChoice
 
@@ -350,38 +351,26 @@ class GenderCondition(ConditionType):
         return {"genders": []}
 
 
-_types: dict[str, ConditionType] = {}
-
-
-def register(condition: ConditionType) -> ConditionType:
-    """Make a condition type available to segments (idempotent per key and class)."""
-    known = _types.get(condition.key)
-    if known is not None and type(known) is not type(condition):
-        raise ValueError(f"condition {condition.key!r} registered twice")
-    _types[condition.key] = condition
-    return condition
+def _by_key() -> dict[str, ConditionType]:
+    # Read from the manifests each time (a handful of features): a feature registered later counts.
+    found: dict[str, ConditionType] = {}
+    for feature in all_features():
+        for condition in feature.segment_conditions:
+            known = found.setdefault(condition.key, condition)
+            if type(known) is not type(condition):
+                raise ValueError(f"condition {condition.key!r} offered twice")
+    return found
 
 
 def types() -> list[ConditionType]:
-    return list(_types.values())
+    return list(_by_key().values())
 
 
 def type_of(key: str) -> ConditionType:
     try:
-        return _types[key]
+        return _by_key()[key]
     except KeyError:
         raise ValidationError(_("条件の種類「%(key)s」はありません。") % {"key": key}) from None
-
-
-for _builtin in (
-    TopicCondition(),
-    AreaCondition(),
-    AgeCondition(),
-    GenderCondition(),
-    ChildAgeCondition(),
-    ChildBornCondition(),
-):
-    register(_builtin)
 
 
 # --- trees ----------------------------------------------------------------------------------------
@@ -513,8 +502,8 @@ def from_post(data: Any, path: str = "c") -> dict[str, Any]:
             "negate": negate,
             "items": [from_post(data, f"{path}.{i}") for i in indexes],
         }
-    if node_type in _types:
-        kind = _types[node_type]
+    kind = _by_key().get(node_type)
+    if kind is not None:
         return {
             "kind": kind.key,
             "negate": negate,
@@ -538,7 +527,7 @@ def edit(tree: dict[str, Any], action: str, kind: str = "") -> dict[str, Any]:
     node = _node_at(tree, path)
     if node is None:
         return tree
-    if verb == "add" and is_group(node) and kind in _types:
+    if verb == "add" and is_group(node) and kind in _by_key():
         node["items"].append(new_leaf(kind))
     elif verb == "group" and is_group(node) and path.count(".") + 1 < MAX_DEPTH:
         group = new_group("or" if node["op"] == "and" else "and")
@@ -586,7 +575,7 @@ def editor_nodes(tree: dict[str, Any], errors: dict[str, str] | None = None) -> 
         if is_group(node):
             children = [build(item, f"{path}.{i}", depth + 1) for i, item in enumerate(node["items"])]
             return EditorNode(path, node, errors.get(path, ""), children, depth=depth)
-        kind = _types.get(node.get("kind", ""))
+        kind = _by_key().get(node.get("kind", ""))
         if kind is None:
             return EditorNode(path, new_group(), _("条件の種類が正しくありません。"), depth=depth)
         if kind.key not in choices:

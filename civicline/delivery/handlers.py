@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from civicline.line import registry
 from civicline.line.messaging import MAX_MESSAGES_PER_REQUEST
 from civicline.line.registry import LineContext
 
@@ -29,7 +28,3 @@ def invite_on_follow(ctx: LineContext) -> None:
         return
     registered = selectors.resident_has_settings(friend=ctx.friend)
     ctx.reply(line_messages.invitation(registered=registered))
-
-
-def register() -> None:
-    registry.on_event("follow", invite_on_follow, priority=INVITATION_PRIORITY)

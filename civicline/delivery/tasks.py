@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from huey import crontab
 from huey.api import Task
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from . import services
 
@@ -17,7 +16,6 @@ def delivery_start_task(delivery_id: int) -> None:
     services.delivery_start(delivery_id=delivery_id)
 
 
-@db_periodic_task(crontab(minute="*"))
 def deliveries_due_task() -> None:
     services.deliveries_start_due()
 
@@ -34,12 +32,10 @@ def email_batch_task(batch_id: int, task: Task | None = None) -> None:
     services.email_batch_send(batch_id=batch_id, final=task is None or not task.retries)
 
 
-@db_periodic_task(crontab(minute="*"))
 def deliveries_sweep_task() -> None:
     services.deliveries_sweep()
 
 
-@db_periodic_task(crontab(minute="17"))
 def deliveries_insight_task() -> None:
     """LINE updates its statistics over the days after a send; hourly is plenty. The unfollows in
     the 24 hours after each recent delivery are counted at the same time (the block-rate guard)."""
@@ -47,6 +43,5 @@ def deliveries_insight_task() -> None:
     services.deliveries_unfollows_count()
 
 
-@db_periodic_task(crontab(minute="40", hour="3"))
 def email_pending_purge_task() -> None:
     services.email_pending_purge()

@@ -17,7 +17,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from civicline.core.features import city_in_emergency
-from civicline.line import registry
 from civicline.line.liff.links import liff_url
 from civicline.line.registry import LineContext
 
@@ -44,13 +43,6 @@ STATUS_COLOURS = {
     Shelter.Status.FULL: "#d93025",
     Shelter.Status.CLOSED: "#6b7280",
 }
-
-
-def register() -> None:
-    registry.on_event("message", on_emergency_message, priority=EMERGENCY_PRIORITY)
-    registry.on_event("message", on_location, priority=LOCATION_PRIORITY)
-    registry.on_text(ASK_SHELTER, ask_location, priority=LOCATION_PRIORITY)
-    registry.on_postback(FEATURE_KEY, ask_location, action=NEAREST_ACTION)
 
 
 def on_emergency_message(ctx: LineContext) -> None:

@@ -31,10 +31,8 @@ def unhandled(ctx: LineContext) -> Messages:
     )
 
 
-def register_defaults() -> None:
-    registry.set_default_reply("follow", greeting)
-    for event_type in ANSWERED_WHEN_UNHANDLED:
-        registry.set_default_reply(event_type, unhandled)
+# The line app's manifest lists them (``Feature.line_default_replies``).
+DEFAULT_REPLIES = {"follow": greeting, **dict.fromkeys(ANSWERED_WHEN_UNHANDLED, unhandled)}
 
 
 def dispatch(ctx: LineContext, *, event_time: datetime | None = None) -> str:

@@ -1,23 +1,27 @@
-"""Where feature packages subscribe to LINE events, from their ``AppConfig.ready()``.
+"""The LINE dispatch table, built from the features' manifests (``Feature.line_handlers``).
 
-    from civicline.line import registry
-
-    registry.on_event("follow", welcome_coupon)               # every follow event
-    registry.on_postback("reservations", handlers.postback)     # data "feature=reservations&..."
-    registry.on_postback("reservations", cancel, action="cancel")
-    registry.on_text(r"^(ごみ|ゴミ)", handlers.garbage, priority=50)
+    FEATURE = Feature(
+        key="reservations", ...,
+        line_handlers=(
+            OnEvent("follow", welcome_coupon),                          # every follow event
+            OnPostback("reservations", handlers.postback),              # data "feature=reservations&..."
+            OnPostback("reservations", cancel, action="cancel"),
+            OnText(r"^(ごみ|ゴミ)", handlers.garbage, priority=50),
+        ),
+    )
 
 Postback data follows one convention, ``feature=<key>&action=<name>&<param>=<value>...`` (URL
 query syntax), so each feature owns its own namespace. A handler gets a ``LineContext`` and
 answers through ``ctx.reply(...)``.
 
-Dispatch order for one event: the ``on_event`` handlers of its type, all of them, by priority
+Dispatch order for one event: the ``OnEvent`` handlers of its type, all of them, by priority
 (unless one ``consume``s the event: then none after it); then, unless one of them marked the
 event handled, the single routed handler (the postback's feature/action, or the first text
-pattern that matches). An event nobody handled gets the default reply for its type; a follow
-gets the greeting (features may add messages after it, suppress it for one event, or replace it
-with ``set_default_reply("follow", ...)``).
-Core registers nothing here from features; this module never imports one.
+pattern that matches). Equal priorities keep the order of the manifests (the apps' order in
+``INSTALLED_APPS``) and of each manifest's list. An event nobody handled gets the default reply
+for its type (``Feature.line_default_replies``); a follow gets the greeting (features may add
+messages after it or suppress it for one event).
+This module never imports a feature.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from django.apps import apps
+from django.core.exceptions import AppRegistryNotReady
 from linebot.v3.webhooks import Event, PostbackEvent
+
+from civicline.core.features import DEFAULT_HANDLER_PRIORITY as DEFAULT_PRIORITY
+from civicline.core.features import Feature, OnEvent, OnPostback, OnText, all_features
 
 from .messaging import MAX_MESSAGES_PER_REQUEST, Messages, TooManyMessagesError, normalize_messages
 
@@ -38,8 +47,6 @@ if TYPE_CHECKING:
 
 Handler = Callable[["LineContext"], Any]
 DefaultReply = Callable[["LineContext"], Messages | None]
-
-DEFAULT_PRIORITY = 100
 
 
 @dataclass(frozen=True)
@@ -148,15 +155,33 @@ class Registry:
         self._order += 1
         return _Entry(priority, self._order, handler, pattern)
 
+    @classmethod
+    def from_features(cls, features: list[Feature]) -> Registry:
+        """The table the manifests describe, in their order."""
+        built = cls()
+        for feature in features:
+            for event_type, factory in feature.line_default_replies.items():
+                built.set_default_reply(event_type, factory)
+            for handler in feature.line_handlers:
+                if isinstance(handler, OnEvent):
+                    built.on_event(handler.event_type, handler.handler, priority=handler.priority)
+                elif isinstance(handler, OnText):
+                    built.on_text(handler.pattern, handler.handler, priority=handler.priority)
+                elif isinstance(handler, OnPostback):
+                    built.on_postback(handler.feature, handler.handler, action=handler.action)
+        return built
+
     def on_event(self, event_type: str, handler: Handler, *, priority: int = DEFAULT_PRIORITY) -> Handler:
+        """Run ``handler`` for every event of ``event_type`` ("follow", "message", "postback", …)."""
         entries = self._events.setdefault(event_type, [])
-        # ready() may run more than once; registering the same handler again changes nothing.
+        # A manifest listing the same handler twice changes nothing.
         if all(e.handler is not handler for e in entries):
             entries.append(self._entry(handler, priority))
             entries.sort()
         return handler
 
     def on_postback(self, feature: str, handler: Handler, *, action: str = "") -> Handler:
+        """Route postbacks ``feature=<feature>[&action=<action>]``; a per-action handler wins."""
         key = (feature, action)
         if key in self._postbacks and self._postbacks[key] is not handler:
             raise ValueError(f"postback {feature!r}/{action or '*'} already has a handler")
@@ -166,6 +191,7 @@ class Registry:
     def on_text(
         self, pattern: str | re.Pattern[str], handler: Handler, *, priority: int = DEFAULT_PRIORITY
     ) -> Handler:
+        """Route text messages matching ``pattern`` (``re.search``); lower priority first, then order."""
         compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
         if all(e.handler is not handler or e.pattern != compiled for e in self._texts):
             self._texts.append(self._entry(handler, priority, compiled))
@@ -212,41 +238,32 @@ class Registry:
         return clone
 
 
-_registry = Registry()
+# Built from the manifests on first use, again when the registered features change; a test's own
+# table (``isolated``) stands in for it while the test runs.
+_built: tuple[tuple[Feature, ...], Registry] | None = None
+_override: Registry | None = None
 
 
 def current() -> Registry:
-    return _registry
-
-
-def on_event(event_type: str, handler: Handler, *, priority: int = DEFAULT_PRIORITY) -> Handler:
-    """Run ``handler`` for every event of ``event_type`` ("follow", "message", "postback", …)."""
-    return _registry.on_event(event_type, handler, priority=priority)
-
-
-def on_postback(feature: str, handler: Handler, *, action: str = "") -> Handler:
-    """Route postbacks ``feature=<feature>[&action=<action>]``; a per-action handler wins."""
-    return _registry.on_postback(feature, handler, action=action)
-
-
-def on_text(pattern: str | re.Pattern[str], handler: Handler, *, priority: int = DEFAULT_PRIORITY) -> Handler:
-    """Route text messages matching ``pattern`` (``re.search``); lower priority first, then order."""
-    return _registry.on_text(pattern, handler, priority=priority)
-
-
-def set_default_reply(event_type: str, factory: DefaultReply) -> None:
-    _registry.set_default_reply(event_type, factory)
+    global _built
+    if _override is not None:
+        return _override
+    if not apps.ready:
+        raise AppRegistryNotReady("the LINE dispatch is built from the features registered by then")
+    features = tuple(all_features())
+    if _built is None or _built[0] != features:
+        _built = (features, Registry.from_features(list(features)))
+    return _built[1]
 
 
 @contextmanager
-def isolated(*, empty: bool = False) -> Iterator[Registry]:
-    """A registry of one's own for a while (tests): a copy of the current one, or an empty one."""
-    global _registry
-    saved = _registry
-    _registry = Registry() if empty else saved.copy()
-    if empty:
-        _registry._defaults = dict(saved._defaults)  # the line app's own defaults stay
+def isolated() -> Iterator[Registry]:
+    """A registry of one's own for a while (tests): a copy of the current one."""
+    global _override
+    saved = _override
+    own = current().copy()
+    _override = own
     try:
-        yield _registry
+        yield own
     finally:
-        _registry = saved
+        _override = saved

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from huey import crontab
 from huey.api import Task
-from huey.contrib.djhuey import db_periodic_task, db_task, on_startup
+from huey.contrib.djhuey import db_task
 
 from . import messaging, services
 from .liff import keys
@@ -34,7 +33,6 @@ def webhook_events_process_task(webhook_event_ids: list[str]) -> None:
         raise EventsFailedError(f"{len(failed)} LINE event(s) failed: {', '.join(failed[:10])}")
 
 
-@db_periodic_task(crontab(minute="*"))
 def webhook_events_sweep_task() -> None:
     """Catch what a lost enqueue, a crashed worker or exhausted huey retries left behind."""
     stale = services.webhook_events_stale()
@@ -50,7 +48,6 @@ def outbound_send_task(send_id: int, task: Task | None = None) -> None:
         raise SendNotFinishedError(f"LINE send {send_id} not accepted yet: {send.error}")
 
 
-@db_periodic_task(crontab(minute="*/5"))
 def outbound_sends_sweep_task() -> None:
     requeue, last_try = messaging.outbound_sends_sweep()
     for send_id in requeue:
@@ -63,7 +60,6 @@ def _verifies_locally() -> bool:
     return settings.LIFF_TOKEN_VERIFICATION == "local" and bool(settings.LIFF_CHANNEL_ID)
 
 
-@db_periodic_task(crontab(minute=f"*/{keys.REFRESH_MINUTES}"))
 def liff_jwks_refresh_task() -> None:
     """LINE's public keys for LIFF ID tokens, fetched again: a rotated key is known before residents
     present it, a withdrawn one is refused from now on."""
@@ -76,8 +72,7 @@ def liff_jwks_refresh_task() -> None:
         logger.warning("LINE's ID token keys not refreshed: %s", exc)
 
 
-@on_startup()
 def liff_jwks_at_startup() -> None:
     """A worker starting on an empty cache fetches LINE's keys at once, not at the next period."""
     if _verifies_locally() and keys.jwks_needs_refresh():
-        liff_jwks_refresh_task.call_local()
+        liff_jwks_refresh_task()

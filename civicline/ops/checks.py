@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 
 from civicline.core.netaddr import whole_families_covered
 
@@ -38,7 +38,6 @@ def _key_weak(key: str, min_length: int) -> bool:
     )
 
 
-@register(TAG, deploy=True)
 def production_settings(app_configs=None, **kwargs) -> list[CheckMessage]:
     problems: list[CheckMessage] = []
     if settings.DEBUG:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_login_failed
-from django.dispatch import receiver
 
 from . import metrics
 
 
-@receiver(user_login_failed, dispatch_uid="ops.metrics.login_failed")
 def _on_login_failed(sender: Any, **kwargs: Any) -> None:
     metrics.LOGIN_FAILURES.inc()
+
+
+def connect() -> None:
+    user_login_failed.connect(_on_login_failed, dispatch_uid="ops.metrics.login_failed")

@@ -11,35 +11,30 @@ import socket
 from datetime import datetime
 
 from django.utils import timezone
-from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task
+from huey.contrib.djhuey import HUEY
 
 from . import alerts, services
 from .conf import setting
 from .scheduling import due
 
 
-def _backup_due(when: datetime) -> bool:
+def backup_due(when: datetime) -> bool:
     return due(setting("BACKUP_SCHEDULE"), when, utc=HUEY.utc)
 
 
-@db_periodic_task(crontab(minute="*"))
 def heartbeat_task() -> None:
     """Proof that a worker takes jobs off the queue; its absence is the "worker stopped" alert."""
     services.heartbeat_beat(name=socket.gethostname())
 
 
-@db_periodic_task(_backup_due)
 def backup_task() -> None:
     services.backup_create(actor_label="scheduled backup")
 
 
-@db_periodic_task(crontab(minute="*/5"))
 def alerts_task() -> None:
     services.alerts_evaluate(checks=tuple(c for c in alerts.CHECKS if c.key not in alerts.SLOW_CHECKS))
 
 
-@db_periodic_task(crontab(minute="17"))
 def slow_alerts_task() -> None:
     services.alerts_evaluate(checks=tuple(c for c in alerts.CHECKS if c.key in alerts.SLOW_CHECKS))
     services.security_event_counts_purge()
@@ -49,6 +44,5 @@ def slow_alerts_task() -> None:
 CHECKPOINT_MAIL_HOUR = 6
 
 
-@db_periodic_task(crontab(minute="23"))
 def audit_checkpoint_task() -> None:
     services.audit_checkpoint_take(mail=timezone.localtime().hour == CHECKPOINT_MAIL_HOUR)

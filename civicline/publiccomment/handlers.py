@@ -17,29 +17,18 @@ from django.utils.translation import gettext as _
 from civicline.forms import schema, talk
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
-from civicline.line import registry
 from civicline.line.registry import LineContext
 
 from . import line_messages, selectors
 from .conversation import ask, next_messages, talk_begin
-from .line_messages import FEATURE
 from .models import Consultation
 
 # Before the chatbot (which answers any text) and the shelter search (any location): an answer
 # to a waiting question belongs to the conversation.
 TALK_PRIORITY = 50
+KEYWORD_PRIORITY = 20  # before the chatbot, which answers any text
 KEYWORDS = r"^\s*(パブリックコメント|パブコメ|意見募集|意見公募)\s*$"
 STOP_WORDS = {"中断", "中断する", "やめる", "終了"}
-
-
-def register() -> None:
-    registry.on_text(KEYWORDS, on_keyword, priority=20)
-    registry.on_event("message", on_message, priority=TALK_PRIORITY)
-    registry.on_postback(FEATURE, on_start, action="talk")
-    registry.on_postback(FEATURE, on_answer, action="talk_answer")
-    registry.on_postback(FEATURE, on_skip, action="talk_skip")
-    registry.on_postback(FEATURE, on_done, action="talk_done")
-    registry.on_postback(FEATURE, on_stop, action="talk_stop")
 
 
 def on_keyword(ctx: LineContext) -> None:

@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from linebot.v3.messaging import ApiException
 
-from civicline.line import registry
 from civicline.line.registry import LineContext
 
 from . import line_messages, selectors, services
@@ -25,11 +24,6 @@ logger = logging.getLogger(__name__)
 
 # Before the shelter search (500): a location sent for a report is the report's.
 TALK_PRIORITY = 200
-
-
-def register() -> None:
-    registry.on_event("message", on_message, priority=TALK_PRIORITY)
-    registry.on_postback(line_messages.FEATURE, on_start, action="start")
 
 
 def on_start(ctx: LineContext) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from . import notifications, services
 
@@ -13,7 +12,6 @@ def report_notify_task(report_id: int, event: str) -> None:
     notifications.department_email_send(report_id=report_id, event=event)
 
 
-@db_periodic_task(crontab(minute="17", hour="3"))
 def pending_photos_expire_task() -> None:
     services.pending_photos_expire()
 

@@ -7,7 +7,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.line import registry
 from civicline.line.registry import LineContext
 
 from . import line_messages, schedule, selectors, services
@@ -61,9 +60,3 @@ def cancel_confirmed(ctx: LineContext) -> None:
 
 def cancel_kept(ctx: LineContext) -> None:
     ctx.reply(_("予約はそのままです。当日お気をつけてお越しください。"))
-
-
-def register() -> None:
-    registry.on_postback(line_messages.FEATURE, cancel_asked, action="cancel")
-    registry.on_postback(line_messages.FEATURE, cancel_confirmed, action="cancel_confirm")
-    registry.on_postback(line_messages.FEATURE, cancel_kept, action="cancel_keep")

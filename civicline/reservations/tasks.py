@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from . import notifications, services
 
 
-@db_periodic_task(crontab(minute="*/5"))
 def booking_reminders_task() -> None:
     services.booking_reminders_send()
 

@@ -6,14 +6,7 @@ no answer, but must not get the account's "we do not reply individually" message
 
 from __future__ import annotations
 
-from civicline.line import registry
 from civicline.line.registry import LineContext
-
-from .actions import TAB_SWITCH_ACTION, TAB_SWITCH_FEATURE
-
-
-def register() -> None:
-    registry.on_postback(TAB_SWITCH_FEATURE, tab_switched, action=TAB_SWITCH_ACTION)
 
 
 def tab_switched(ctx: LineContext) -> None:

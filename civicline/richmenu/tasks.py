@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
 from . import selectors, services
 
@@ -13,7 +12,6 @@ def emergency_switch_task(switch_id: int) -> None:
     services.emergency_switch_run(switch_id=switch_id)
 
 
-@db_periodic_task(crontab(minute="*"))
 def emergency_switch_sweep_task() -> None:
     """A switch whose worker stopped half-way carries on from where it stopped (it is resumable)."""
     for switch in selectors.stale_switches():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from civicline.line import registry
 from civicline.line.registry import LineContext
 
 from . import line_messages, selectors
@@ -22,10 +21,6 @@ KEYWORDS = re.compile(
     r"[\s　。．！!？?]*$"
 )
 PRIORITY = 20
-
-
-def register() -> None:
-    registry.on_text(KEYWORDS, on_keyword, priority=PRIORITY)
 
 
 def on_keyword(ctx: LineContext) -> None:

@@ -147,7 +147,7 @@ def test_the_task_polls(jma, stub_actions, settings):
     policy(Kind.WARNING, 5, emergency_menu="auto")
     jma.entries = [("気象特別警報・警報・注意報", "15_08_01_130412_VPWW53.xml")]
 
-    jma_poll_task.call_local()
+    jma_poll_task()
 
     assert AlertEvent.objects.get().level == 5
 

@@ -97,7 +97,7 @@ def test_special_warning_switches_the_city_to_disaster_mode_and_shelters_fill_up
     jma.entries = [("気象特別警報・警報・注意報", "15_08_01_130412_VPWW53.xml")]
 
     # One poll of the worker.
-    jma_poll_task.call_local()
+    jma_poll_task()
 
     emergency_tab = live_tab_ids(emergency)[0]
     assert [shown_menu_id(linesim, r.user_id) for r in (hanako, taro)] == [emergency_tab] * 2

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import QueryDict
 
+from civicline.core import features
 from civicline.delivery import conditions, selectors
 from civicline.delivery.models import Child
 from civicline.line.models import Friend
@@ -198,8 +199,8 @@ def test_the_editor_posts_a_tree_by_node_paths_and_edits_it(kosodate):
     assert conditions.edit(tree, "remove:c", "") is tree and len(tree["items"]) == 1  # the root stays
 
 
-def test_features_can_register_their_own_condition(kosodate):
-    """SV-6: surveys will add "answered X" this way."""
+def test_features_can_offer_their_own_condition_in_their_manifest(kosodate, monkeypatch):
+    """SV-6: surveys add "answered X" this way."""
 
     class FollowedRecently(conditions.ConditionType):
         key = "test_followed"
@@ -218,9 +219,9 @@ def test_features_can_register_their_own_condition(kosodate):
             return "最近友だちになった"
 
     first = resident()
-    conditions.register(FollowedRecently())
-    try:
-        assert matching(group({"kind": "test_followed"})) == {first.pk}
-        assert conditions.describe(conditions.clean(group({"kind": "test_followed"}))) == "最近友だちになった"
-    finally:
-        conditions._types.pop("test_followed")
+    offering = features.Feature(key="testfeature", label="テスト", segment_conditions=(FollowedRecently(),))
+    monkeypatch.setattr(features, "_features", {**features._features, offering.key: offering})
+
+    assert "test_followed" in [c.key for c in conditions.types()]  # the segment editor offers it
+    assert matching(group({"kind": "test_followed"})) == {first.pk}
+    assert conditions.describe(conditions.clean(group({"kind": "test_followed"}))) == "最近友だちになった"

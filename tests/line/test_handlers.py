@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from civicline.core import features
+from civicline.line import registry
 from civicline.line.models import Friend, WebhookEvent
 from civicline.line.registry import Postback
 from civicline.line.services import EVENT_MAX_ATTEMPTS
@@ -165,6 +167,54 @@ def test_handler_gets_typed_event_and_friend(deliver, fake_line_api, line_regist
     assert got["friend"].display_name == "花子" and got["text"] == "hi"
 
 
+def _names(handlers):
+    return [f"{h.__module__}.{h.__name__}" for h in handlers]
+
+
+def test_the_manifests_order_the_dispatch():
+    """Residents' messages go where they always went: the pairing code first, the emergency answers
+    at 15, the conversations in progress, then reports and the shelter search; words a feature owns
+    before the chatbot, which takes any text last."""
+    table = registry.current()
+
+    assert _names(table.event_handlers("message")) == [
+        "civicline.line.preview.pairing_on_message",
+        "civicline.facilities.handlers.on_emergency_message",
+        "civicline.publiccomment.handlers.on_message",
+        "civicline.conversations.handlers.on_message",
+        "civicline.reports.handlers.on_message",
+        "civicline.facilities.handlers.on_location",
+    ]
+    assert _names(e.handler for e in table._texts) == [
+        "civicline.surveys.handlers.on_keyword",
+        "civicline.publiccomment.handlers.on_keyword",
+        "civicline.conversations.handlers.on_ask_staff",
+        "civicline.facilities.handlers.ask_location",
+        "civicline.chatbot.handlers.on_scenario",
+        "civicline.chatbot.handlers.on_contact",
+        "civicline.chatbot.handlers.on_question",
+    ]
+    assert _names(table.event_handlers("follow")) == ["civicline.delivery.handlers.invite_on_follow"]
+
+
+def test_a_feature_answers_what_its_manifest_lists(deliver, fake_line_api, monkeypatch):
+    parking = features.Feature(
+        key="parking",
+        label="駐輪場",
+        line_handlers=(
+            features.OnText("^駐輪場$", lambda ctx: ctx.reply("駐輪場のご案内"), priority=10),
+            features.OnPostback("parking", lambda ctx: ctx.reply("予約を取り消しました"), action="cancel"),
+        ),
+    )
+    monkeypatch.setattr(features, "_features", {**features._features, parking.key: parking})
+
+    deliver(text_event("U1", "駐輪場"))
+    deliver(postback_event("U1", "feature=parking&action=cancel"))
+
+    assert reply_texts(fake_line_api, 0) == ["駐輪場のご案内"]
+    assert reply_texts(fake_line_api, 1) == ["予約を取り消しました"]
+
+
 def test_feature_extends_the_greeting(deliver, fake_line_api, line_registry):
     line_registry.on_event("follow", lambda ctx: ctx.reply("クーポンです"))
 
@@ -238,7 +288,7 @@ def test_sweep_picks_up_events_whose_enqueue_was_lost(client, fake_line_api):
     post_webhook(client, [text_event("U1", "hi")])
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
 
-    webhook_events_sweep_task.call_local()
+    webhook_events_sweep_task()
 
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.DONE
     assert len(fake_line_api.replies) == 1
@@ -268,7 +318,7 @@ def test_after_the_worker_was_down_residents_are_answered_by_push(client, fake_l
     post_webhook(client, events)  # queue unreachable: nothing processed now
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=4))
 
-    webhook_events_sweep_task.call_local()
+    webhook_events_sweep_task()
 
     assert fake_line_api.replies == []  # an expired token would only be refused
     pushes = fake_line_api.to("/v2/bot/message/push")
@@ -302,7 +352,7 @@ def test_a_city_can_turn_the_push_fallback_off(client, fake_line_api, settings):
     post_webhook(client, [event])
     WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=4))
 
-    webhook_events_sweep_task.call_local()
+    webhook_events_sweep_task()
 
     assert fake_line_api.to("/v2/bot/message/push") == []
     assert len(fake_line_api.replies) == 1

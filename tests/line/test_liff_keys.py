@@ -231,7 +231,7 @@ def test_a_withdrawn_key_is_refused_once_the_periodic_refresh_has_run(line_keys)
     line_keys.withdraw(old)
     assert sign_in(token).status_code == 200  # still cached until the refresh
 
-    tasks.liff_jwks_refresh_task.call_local()
+    tasks.liff_jwks_refresh_task()
 
     assert refused_reason(sign_in(token)) == "invalid"
 
@@ -250,7 +250,7 @@ def test_an_answer_without_usable_keys_keeps_the_cached_ones(line_keys):
         line_keys.body = body
         with pytest.raises(keys.KeysUnavailable):
             keys.jwks_refresh()
-        tasks.liff_jwks_refresh_task.call_local()  # logs, keeps what it had
+        tasks.liff_jwks_refresh_task()  # logs, keeps what it had
 
     assert sign_in(token).status_code == 200
 
@@ -421,7 +421,7 @@ def test_after_keys_were_unreachable_the_periodic_refresh_brings_sign_in_back(li
     assert refused_reason(sign_in(token)) == "unavailable"
 
     line_keys.status = 200
-    tasks.liff_jwks_refresh_task.call_local()
+    tasks.liff_jwks_refresh_task()
 
     assert sign_in(token).status_code == 200
 
@@ -589,7 +589,7 @@ def test_a_withdrawn_emulator_key_is_refused_after_the_periodic_refresh(liff, ha
     before = liff.id_token(hanako["userId"])
     liff.linesim.client.rotate_login_key(grace_seconds=0)
 
-    tasks.liff_jwks_refresh_task.call_local()
+    tasks.liff_jwks_refresh_task()
 
     assert refused_reason(sign_in(before)) == "invalid"
     assert sign_in(liff.id_token(hanako["userId"])).status_code == 200

@@ -234,7 +234,7 @@ def test_sweep_sends_what_a_lost_queue_entry_or_dead_worker_left(fake_line_api, 
     OutboundSend.objects.filter(pk=interrupted.pk).update(status=OutboundSend.Status.SENDING)
     OutboundSend.objects.update(updated_at=timezone.now() - timedelta(minutes=11))
 
-    outbound_sends_sweep_task.call_local()
+    outbound_sends_sweep_task()
 
     assert set(OutboundSend.objects.values_list("status", flat=True)) == {OutboundSend.Status.SENT}
     assert len(fake_line_api.to(MULTICAST)) == 3

@@ -646,7 +646,7 @@ def test_the_worker_carries_on_a_switch_whose_worker_stopped(linesim, koho):
     )
     EmergencySwitch.objects.filter(pk=switch.pk).update(updated_at=timezone.now() - timedelta(minutes=10))
 
-    tasks.emergency_switch_sweep_task.call_local()
+    tasks.emergency_switch_sweep_task()
 
     switch.refresh_from_db()
     assert switch.status == EmergencySwitch.Status.DONE and switch.friends_done == 3
