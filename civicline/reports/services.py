@@ -20,17 +20,16 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import models, transaction
 from django.db.models import ProtectedError
-from django.forms.models import model_to_dict
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_create, audited_delete, audited_update
 from civicline.core.images import image_store
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_system_admin
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.line.direct import (
     DirectMessageRefused,
@@ -328,13 +327,12 @@ def pending_photos_expire(*, now: Any = None) -> int:
 
 
 def report_view_record(
-    *, actor: Staff, report: Report, request: HttpRequest | None = None, what: str = ""
+    *, actor: Staff, report: Report, what: str = ""
 ) -> None:
     """Staff saw a report's personal data or photos (X-15): who, which report, what."""
     audit_record(
         action=Action.VIEW_PERSONAL,
         actor=actor,
-        request=request,
         target=report,
         summary=what or _("通報の詳細を表示"),
     )
@@ -364,7 +362,6 @@ def report_status_change(
     note: str = "",
     notify: bool = False,
     confirmed_receipt_number: str = "",
-    request: HttpRequest | None = None,
 ) -> StatusChange:
     """Move the report to ``status``; with ``notify`` the reporter gets the status's message (PH-4).
 
@@ -386,7 +383,6 @@ def report_status_change(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=report,
             summary=summary,
             changes={"status": {"before": before, "after": report.get_status_display()}},
@@ -399,7 +395,6 @@ def report_status_change(
             message=line_messages.status_message(report, status),
             confirmed_receipt_number=confirmed_receipt_number,
             purpose=_("状況のお知らせ"),
-            request=request,
         )
     return StatusChange(report=report, message=message)
 
@@ -410,7 +405,6 @@ def report_message_send(
     report: Report,
     text: str,
     confirmed_receipt_number: str,
-    request: HttpRequest | None = None,
 ) -> DirectMessage:
     """Message the one reporter of ``report`` (PH-4) once staff confirmed its receipt number (PH-5)."""
     if not text.strip():
@@ -421,7 +415,6 @@ def report_message_send(
         message=line_messages.reply_message(report, text),
         confirmed_receipt_number=confirmed_receipt_number,
         purpose=_("返信"),
-        request=request,
     )
 
 
@@ -432,7 +425,6 @@ def _message_send(
     message: dict[str, Any],
     confirmed_receipt_number: str,
     purpose: str,
-    request: HttpRequest | None,
 ) -> DirectMessage:
     sent = direct_message_send(
         record=report,
@@ -440,7 +432,6 @@ def _message_send(
         messages=[message],
         confirmed_receipt_number=confirmed_receipt_number,
         actor=actor,
-        request=request,
         purpose=purpose,
     )
     _event(
@@ -459,7 +450,6 @@ def report_reassign(
     report: Report,
     department: Department,
     reason: str = "",
-    request: HttpRequest | None = None,
 ) -> Report:
     """Hand the report to another department (or take it out of triage); it is emailed there."""
     if not department.is_active:
@@ -475,7 +465,6 @@ def report_reassign(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=report,
             department=department,
             summary=summary,
@@ -486,7 +475,7 @@ def report_reassign(
 
 
 def report_note_add(
-    *, actor: Staff, report: Report, text: str, request: HttpRequest | None = None
+    *, actor: Staff, report: Report, text: str
 ) -> ReportEvent:
     """An internal note on the report: seen by staff only, never sent to the resident."""
     text = text.strip()
@@ -496,16 +485,12 @@ def report_note_add(
         event = _event(report, ReportEvent.Kind.NOTE, _("内部メモを追加"), actor=actor, text=text)
         # The note itself stays out of the audit log (it may name people); the log says one was added.
         audit_record(
-            action=Action.CREATE, actor=actor, request=request, target=report, summary=_("内部メモを追加")
+            action=Action.CREATE, actor=actor, target=report, summary=_("内部メモを追加")
         )
     return event
 
 
 # --- staff: the city's settings (system administrator) -------------------------------------------
-
-
-def _snapshot(instance: models.Model | None) -> dict[str, Any]:
-    return model_to_dict(instance) if instance is not None else {}
 
 
 AREA_REFRESH_BATCH = 500
@@ -537,49 +522,48 @@ def _areas_changed() -> None:
     transaction.on_commit(report_areas_refresh_task)
 
 
-def setting_save(*, actor: Staff, instance: models.Model, request: HttpRequest | None = None) -> models.Model:
-    """Create or change a category, area, routing rule or status message, audited with its changes."""
-    creating = instance._state.adding
-    original = None if creating else type(instance)._default_manager.get(pk=instance.pk)
-    with transaction.atomic():
-        if isinstance(instance, Area):
-            _areas_changed()
-        instance.save()
-        audit_record(
-            action=Action.CREATE if creating else Action.UPDATE,
-            actor=actor,
-            request=request,
-            target=instance,
-            department=None,
-            summary=_("%(kind)s「%(name)s」を%(verb)s")
-            % {
-                "kind": instance._meta.verbose_name,
-                "name": instance,
-                "verb": _("作成") if creating else _("変更"),
-            },
-            changes=changes_between(_snapshot(original), _snapshot(instance)),
-        )
-    return instance
+# The city's settings (categories, areas, routing rules, status messages) are the system
+# administrator's; each change is audited with what changed.
 
 
-def setting_delete(*, actor: Staff, instance: models.Model, request: HttpRequest | None = None) -> None:
+def _setting_summary(obj: models.Model, name: object, verb: str) -> str:
+    return _("%(kind)s「%(name)s」を%(verb)s") % {"kind": obj._meta.verbose_name, "name": name, "verb": verb}
+
+
+@transaction.atomic
+def setting_create(*, actor: Staff, obj: models.Model) -> models.Model:
+    """Save the new setting ``obj``."""
+    require_system_admin(actor)
+    if isinstance(obj, Area):
+        _areas_changed()
+    return audited_create(actor=actor, obj=obj, summary=_setting_summary(obj, obj, _("作成")))
+
+
+@transaction.atomic
+def setting_update(*, actor: Staff, obj: models.Model, data: dict[str, Any]) -> models.Model:
+    """Change the setting ``obj`` to ``data``."""
+    require_system_admin(actor)
+    if isinstance(obj, Area):
+        _areas_changed()
+    # Named as it will be saved (a renamed setting by its new name); a status message by its status.
+    summary = _setting_summary(obj, data.get("name", obj), _("変更"))
+    return audited_update(actor=actor, obj=obj, data=data, summary=summary)
+
+
+def setting_delete(*, actor: Staff, obj: models.Model) -> None:
+    require_system_admin(actor)
     try:
         with transaction.atomic():
-            audit_record(
-                action=Action.DELETE,
+            audited_delete(
                 actor=actor,
-                request=request,
-                target=instance,
-                department=None,
-                summary=_("%(kind)s「%(name)s」を削除")
-                % {"kind": instance._meta.verbose_name, "name": instance},
-                changes=_snapshot(instance),
+                obj=obj,
+                summary=_setting_summary(obj, obj, _("削除")),
+                fields=[field.name for field in obj._meta.concrete_fields],
             )
-            instance.delete()
-            if isinstance(instance, Area):
+            if isinstance(obj, Area):
                 _areas_changed()
     except ProtectedError as exc:
         raise ValidationError(
             _("「%(name)s」は使われているため削除できません。先に使っている設定を変更してください。")
-            % {"name": instance}
+            % {"name": obj}
         ) from exc

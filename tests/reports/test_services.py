@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.line.direct import DirectMessageRefused
 from civicline.line.models import DirectMessage, Friend, OutboundSend
 from civicline.reports import services
@@ -250,7 +251,7 @@ def test_an_area_drawn_after_a_report_gives_that_report_its_area_but_not_another
     admin = SystemAdminFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
-        area = services.setting_save(actor=admin, instance=AreaFactory.build(name="市役所周辺"))
+        area = services.setting_create(actor=admin, obj=AreaFactory.build(name="市役所周辺"))
 
     before.refresh_from_db(), elsewhere.refresh_from_db(), unlocated.refresh_from_db()
     assert before.area == area and before.department == roads  # routing stays as it was
@@ -258,15 +259,33 @@ def test_an_area_drawn_after_a_report_gives_that_report_its_area_but_not_another
 
     with django_capture_on_commit_callbacks(execute=True):
         ring = [[135.49, 34.80], [135.51, 34.80], [135.51, 34.82], [135.49, 34.82], [135.49, 34.80]]
-        area.boundary = {"type": "Polygon", "coordinates": [ring]}
-        services.setting_save(actor=admin, instance=area)
+        services.setting_update(
+            actor=admin, obj=area, data={"boundary": {"type": "Polygon", "coordinates": [ring]}}
+        )
     before.refresh_from_db(), elsewhere.refresh_from_db()
     assert before.area is None and elsewhere.area == area  # redrawn: the reports follow
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.setting_delete(actor=admin, instance=area)
+        services.setting_delete(actor=admin, obj=area)
     elsewhere.refresh_from_db()
     assert elsewhere.area is None
+
+
+def test_the_citys_report_settings_are_changed_by_the_system_administrator_only(roads):
+    staff, admin = StaffFactory(department=roads), SystemAdminFactory()
+    area = AreaFactory(name="市役所周辺")
+
+    with pytest.raises(NotYourDepartment, match="システム管理者だけが行えます"):
+        services.setting_create(actor=staff, obj=AreaFactory.build(name="駅前"))
+    with pytest.raises(NotYourDepartment, match="システム管理者だけが行えます"):
+        services.setting_update(actor=staff, obj=area, data={"name": "駅前"})
+    with pytest.raises(NotYourDepartment, match="システム管理者だけが行えます"):
+        services.setting_delete(actor=staff, obj=area)
+
+    services.setting_update(actor=admin, obj=area, data={"name": "市役所・駅前"})
+    entry = AuditEntry.objects.get(target_id=str(area.pk))
+    assert entry.summary == "地域「市役所・駅前」を変更"
+    assert entry.changes == {"name": {"before": "市役所周辺", "after": "市役所・駅前"}}
 
 
 def test_refreshing_areas_reads_the_areas_once_not_per_report(django_assert_max_num_queries):

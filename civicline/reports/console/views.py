@@ -8,6 +8,7 @@ respond. Every page showing a report's personal data or photos writes an audit e
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.conf import settings
@@ -118,7 +119,7 @@ def _detail_context(request: HttpRequest, report: Report, **forms: Any) -> dict[
 @staff_required
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.access_report(fetched_by=request.user, pk=pk)
-    services.report_view_record(actor=request.user, report=report, request=request)
+    services.report_view_record(actor=request.user, report=report)
     return render(request, "reports/console/report_detail.html", _detail_context(request, report))
 
 
@@ -127,7 +128,7 @@ def photo(request: HttpRequest, pk: int, photo_pk: int, thumbnail: bool = False)
     """A report's photo, to staff who may see the report only; every look is in the audit log."""
     item = selectors.access_report_photo(fetched_by=request.user, report_pk=pk, pk=photo_pk)
     what = _("通報の写真（縮小）を表示") if thumbnail else _("通報の写真を表示")
-    services.report_view_record(actor=request.user, report=item.report, request=request, what=what)
+    services.report_view_record(actor=request.user, report=item.report, what=what)
     name = item.thumbnail.name if thumbnail and item.thumbnail else item.image.name
     response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
@@ -187,7 +188,6 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
             note=data["note"],
             notify=notify,
             confirmed_receipt_number=number,
-            request=request,
         )
     except DirectMessageRefused as exc:
         confirmation_forget(request, report)
@@ -233,7 +233,6 @@ def report_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 report=report,
                 text=send_form.cleaned_data["text"],
                 confirmed_receipt_number=send_form.cleaned_data["confirmed_receipt_number"],
-                request=request,
             )
         except DirectMessageRefused as exc:
             confirmation_forget(request, report)
@@ -270,7 +269,6 @@ def report_reassign(request: HttpRequest, pk: int) -> HttpResponse:
             report=report,
             department=form.cleaned_data["department"],
             reason=form.cleaned_data["reason"],
-            request=request,
         )
     except ValidationError as exc:
         _refused(request, exc)
@@ -295,7 +293,7 @@ def report_note(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
         )
     services.report_note_add(
-        actor=request.user, report=report, text=form.cleaned_data["text"], request=request
+        actor=request.user, report=report, text=form.cleaned_data["text"]
     )
     messages.success(request, _("内部メモを追加しました。"))
     return redirect("reports:report-detail", pk=report.pk)
@@ -329,10 +327,27 @@ def _setting_form(
     template: str = "core/console/form_page.html",
     **extra: Any,
 ) -> HttpResponse:
-    instance = get_object_or_404(model, pk=pk) if pk else None
-    form = form_class(request.POST or None, instance=instance)
+    instance = get_object_or_404(model, pk=pk) if pk else model()
+    return _setting_page(request, form_class, instance, title=title, template=template, **extra)
+
+
+def _setting_page(
+    request: HttpRequest,
+    form_class: type,
+    instance: models.Model,
+    *,
+    title: str,
+    template: str = "core/console/form_page.html",
+    **extra: Any,
+) -> HttpResponse:
+    # The form works on a copy: validating fills its instance, and the service compares before/after.
+    form = form_class(request.POST or None, instance=copy.copy(instance))
     if request.method == "POST" and form.is_valid():
-        services.setting_save(actor=request.user, instance=form.save(commit=False), request=request)
+        if instance.pk is None:
+            services.setting_create(actor=request.user, obj=form.save(commit=False))
+        else:
+            data = {name: form.cleaned_data[name] for name in form._meta.fields}
+            services.setting_update(actor=request.user, obj=instance, data=data)
         messages.success(request, _("保存しました。"))
         return redirect("reports:category-list")
     context = {"form": form, "title": title, "back_url_name": "reports:category-list", **extra}
@@ -382,17 +397,8 @@ def template_edit(request: HttpRequest, status: str) -> HttpResponse:
     instance = StatusTemplate.objects.filter(status=status).first() or StatusTemplate(
         status=status, text=line_messages.DEFAULT_STATUS_TEXTS[Status(status)]
     )
-    form = StatusTemplateForm(request.POST or None, instance=instance)
-    if request.method == "POST" and form.is_valid():
-        services.setting_save(actor=request.user, instance=form.save(commit=False), request=request)
-        messages.success(request, _("保存しました。"))
-        return redirect("reports:category-list")
     title = _("状況のお知らせ文（%(s)s）") % {"s": Status(status).label}
-    return render(
-        request,
-        "core/console/form_page.html",
-        {"form": form, "title": title, "back_url_name": "reports:category-list"},
-    )
+    return _setting_page(request, StatusTemplateForm, instance, title=title)
 
 
 @system_admin_required
@@ -402,7 +408,7 @@ def setting_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if model is None:
         return redirect("reports:category-list")
     try:
-        services.setting_delete(actor=request.user, instance=get_object_or_404(model, pk=pk), request=request)
+        services.setting_delete(actor=request.user, obj=get_object_or_404(model, pk=pk))
     except ValidationError as exc:
         _refused(request, exc)
     else:
