@@ -126,7 +126,9 @@ def _fill_postgres(friends: int, share: float, topics: dict[str, int], areas: di
             "WHERE k <= (ARRAY[0, 0, 1, 1, 2])[1 + (i * 17) % 5]",
             [born, friends],
         )
-        cursor.execute("ANALYZE")
+        # VACUUM as autovacuum would have long since done on a city's friends: the visibility map
+        # it sets lets the count read its indexes alone (ANALYZE only left 2,000,000 heap fetches).
+        cursor.execute("VACUUM ANALYZE")
 
 
 def _fill_sqlite(friends: int, share: float, topics: dict[str, int], areas: dict[str, int]) -> None:
@@ -412,6 +414,10 @@ def main() -> int:
     options = parser.parse_args()
 
     if options.json:
+        database = os.environ.get("DATABASE_URL", "")
+        if database.startswith(("postgres://", "postgresql://")):
+            # Never the database named in DATABASE_URL itself: the bench's own, made afresh.
+            os.environ["DATABASE_URL"] = _fresh_postgres(database)
         with tempfile.TemporaryDirectory(prefix="civicline-bench-delivery-") as var_dir:
             _setup(Path(var_dir))
             result = run(

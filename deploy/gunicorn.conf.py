@@ -8,6 +8,7 @@ when the server starts and removed when it stops.
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # get a 「混み合っています」 page at once, and LINE's webhook always finds a free thread.
 os.environ.setdefault("RESIDENT_PAGE_CONCURRENCY", str(max(1, threads - 2)))
 os.environ.setdefault("SHELTER_PAGE_CONCURRENCY", str(max(1, threads - 1)))
+# A thread back from PostgreSQL or Redis waits for the GIL behind the threads rendering pages; with
+# Python's default 5 ms turns, a webhook's few round trips queued behind a disaster peak's page
+# renders. 1 ms turns let short requests through first (inherited by the forked workers).
+sys.setswitchinterval(float(os.environ.get("GUNICORN_GIL_SWITCH_MS", "1")) / 1000)
 # A webhook must be answered within seconds; a stuck request is killed rather than queueing others.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # Let in-flight requests finish on restarts and upgrades (SIGTERM), then stop.

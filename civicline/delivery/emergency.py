@@ -80,6 +80,7 @@ def _input(title: str, text: str, segment: Segment) -> services.DeliveryInput:
         combine=Delivery.Combine.ANY,
         email_too=True,
         messages=[services.MessageInput(kind=DeliveryMessage.Kind.TEXT, text=text)],
+        emergency=True,  # answers an official alert: never held back by the weekly cap
     )
 
 

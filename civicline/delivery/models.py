@@ -239,6 +239,13 @@ class Delivery(models.Model):
     error = models.TextField(blank=True)
     insight = models.JSONField(default=dict, blank=True)
     insight_fetched_at = models.DateTimeField(null=True, blank=True)
+    # An emergency notice (evacuation, an official alert) reaches everyone it addresses: the weekly
+    # cap, meant to keep residents from unfollowing over routine news, never leaves anyone out of it.
+    emergency = models.BooleanField(
+        _("緊急配信"),
+        default=False,
+        help_text=_("避難情報など命に関わるお知らせ。1週間の配信上限を適用せず、対象の全員に届けます。"),
+    )
     # Friends left out because they had had DELIVERY_WEEKLY_CAP deliveries in the past 7 days.
     capped_count = models.PositiveIntegerField(_("週の上限で除外"), default=0)
     # LINE could not be reached (or kept answering 429): the worker sends the rest again at this time.

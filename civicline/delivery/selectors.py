@@ -166,28 +166,28 @@ def _capped(*, now: datetime, excluding: int | None) -> Exists:
     return Exists(received)
 
 
-def _reach(q: Q | None, *, now: datetime | None, delivery_id: int | None) -> Q:
+def _reach(q: Q | None, *, now: datetime | None, delivery_id: int | None, capped: bool = True) -> Q:
     """Which of the friends selected by ``q`` a delivery reaches: those following, less the capped
-    (the weekly cap applies to segment deliveries: a delivery to everyone is LINE's broadcast,
-    which cannot leave anyone out)."""
+    (the weekly cap applies to segment deliveries that are not emergencies: a delivery to everyone
+    is LINE's broadcast, which cannot leave anyone out, and an emergency must reach everyone)."""
     reach = Q(state=Friend.State.FOLLOWING)
-    if q is not None and settings.DELIVERY_WEEKLY_CAP:
+    if q is not None and capped and settings.DELIVERY_WEEKLY_CAP:
         reach &= ~Q(_capped(now=now or timezone.now(), excluding=delivery_id))
     return reach
 
 
 def recipients(
-    q: Q | None, *, now: datetime | None = None, delivery_id: int | None = None
+    q: Q | None, *, now: datetime | None = None, delivery_id: int | None = None, capped: bool = True
 ) -> QuerySet[Friend]:
     """The friends a delivery to ``q`` (None: everyone) reaches.
 
     The count staff see before sending (``audience_count``) and the stream the send walks are this
     selection (``q`` and ``_reach``), so the number shown is the number addressed, unless friends
     follow, block or change their settings in between. ``delivery_id``: the delivery being sent,
-    whose own rows do not count to the cap.
+    whose own rows do not count to the cap; ``capped=False`` for an emergency delivery.
     """
     friends = Friend.objects.all() if q is None else Friend.objects.filter(q)
-    return friends.filter(_reach(q, now=now, delivery_id=delivery_id))
+    return friends.filter(_reach(q, now=now, delivery_id=delivery_id, capped=capped))
 
 
 @contextmanager
@@ -216,20 +216,20 @@ def friend_order_plans() -> Iterator[None]:
             cursor.execute("RESET enable_hashjoin; RESET max_parallel_workers_per_gather; RESET work_mem")
 
 
-def audience_count(q: Q | None) -> AudienceCount:
+def audience_count(q: Q | None, *, capped: bool = True) -> AudienceCount:
     """Friends a delivery to ``q`` (None: everyone) would reach and leave out, whatever their number,
     in one COUNT query (SD-13): under a second over two million friends."""
     matching = Friend.objects.all() if q is None else Friend.objects.filter(q)
     with friend_order_plans():
-        counts = _counts(matching, q)
+        counts = _counts(matching, q, capped=capped)
     return AudienceCount(
         following=counts["reached"], blocked=counts["blocked"], capped=counts["following"] - counts["reached"]
     )
 
 
-def _counts(matching: QuerySet[Friend], q: Q | None) -> dict[str, int]:
+def _counts(matching: QuerySet[Friend], q: Q | None, *, capped: bool = True) -> dict[str, int]:
     return matching.aggregate(
-        reached=Count("pk", filter=_reach(q, now=None, delivery_id=None)),
+        reached=Count("pk", filter=_reach(q, now=None, delivery_id=None, capped=capped)),
         following=Count("pk", filter=Q(state=Friend.State.FOLLOWING)),
         blocked=Count("pk", filter=Q(state=Friend.State.BLOCKED)),
     )

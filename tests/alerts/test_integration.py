@@ -76,6 +76,7 @@ def test_special_warning_runs_every_feature_and_the_menu_comes_back_with_one_but
     assert MapState.current().disaster_kind == "flood"
     priority, rest = Delivery.objects.order_by("pk")
     assert priority.title.startswith("【優先】") and priority.department == kiki
+    assert priority.emergency and rest.emergency  # never held back by the weekly cap
     assert (priority.target_count, rest.target_count) == (2, 1)
     texts = {
         u: [m for m in linesim.client.messages_for(u)] for u in (topic_friend, north_friend, other_friend)

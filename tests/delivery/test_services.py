@@ -707,3 +707,24 @@ def test_the_weekly_cap_leaves_out_residents_who_had_enough_this_week_in_count_a
     assert addressed(fake_line_api) == [fresh.user_id]
     assert (delivery.target_count, delivery.capped_count) == (1, 1)
     assert busy.user_id not in addressed(fake_line_api)
+
+
+def test_an_emergency_delivery_reaches_residents_past_the_weekly_cap(
+    staff_user, infants, kosodate, fake_line_api, run_on_commit, settings
+):
+    """An evacuation notice must reach everyone it addresses, however many routine ones came before."""
+    settings.DELIVERY_WEEKLY_CAP = 1
+    busy = resident(topics=[kosodate], children=[years_ago(1)])
+    send_now(staff_user, make_delivery(department=staff_user.department, segments=[infants]), run_on_commit)
+    routine = make_delivery(department=staff_user.department, segments=[infants])
+    emergency = make_delivery(department=staff_user.department, segments=[infants])
+    emergency.emergency = True
+    emergency.save()
+    fake_line_api.requests.clear()
+
+    routine = send_now(staff_user, routine, run_on_commit)
+    assert addressed(fake_line_api) == [] and routine.capped_count == 1
+    emergency = send_now(staff_user, emergency, run_on_commit)
+
+    assert addressed(fake_line_api) == [busy.user_id]
+    assert (emergency.target_count, emergency.capped_count) == (1, 0)

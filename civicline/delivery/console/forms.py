@@ -54,6 +54,11 @@ class DeliveryForm(ConsoleForm):
             "セグメントの条件にある分野（全員への配信ではすべての分野）をメールで受け取る登録をした方に、同じ内容をメールで送ります。"
         ),
     )
+    emergency = forms.BooleanField(
+        label=_("緊急配信（避難情報など）"),
+        required=False,
+        help_text=_("1週間の配信上限を適用せず、対象の全員に届けます。命に関わるお知らせだけに使ってください。"),
+    )
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any):
         super().__init__(*args, **kwargs)

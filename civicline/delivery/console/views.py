@@ -67,6 +67,7 @@ def _compose(request: HttpRequest, delivery: Delivery | None) -> HttpResponse:
             "segments": list(delivery.segments.all()),
             "combine": delivery.combine,
             "email_too": delivery.email_too,
+            "emergency": delivery.emergency,
         }
     form = DeliveryForm(request.POST or None, staff=staff, initial=initial)
     slots = message_forms(request.POST or None, request.FILES or None, delivery=delivery)
@@ -81,6 +82,7 @@ def _compose(request: HttpRequest, delivery: Delivery | None) -> HttpResponse:
                 combine=form.cleaned_data["combine"],
                 email_too=form.cleaned_data["email_too"],
                 messages=[s.to_input(image) for s, image in zip(used, stored, strict=True)],
+                emergency=form.cleaned_data["emergency"],
             )
             try:
                 if delivery is None:

@@ -53,6 +53,7 @@ class DeliveryInput:
     combine: str
     email_too: bool
     messages: list[MessageInput]
+    emergency: bool = False
 
 
 def audience_check(staff: Staff, data: DeliveryInput) -> None:
@@ -167,6 +168,7 @@ def _apply(delivery: Delivery, data: DeliveryInput) -> list[str]:
     delivery.audience = data.audience
     delivery.combine = data.combine
     delivery.email_too = data.email_too
+    delivery.emergency = data.emergency
     delivery.save()
     delivery.segments.set(data.segments if data.audience == Delivery.Audience.SEGMENTS else [])
     return _save_messages(delivery, data.messages)

@@ -95,7 +95,8 @@ def _prepare(delivery: Delivery) -> None:
         if delivery.audience == Delivery.Audience.ALL:
             count = selectors.audience_count(None)
         else:
-            count = selectors.audience_count(selectors.audience_q(segments, combine=delivery.combine, on=on))
+            q = selectors.audience_q(segments, combine=delivery.combine, on=on)
+            count = selectors.audience_count(q, capped=not delivery.emergency)
         email_count = selectors.email_subscribers_for(topic_ids).count() if delivery.email_too else 0
         names = conditions.Names()
         summary = {
@@ -125,7 +126,9 @@ def _recipients(delivery: Delivery) -> QuerySet[Friend]:
     """The friends a segment delivery goes to, judged on its start date (the count's query)."""
     on = timezone.localdate(delivery.started_at)
     q = selectors.audience_q(list(delivery.segments.all()), combine=delivery.combine, on=on)
-    return selectors.recipients(q, now=delivery.started_at, delivery_id=delivery.pk)
+    return selectors.recipients(
+        q, now=delivery.started_at, delivery_id=delivery.pk, capped=not delivery.emergency
+    )
 
 
 def _audience_rows_insert(delivery: Delivery, first_batch: int, friend_ids: list[int]) -> None:
