@@ -199,6 +199,16 @@ class Facility(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def kinds(self) -> list[str]:
+        """The disaster kinds it is a shelter for, as its audit entries record them.
+
+        Read from the database each time: a service changes the shelter row through another object
+        than the one cached here, and the entry must show what was saved.
+        """
+        shelter = Shelter.objects.filter(facility_id=self.pk).first() if self.pk else None
+        return sorted(kind.value for kind in shelter.kinds) if shelter is not None else []
+
 
 def new_checkin_key() -> str:
     return secrets.token_urlsafe(12)

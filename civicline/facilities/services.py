@@ -10,14 +10,23 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import (
+    Action,
+    audit_record,
+    audited_change,
+    audited_create,
+    audited_delete,
+    audited_update,
+    changes_between,
+)
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import NotYourDepartment, require_department, require_system_admin
 from civicline.line.models import Friend
 
 from . import selectors
@@ -39,32 +48,12 @@ from .opendata import normalize_key
 CATEGORY_FIELDS = ("key", "name", "icon", "colour", "is_shelter", "order")
 DATASET_FIELDS = ("name", "code", "kind", "category", "attribution")
 FACILITY_FIELDS = ("category", *ROW_FIELDS)
+# What a facility's audit entries record: its fields and, for a shelter, the disaster kinds covered.
+AUDITED_FACILITY_FIELDS = (*FACILITY_FIELDS, "kinds")
 KIND_FIELDS = tuple(kind.value for kind in DisasterKind)
 AUDITED_KEYS = 200  # dataset IDs listed in an import's audit entry; the counts are complete
 KEPT_REFUSED = 500  # refused rows kept with an applied import, to be listed for correction
-
-
-def _snapshot(instance: models.Model, fields: Collection[str]) -> dict[str, Any]:
-    values = {}
-    for name in fields:
-        try:
-            value = getattr(instance, name)
-        except ObjectDoesNotExist:  # a relation not set yet on a new object
-            value = None
-        values[name] = str(value) if isinstance(value, models.Model) else value
-    return values
-
-
-def _set(instance: models.Model, fields: Collection[str], data: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise ValueError(f"fields not editable here: {sorted(unknown)}")
-    before = _snapshot(instance, fields)
-    for name, value in data.items():
-        setattr(instance, name, value)
-    instance.full_clean()
-    instance.save()
-    return changes_between(before, _snapshot(instance, fields))
+CATEGORIES_ADMIN_ONLY = gettext_lazy("施設の分類はシステム管理者が管理します。")
 
 
 def _map_changed() -> None:
@@ -73,51 +62,30 @@ def _map_changed() -> None:
         MapState.objects.get_or_create(pk=1)
 
 
-def _own_department(actor: Staff | None, department: Department) -> None:
-    """Staff act on their own department's facilities; ``None`` is an operator's command."""
-    if actor is not None and not actor.is_system_admin and actor.department_id != department.pk:
-        raise PermissionDenied("another department's facilities")
-
-
 # --- categories (city-wide, system administrator) ------------------------------------------------
 
 
 @transaction.atomic
-def category_create(*, actor: Staff, request: HttpRequest | None = None, **data: Any) -> FacilityCategory:
-    if not actor.is_system_admin:
-        raise PermissionDenied("categories are kept by the system administrator")
-    category = FacilityCategory()
-    _set(category, CATEGORY_FIELDS, data)
-    _map_changed()
-    audit_record(
-        action=Action.CREATE,
-        actor=actor,
-        request=request,
-        target=category,
-        summary=_("施設の分類を作成"),
-        changes=_snapshot(category, CATEGORY_FIELDS),
+def category_create(*, actor: Staff, **data: Any) -> FacilityCategory:
+    require_system_admin(actor, message=CATEGORIES_ADMIN_ONLY)
+    category = audited_create(
+        actor=actor, obj=FacilityCategory(**data), summary=_("施設の分類を作成"), fields=CATEGORY_FIELDS
     )
+    _map_changed()
     return category
 
 
 @transaction.atomic
 def category_update(
-    *, category: FacilityCategory, actor: Staff, request: HttpRequest | None = None, data: Mapping[str, Any]
+    *, category: FacilityCategory, actor: Staff, data: Mapping[str, Any]
 ) -> FacilityCategory:
-    if not actor.is_system_admin:
-        raise PermissionDenied("categories are kept by the system administrator")
-    changes = _set(category, CATEGORY_FIELDS, data)
+    require_system_admin(actor, message=CATEGORIES_ADMIN_ONLY)
+    audited_update(
+        actor=actor, obj=category, data=data, summary=_("施設の分類を変更"), fields=CATEGORY_FIELDS
+    )
     if category.is_shelter:
         _ensure_shelters(Facility.objects.filter(category=category))
     _map_changed()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        request=request,
-        target=category,
-        summary=_("施設の分類を変更"),
-        changes=changes,
-    )
     return category
 
 
@@ -128,7 +96,6 @@ def category_update(
 def dataset_create(
     *,
     actor: Staff,
-    request: HttpRequest | None = None,
     department: Department,
     name: str,
     kind: str,
@@ -136,60 +103,43 @@ def dataset_create(
     attribution: str = "",
     code: str = "",
 ) -> FacilityDataset:
-    _own_department(actor, department)
-    dataset = FacilityDataset(department=department)
-    _set(
-        dataset,
-        DATASET_FIELDS,
-        {"name": name, "code": code, "kind": kind, "category": category, "attribution": attribution},
+    require_department(actor, department)
+    dataset = FacilityDataset(
+        department=department, name=name, code=code, kind=kind, category=category, attribution=attribution
     )
-    audit_record(
-        action=Action.CREATE,
-        actor=actor,
-        request=request,
-        target=dataset,
-        summary=_("施設のデータセットを作成"),
-        changes=_snapshot(dataset, DATASET_FIELDS),
+    return audited_create(
+        actor=actor, obj=dataset, summary=_("施設のデータセットを作成"), fields=DATASET_FIELDS
     )
-    return dataset
 
 
 @transaction.atomic
 def dataset_update(
-    *, dataset: FacilityDataset, actor: Staff, request: HttpRequest | None = None, data: Mapping[str, Any]
+    *, dataset: FacilityDataset, actor: Staff, data: Mapping[str, Any]
 ) -> FacilityDataset:
-    _own_department(actor, dataset.department)
-    changes = _set(dataset, DATASET_FIELDS, data)
-    if "category" in changes:
+    require_department(actor, dataset)
+    category_before = dataset.category_id
+    audited_update(
+        actor=actor, obj=dataset, data=data, summary=_("施設のデータセットを変更"), fields=DATASET_FIELDS
+    )
+    if dataset.category_id != category_before:
         dataset.facilities.update(category=dataset.category)
         if dataset.category.is_shelter:
             _ensure_shelters(dataset.facilities.all())
     _map_changed()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        request=request,
-        target=dataset,
-        summary=_("施設のデータセットを変更"),
-        changes=changes,
-    )
     return dataset
 
 
 @transaction.atomic
-def dataset_delete(*, dataset: FacilityDataset, actor: Staff, request: HttpRequest | None = None) -> int:
+def dataset_delete(*, dataset: FacilityDataset, actor: Staff) -> int:
     """Delete the dataset and its facilities; returns how many facilities went."""
-    _own_department(actor, dataset.department)
+    require_department(actor, dataset)
     count = dataset.facilities.count()
-    audit_record(
-        action=Action.DELETE,
+    audited_delete(
         actor=actor,
-        request=request,
-        target=dataset,
+        obj=dataset,
         summary=_("施設のデータセットを削除（施設 %(n)d 件）") % {"n": count},
-        changes={"name": dataset.name, "facilities": count},
+        fields=DATASET_FIELDS,
     )
-    dataset.delete()
     _map_changed()
     return count
 
@@ -201,24 +151,17 @@ def dataset_delete(*, dataset: FacilityDataset, actor: Staff, request: HttpReque
 def facility_create(
     *,
     actor: Staff,
-    request: HttpRequest | None = None,
     department: Department,
     data: Mapping[str, Any],
     kinds: Collection[str] = (),
 ) -> Facility:
-    _own_department(actor, department)
-    facility = Facility(department=department)
-    _set(facility, FACILITY_FIELDS, data)
-    _ensure_shelters([facility], kinds=kinds)
-    _map_changed()
-    audit_record(
-        action=Action.CREATE,
-        actor=actor,
-        request=request,
-        target=facility,
-        summary=_("施設を登録"),
-        changes={**_snapshot(facility, FACILITY_FIELDS), "kinds": sorted(kinds)},
-    )
+    require_department(actor, department)
+    facility = Facility(department=department, **data)
+    with audited_change(actor=actor, obj=facility, summary=_("施設を登録"), fields=AUDITED_FACILITY_FIELDS):
+        facility.full_clean()
+        facility.save()
+        _ensure_shelters([facility], kinds=kinds)
+        _map_changed()
     return facility
 
 
@@ -227,44 +170,29 @@ def facility_update(
     *,
     facility: Facility,
     actor: Staff,
-    request: HttpRequest | None = None,
     data: Mapping[str, Any],
     kinds: Collection[str] | None = None,
 ) -> Facility:
     """Change a facility; ``kinds`` (disaster kinds covered) applies to shelters only."""
-    _own_department(actor, facility.department)
-    changes = _set(facility, FACILITY_FIELDS, data)
-    shelter = _ensure_shelters([facility]).get(facility.pk)
-    if shelter is not None and kinds is not None:
-        before = sorted(k.value for k in shelter.kinds)
-        for kind in KIND_FIELDS:
-            setattr(shelter, kind, kind in kinds)
-        shelter.save()
-        changes |= changes_between({"kinds": before}, {"kinds": sorted(k.value for k in shelter.kinds)})
-    _map_changed()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        request=request,
-        target=facility,
-        summary=_("施設を変更"),
-        changes=changes,
-    )
+    require_department(actor, facility)
+    with audited_change(actor=actor, obj=facility, summary=_("施設を変更"), fields=AUDITED_FACILITY_FIELDS):
+        for name, value in data.items():
+            setattr(facility, name, value)
+        facility.full_clean()
+        facility.save()
+        shelter = _ensure_shelters([facility]).get(facility.pk)
+        if shelter is not None and kinds is not None:
+            for kind in KIND_FIELDS:
+                setattr(shelter, kind, kind in kinds)
+            shelter.save()
+        _map_changed()
     return facility
 
 
 @transaction.atomic
-def facility_delete(*, facility: Facility, actor: Staff, request: HttpRequest | None = None) -> None:
-    _own_department(actor, facility.department)
-    audit_record(
-        action=Action.DELETE,
-        actor=actor,
-        request=request,
-        target=facility,
-        summary=_("施設を削除"),
-        changes=_snapshot(facility, FACILITY_FIELDS),
-    )
-    facility.delete()
+def facility_delete(*, facility: Facility, actor: Staff) -> None:
+    require_department(actor, facility)
+    audited_delete(actor=actor, obj=facility, summary=_("施設を削除"), fields=AUDITED_FACILITY_FIELDS)
     _map_changed()
 
 
@@ -286,19 +214,13 @@ def _ensure_shelters(facilities: Any, *, kinds: Collection[str] = ()) -> dict[in
 
 @transaction.atomic
 def facility_import_upload(
-    *,
-    dataset: FacilityDataset,
-    actor: Staff | None,
-    request: HttpRequest | None = None,
-    filename: str,
-    content: bytes,
-    actor_label: str = "",
+    *, dataset: FacilityDataset, actor: Staff | None, filename: str, content: bytes
 ) -> FacilityImport:
     """Keep an uploaded file for its preview; nothing changes until it is applied.
 
-    ``actor`` is None for an operator's command (``actor_label`` names it in the audit log).
+    ``actor`` is None for an operator's command (the audit context's label names it in the log).
     """
-    _own_department(actor, dataset.department)
+    require_department(actor, dataset)
     # Only the newest preview of a dataset can be applied; older unapplied files are dropped.
     FacilityImport.objects.filter(dataset=dataset, applied_at__isnull=True).delete()
     upload = FacilityImport.objects.create(
@@ -307,8 +229,6 @@ def facility_import_upload(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        actor_label=actor_label,
-        request=request,
         target=dataset,
         summary=_("取り込むファイルをアップロード（%(file)s）") % {"file": upload.filename},
         changes={"import": upload.pk, "bytes": len(content)},
@@ -318,12 +238,7 @@ def facility_import_upload(
 
 @transaction.atomic
 def facility_import_apply(
-    *,
-    facility_import: FacilityImport,
-    actor: Staff | None,
-    request: HttpRequest | None = None,
-    skip_refused: bool = False,
-    actor_label: str = "",
+    *, facility_import: FacilityImport, actor: Staff | None, skip_refused: bool = False
 ) -> ImportPlan:
     """Carry out the import in one transaction.
 
@@ -338,7 +253,7 @@ def facility_import_apply(
         .select_related("category")
         .get(pk=facility_import.dataset_id)
     )
-    _own_department(actor, dataset.department)
+    require_department(actor, dataset)
     upload = FacilityImport.objects.select_for_update().get(pk=facility_import.pk)
     if upload.applied_at is not None:
         raise ValidationError(
@@ -430,8 +345,6 @@ def facility_import_apply(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        actor_label=actor_label,
-        request=request,
         target=dataset,
         summary=summary,
         changes={
@@ -451,13 +364,12 @@ def facility_import_apply(
 
 
 def facility_export_record(
-    *, actor: Staff, request: HttpRequest | None = None, dataset: FacilityDataset | None, count: int
+    *, actor: Staff, dataset: FacilityDataset | None, count: int
 ) -> None:
     """Exports are audited like any other access to the department's data."""
     audit_record(
         action=Action.EXPORT,
         actor=actor,
-        request=request,
         target=dataset,
         summary=_("施設一覧をCSVで書き出し（%(n)d件）") % {"n": count},
     )
@@ -468,10 +380,10 @@ def facility_export_record(
 
 @transaction.atomic
 def shelter_status_set(
-    *, shelter: Shelter, status: str, actor: Staff, request: HttpRequest | None = None
+    *, shelter: Shelter, status: str, actor: Staff
 ) -> Shelter:
     """Open, close or mark a shelter full; residents' next search sees it at once."""
-    _own_department(actor, shelter.facility.department)
+    require_department(actor, shelter)
     if status not in Shelter.Status.values:
         raise ValidationError(_("開設状況の指定が正しくありません。"))
     before = shelter.status
@@ -482,7 +394,6 @@ def shelter_status_set(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,
         target=shelter.facility,
         summary=_("避難先の開設状況を「%(status)s」に変更") % {"status": shelter.get_status_display()},
         changes=changes_between({"status": before}, {"status": status}),
@@ -491,13 +402,13 @@ def shelter_status_set(
 
 
 @transaction.atomic
-def disaster_kind_set(*, kind: str, actor: Staff | None, request: HttpRequest | None = None) -> MapState:
+def disaster_kind_set(*, kind: str, actor: Staff | None) -> MapState:
     """Set the disaster under way ("" for none): residents are sent to shelters for this kind.
 
     ``actor`` None: set by the city's alert policy (audited under the audit context's label).
     """
     if actor is not None and not selectors.can_set_disaster_kind(actor):
-        raise PermissionDenied("only departments keeping shelters set the disaster kind")
+        raise NotYourDepartment(_("災害種別は避難先を管理する課だけが設定できます。"))
     if kind and kind not in DisasterKind.values:
         raise ValidationError(_("災害種別の指定が正しくありません。"))
     MapState.current()
@@ -509,7 +420,6 @@ def disaster_kind_set(*, kind: str, actor: Staff | None, request: HttpRequest | 
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,
         department=actor.department if actor is not None else None,
         summary=_("現在の災害種別を「%(kind)s」に変更") % {"kind": str(state)},
         changes=changes_between({"disaster_kind": before}, {"disaster_kind": kind}),
@@ -649,7 +559,7 @@ def shelter_checkout(*, friend: Friend) -> ShelterCheckIn | None:
 
 def shelter_checkout_by_staff(*, checkin: ShelterCheckIn, actor: Staff) -> ShelterCheckIn:
     """Staff at the shelter record a household that left without checking out on their phone."""
-    _own_department(actor, checkin.shelter.facility.department)
+    require_department(actor, checkin)
     with transaction.atomic():
         shelter = _lock_shelter(checkin.shelter_id)
         locked = ShelterCheckIn.objects.select_for_update().get(pk=checkin.pk)

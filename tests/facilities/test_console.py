@@ -352,3 +352,22 @@ def test_mp2_dataset_code_for_the_command_is_unique(staff_client, staff_user):
     )
 
     assert "この識別子は別のデータセットで使われています。" in response.content.decode()
+
+
+def test_mp1_a_facility_edited_in_the_console_is_audited_with_what_changed(staff_client, staff_user):
+    facility = FacilityFactory(department=staff_user.department, name="中央公民館")
+    form = {
+        "category": facility.category.pk,
+        "name": "中央公民館（本館）",
+        "address": facility.address,
+        "latitude": facility.latitude,
+        "longitude": facility.longitude,
+    }
+
+    response = staff_client.post(f"/console/facilities/{facility.pk}/", form)
+
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="update", target_id=str(facility.pk))
+    assert entry.actor == staff_user and entry.summary == "施設を変更"
+    assert entry.changes == {"name": {"before": "中央公民館", "after": "中央公民館（本館）"}}
+    assert entry.client_address and entry.request_id

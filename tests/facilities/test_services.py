@@ -1,9 +1,10 @@
 """Imports (MP-2), manual edits, shelter statuses and the disaster kind (MP-4): all audited."""
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.facilities import services
 from civicline.facilities.importing import build_plan
 from civicline.facilities.models import Facility, FacilityDataset, MapState, Shelter
@@ -157,7 +158,7 @@ def test_mp2_an_applied_upload_cannot_be_applied_twice(staff_user, facilities_da
 
 
 def test_mp2_another_department_cannot_import_into_a_dataset(other_staff_user, facilities_dataset):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment, match="他の課のデータは変更できません"):
         services.facility_import_upload(
             dataset=facilities_dataset, actor=other_staff_user, filename="a.csv", content=b"x"
         )
@@ -166,14 +167,27 @@ def test_mp2_another_department_cannot_import_into_a_dataset(other_staff_user, f
 def test_mp2_department_edits_only_its_own_facilities(staff_user, other_staff_user, system_admin):
     facility = FacilityFactory(department=staff_user.department)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.facility_update(facility=facility, actor=other_staff_user, data={"name": "乗っ取り"})
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.facility_delete(facility=facility, actor=other_staff_user)
 
     services.facility_update(facility=facility, actor=system_admin, data={"name": "中央公民館"})
     facility.refresh_from_db()
     assert facility.name == "中央公民館"
+
+
+def test_mp1_categories_are_kept_by_the_system_administrator_only(staff_user, system_admin):
+    library = {"key": "library", "name": "図書館", "icon": "図", "colour": "#336699"}
+    with pytest.raises(NotYourDepartment, match="施設の分類はシステム管理者が管理します"):
+        services.category_create(actor=staff_user, **library)
+
+    created = services.category_create(actor=system_admin, **library)
+    with pytest.raises(NotYourDepartment, match="施設の分類はシステム管理者が管理します"):
+        services.category_update(category=created, actor=staff_user, data={"name": "図書室"})
+
+    entry = AuditEntry.objects.get(target_id=str(created.pk))
+    assert entry.actor == system_admin and entry.summary == "施設の分類を作成"
 
 
 def test_mp1_facility_entered_by_hand_in_a_shelter_category_gets_its_disaster_kinds(staff_user):
@@ -223,7 +237,7 @@ def test_mp4_shelter_status_change_is_audited_and_renews_the_map_data(staff_user
 def test_mp4_another_department_cannot_open_a_shelter(staff_user, other_staff_user):
     shelter = shelter_at("第一小学校", 100, department=staff_user.department, status=Shelter.Status.CLOSED)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.shelter_status_set(shelter=shelter, status=Shelter.Status.OPEN, actor=other_staff_user)
 
 
@@ -239,7 +253,7 @@ def test_mp4_disaster_kind_is_set_by_departments_keeping_shelters(staff_user, ot
 
     services.disaster_kind_set(kind="flood", actor=staff_user)
     assert MapState.current().disaster_kind == "flood"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment, match="災害種別は避難先を管理する課だけが設定できます"):
         services.disaster_kind_set(kind="", actor=other_staff_user)
     services.disaster_kind_set(kind="", actor=system_admin)
 

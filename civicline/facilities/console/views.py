@@ -5,6 +5,7 @@ Views stay thin: check access (selectors), call a service, respond.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from urllib.parse import urlencode
 
@@ -72,7 +73,7 @@ def facility_export(request: HttpRequest) -> HttpResponse:
         "shelter"
     )
     services.facility_export_record(
-        actor=request.user, request=request, dataset=None, count=facilities.count()
+        actor=request.user, dataset=None, count=facilities.count()
     )
     columns = [*export_columns(None), _("分類"), _("担当課")]
     rows = ([*export_row(f, columns[:-2]), f.category.name, f.department.name] for f in facilities.iterator())
@@ -84,7 +85,6 @@ def facility_create(request: HttpRequest) -> HttpResponse:
     def create(form: FacilityForm) -> Facility:
         return services.facility_create(
             actor=request.user,
-            request=request,
             department=_department(request, form),
             data=form.facility_data,
             kinds=form.cleaned_data["kinds"],
@@ -108,7 +108,6 @@ def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
         services.facility_update(
             facility=facility,
             actor=request.user,
-            request=request,
             data=form.facility_data,
             kinds=form.cleaned_data["kinds"],
         )
@@ -121,7 +120,8 @@ def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
     return form_page(
         request,
-        form=FacilityForm(request.POST or None, instance=facility, staff=request.user),
+        # The form works on a copy: validating fills its instance, and the service compares before/after.
+        form=FacilityForm(request.POST or None, instance=copy.copy(facility), staff=request.user),
         title=_("施設の編集"),
         back="facilities:facility-list",
         save=update,
@@ -134,7 +134,7 @@ def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def facility_delete(request: HttpRequest, pk: int) -> HttpResponse:
     facility = selectors.access_facility(fetched_by=request.user, pk=pk)
-    services.facility_delete(facility=facility, actor=request.user, request=request)
+    services.facility_delete(facility=facility, actor=request.user)
     messages.success(request, _("施設「%(name)s」を削除しました。") % {"name": facility.name})
     return redirect("facilities:facility-list")
 
@@ -153,7 +153,6 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
     def create(form: DatasetForm) -> FacilityDataset:
         return services.dataset_create(
             actor=request.user,
-            request=request,
             department=_department(request, form),
             **_model_data(form),
         )
@@ -178,11 +177,11 @@ def dataset_update(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
     return form_page(
         request,
-        form=DatasetForm(request.POST or None, instance=dataset, staff=request.user),
+        form=DatasetForm(request.POST or None, instance=copy.copy(dataset), staff=request.user),
         title=_("データセットの編集"),
         back="facilities:dataset-list",
         save=lambda form: services.dataset_update(
-            dataset=dataset, actor=request.user, request=request, data=_model_data(form)
+            dataset=dataset, actor=request.user, data=_model_data(form)
         ),
         success_message=_("データセットを保存しました。"),
         redirect_to=reverse("facilities:dataset-detail", args=[dataset.pk]),
@@ -193,7 +192,7 @@ def dataset_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def dataset_delete(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
-    count = services.dataset_delete(dataset=dataset, actor=request.user, request=request)
+    count = services.dataset_delete(dataset=dataset, actor=request.user)
     messages.success(
         request,
         _("データセット「%(name)s」と施設 %(n)d 件を削除しました。") % {"name": dataset.name, "n": count},
@@ -209,7 +208,7 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         facility_import = services.facility_import_upload(
-            dataset=dataset, actor=request.user, request=request, filename=upload.name, content=upload.read()
+            dataset=dataset, actor=request.user, filename=upload.name, content=upload.read()
         )
         return redirect("facilities:import-preview", pk=facility_import.pk)
     imports = list(dataset.imports.select_related("uploaded_by")[:10])
@@ -232,7 +231,7 @@ def dataset_export(request: HttpRequest, pk: int) -> HttpResponse:
     dataset = selectors.access_dataset(fetched_by=request.user, pk=pk)
     facilities = dataset.facilities.select_related("shelter").order_by("pk")
     services.facility_export_record(
-        actor=request.user, request=request, dataset=dataset, count=facilities.count()
+        actor=request.user, dataset=dataset, count=facilities.count()
     )
     columns = export_columns(dataset)
     key_column = export_key_column(dataset, columns)
@@ -264,7 +263,6 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
         plan = services.facility_import_apply(
             facility_import=facility_import,
             actor=request.user,
-            request=request,
             # The box staff tick on the preview: apply the good rows, leave the refused ones out.
             skip_refused=request.POST.get("skip_refused") == "1",
         )
@@ -295,7 +293,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
         form=CategoryForm(request.POST or None),
         title=_("施設の分類の作成"),
         back="facilities:category-list",
-        save=lambda form: services.category_create(actor=request.user, request=request, **_model_data(form)),
+        save=lambda form: services.category_create(actor=request.user, **_model_data(form)),
         success_message=_("分類を作成しました。"),
     )
 
@@ -305,11 +303,11 @@ def category_update(request: HttpRequest, pk: int) -> HttpResponse:
     category = get_object_or_404(FacilityCategory, pk=pk)
     return form_page(
         request,
-        form=CategoryForm(request.POST or None, instance=category),
+        form=CategoryForm(request.POST or None, instance=copy.copy(category)),
         title=_("施設の分類の編集"),
         back="facilities:category-list",
         save=lambda form: services.category_update(
-            category=category, actor=request.user, request=request, data=_model_data(form)
+            category=category, actor=request.user, data=_model_data(form)
         ),
         success_message=_("分類を保存しました。"),
     )
@@ -344,7 +342,7 @@ def shelter_status(request: HttpRequest, pk: int) -> HttpResponse:
     shelter = selectors.access_shelter(fetched_by=request.user, pk=pk)
     try:
         services.shelter_status_set(
-            shelter=shelter, status=request.POST.get("status", ""), actor=request.user, request=request
+            shelter=shelter, status=request.POST.get("status", ""), actor=request.user
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -365,7 +363,7 @@ def disaster_kind(request: HttpRequest) -> HttpResponse:
     form = DisasterKindForm(request.POST)
     if form.is_valid():
         state = services.disaster_kind_set(
-            kind=form.cleaned_data["kind"], actor=request.user, request=request
+            kind=form.cleaned_data["kind"], actor=request.user
         )
         messages.success(request, _("現在の災害種別を「%(kind)s」にしました。") % {"kind": str(state)})
     else:

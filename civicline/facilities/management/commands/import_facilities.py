@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from civicline.core.audit import audit_context
 from civicline.facilities import services
 from civicline.facilities.importing import ImportPlan, build_plan
 from civicline.facilities.models import FacilityDataset
@@ -73,19 +74,16 @@ class Command(BaseCommand):
         dataset = find_dataset(options["dataset"])
         plan = build_plan(dataset, content)
         if plan.can_apply and not options["dry_run"]:
-            upload = services.facility_import_upload(
-                dataset=dataset,
-                actor=None,
-                actor_label=ACTOR_LABEL,
-                filename=options["file"].name,
-                content=content,
-            )
-            try:
-                plan = services.facility_import_apply(
-                    facility_import=upload, actor=None, actor_label=ACTOR_LABEL, skip_refused=True
+            with audit_context(actor_label=ACTOR_LABEL):
+                upload = services.facility_import_upload(
+                    dataset=dataset, actor=None, filename=options["file"].name, content=content
                 )
-            except ValidationError as exc:
-                raise CommandError(" ".join(exc.messages)) from exc
+                try:
+                    plan = services.facility_import_apply(
+                        facility_import=upload, actor=None, skip_refused=True
+                    )
+                except ValidationError as exc:
+                    raise CommandError(" ".join(exc.messages)) from exc
         result = report(plan)
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False))
