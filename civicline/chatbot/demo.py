@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from civicline.core.audit import audit_context
 from civicline.core.models import Department
 
 from . import services
@@ -120,12 +121,16 @@ def _department(code: str) -> Department:
 
 @transaction.atomic
 def seed() -> None:
+    with audit_context(actor_label=DEMO_LABEL):
+        _seed()
+
+
+def _seed() -> None:
     for code, category, question, answer, phrasings in FAQ:
         department = _department(code)
         if not FaqEntry.objects.filter(department=department, question=question).exists():
             services.faq_create(
                 actor=None,
-                actor_label=DEMO_LABEL,
                 department=department,
                 question=question,
                 answer=answer,
@@ -136,7 +141,7 @@ def seed() -> None:
     kankyo = _department("kankyo")
     if GARBAGE_FILE.exists():
         services.garbage_import(
-            actor=None, actor_label=DEMO_LABEL, department=kankyo, data=GARBAGE_FILE.read_bytes()
+            actor=None, department=kankyo, data=GARBAGE_FILE.read_bytes()
         )
     for name, how_to in CATEGORY_HOW_TO.items():
         GarbageCategory.objects.filter(department=kankyo, name=name, how_to="").update(how_to=how_to)
@@ -148,7 +153,6 @@ def _scenario(nodes: list, *, parent: ScenarioNode | None, department: Departmen
     for order, (label, content) in enumerate(nodes):
         node = services.scenario_node_create(
             actor=None,
-            actor_label=DEMO_LABEL,
             department=department,
             label=label,
             parent=parent,

@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, audited_delete, changes_between
+from civicline.core.audit import (
+    Action,
+    audit_record,
+    audited_change,
+    audited_create,
+    audited_delete,
+    audited_update,
+)
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 
 from . import import_plan, importers, search, signals, web_extract, web_fetch
 from .models import (
@@ -43,22 +51,22 @@ from .text import reading_of
 MAX_QUESTION_LENGTH = 500
 
 
-def _require_department(actor: Staff | None, department: Department) -> None:
-    if actor is not None and not actor.is_system_admin and actor.department_id != department.pk:
-        raise PermissionDenied(_("他の課のデータは変更できません。"))
-
-
-def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    return model_to_dict(obj, fields=fields)
-
-
 def _clean_lines(texts: Any) -> list[str]:
     return list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+
+
+def _stripped(values: dict[str, Any], editable: Collection[str]) -> dict[str, Any]:
+    """Staff's edits with their text trimmed; a field the service does not edit is a caller's bug."""
+    for name in values:
+        if name not in editable:
+            raise TypeError(name)
+    return {name: value.strip() if isinstance(value, str) else value for name, value in values.items()}
 
 
 # --- Q&A ----------------------------------------------------------------------------------------
 
 FAQ_FIELDS = ("department", "category", "question", "answer", "url", "flex", "status")
+AUDITED_FAQ_FIELDS = (*FAQ_FIELDS, "phrasings")
 
 
 @transaction.atomic
@@ -74,9 +82,8 @@ def faq_create(
     flex: dict | None = None,
     status: str = Status.PUBLISHED,
     source: str = FaqEntry.Source.CONSOLE,
-    actor_label: str = "",
 ) -> FaqEntry:
-    _require_department(actor, department)
+    require_department(actor, department)
     entry = FaqEntry(
         department=department,
         question=question.strip(),
@@ -87,17 +94,11 @@ def faq_create(
         status=status,
         source=source,
     )
-    entry.full_clean()
-    entry.save()
-    FaqPhrasing.objects.bulk_create(FaqPhrasing(entry=entry, text=t) for t in _clean_lines(phrasings))
-    audit_record(
-        action=Action.CREATE,
-        actor=actor,
-        actor_label=actor_label,
-        target=entry,
-        summary=_("Q&Aを登録: %(q)s") % {"q": entry.question},
-        changes={"after": {**_snapshot(entry, FAQ_FIELDS), "phrasings": _clean_lines(phrasings)}},
-    )
+    summary = _("Q&Aを登録: %(q)s") % {"q": entry.question}
+    with audited_change(actor=actor, obj=entry, summary=summary, fields=AUDITED_FAQ_FIELDS):
+        entry.full_clean()
+        entry.save()
+        FaqPhrasing.objects.bulk_create(FaqPhrasing(entry=entry, text=t) for t in _clean_lines(phrasings))
     return entry
 
 
@@ -105,33 +106,25 @@ def faq_create(
 def faq_update(
     *, actor: Staff, entry: FaqEntry, phrasings: list[str] | tuple[str, ...] | None = None, **values: Any
 ) -> FaqEntry:
-    _require_department(actor, entry.department)
+    require_department(actor, entry)
     if "department" in values:
-        _require_department(actor, values["department"])
-    before = {**_snapshot(entry, FAQ_FIELDS), "phrasings": [p.text for p in entry.phrasings.all()]}
-    for name, value in values.items():
-        if name not in FAQ_FIELDS:
-            raise TypeError(name)
-        setattr(entry, name, value.strip() if isinstance(value, str) else value)
-    entry.full_clean()
-    entry.save()
-    if phrasings is not None:
-        entry.phrasings.all().delete()
-        FaqPhrasing.objects.bulk_create(FaqPhrasing(entry=entry, text=t) for t in _clean_lines(phrasings))
-    after = {**_snapshot(entry, FAQ_FIELDS), "phrasings": [p.text for p in entry.phrasings.all()]}
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        target=entry,
-        summary=_("Q&Aを変更: %(q)s") % {"q": entry.question},
-        changes=changes_between(before, after),
-    )
+        require_department(actor, values["department"])
+    values = _stripped(values, FAQ_FIELDS)
+    summary = _("Q&Aを変更: %(q)s") % {"q": values.get("question", entry.question)}
+    with audited_change(actor=actor, obj=entry, summary=summary, fields=AUDITED_FAQ_FIELDS):
+        for name, value in values.items():
+            setattr(entry, name, value)
+        entry.full_clean()
+        entry.save()
+        if phrasings is not None:
+            entry.phrasings.all().delete()
+            FaqPhrasing.objects.bulk_create(FaqPhrasing(entry=entry, text=t) for t in _clean_lines(phrasings))
     return entry
 
 
 @transaction.atomic
 def faq_delete(*, actor: Staff, entry: FaqEntry) -> None:
-    _require_department(actor, entry.department)
+    require_department(actor, entry)
     audited_delete(
         actor=actor, obj=entry, summary=_("Q&Aを削除: %(q)s") % {"q": entry.question}, fields=FAQ_FIELDS
     )
@@ -139,23 +132,19 @@ def faq_delete(*, actor: Staff, entry: FaqEntry) -> None:
 
 @transaction.atomic
 def faq_phrasing_add(*, actor: Staff, entry: FaqEntry, text: str) -> FaqPhrasing:
-    _require_department(actor, entry.department)
+    require_department(actor, entry)
     phrasing = FaqPhrasing(entry=entry, text=text.strip())
-    phrasing.full_clean()
-    phrasing.save()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        target=entry,
-        summary=_("Q&Aに言い換えを追加: %(t)s") % {"t": phrasing.text},
-        changes={"phrasing_added": phrasing.text},
-    )
+    summary = _("Q&Aに言い換えを追加: %(t)s") % {"t": phrasing.text}
+    with audited_change(actor=actor, obj=entry, summary=summary, fields=("phrasings",)):
+        phrasing.full_clean()
+        phrasing.save()
     return phrasing
 
 
 # --- garbage dictionary -------------------------------------------------------------------------
 
 GARBAGE_FIELDS = ("department", "name", "reading", "category", "how_to", "note", "fee", "status")
+GARBAGE_EDITABLE = GARBAGE_FIELDS[1:]  # an item stays with its department
 
 
 def garbage_category_for(*, department: Department, name: str) -> GarbageCategory:
@@ -167,56 +156,41 @@ def garbage_category_for(*, department: Department, name: str) -> GarbageCategor
 def garbage_item_create(
     *, actor: Staff, department: Department, name: str, category_name: str, **values: Any
 ) -> GarbageItem:
-    _require_department(actor, department)
+    require_department(actor, department)
     item = GarbageItem(department=department, name=name.strip(), **values)
     item.category = (
         garbage_category_for(department=department, name=category_name) if category_name.strip() else None
     )
     item.reading = item.reading.strip() or reading_of(item.name)
-    item.full_clean()
-    item.save()
-    audit_record(
-        action=Action.CREATE,
-        actor=actor,
-        target=item,
-        summary=_("ごみ分別品目を登録: %(n)s") % {"n": item.name},
-        changes={"after": _snapshot(item, GARBAGE_FIELDS)},
-    )
-    return item
+    summary = _("ごみ分別品目を登録: %(n)s") % {"n": item.name}
+    return audited_create(actor=actor, obj=item, summary=summary, fields=GARBAGE_FIELDS)
 
 
 @transaction.atomic
 def garbage_item_update(
     *, actor: Staff, item: GarbageItem, category_name: str | None = None, **values: Any
 ) -> GarbageItem:
-    _require_department(actor, item.department)
-    before = _snapshot(item, GARBAGE_FIELDS)
-    for name, value in values.items():
-        if name not in GARBAGE_FIELDS or name == "department":
-            raise TypeError(name)
-        setattr(item, name, value.strip() if isinstance(value, str) else value)
-    if category_name is not None:
-        item.category = (
-            garbage_category_for(department=item.department, name=category_name)
-            if category_name.strip()
-            else None
-        )
-    item.reading = item.reading or reading_of(item.name)
-    item.full_clean()
-    item.save()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        target=item,
-        summary=_("ごみ分別品目を変更: %(n)s") % {"n": item.name},
-        changes=changes_between(before, _snapshot(item, GARBAGE_FIELDS)),
-    )
+    require_department(actor, item)
+    values = _stripped(values, GARBAGE_EDITABLE)
+    summary = _("ごみ分別品目を変更: %(n)s") % {"n": values.get("name", item.name)}
+    with audited_change(actor=actor, obj=item, summary=summary, fields=GARBAGE_FIELDS):
+        for name, value in values.items():
+            setattr(item, name, value)
+        if category_name is not None:
+            item.category = (
+                garbage_category_for(department=item.department, name=category_name)
+                if category_name.strip()
+                else None
+            )
+        item.reading = item.reading or reading_of(item.name)
+        item.full_clean()
+        item.save()
     return item
 
 
 @transaction.atomic
 def garbage_item_delete(*, actor: Staff, item: GarbageItem) -> None:
-    _require_department(actor, item.department)
+    require_department(actor, item)
     audited_delete(
         actor=actor,
         obj=item,
@@ -227,19 +201,13 @@ def garbage_item_delete(*, actor: Staff, item: GarbageItem) -> None:
 
 @transaction.atomic
 def garbage_category_update(*, actor: Staff, category: GarbageCategory, how_to: str) -> GarbageCategory:
-    _require_department(actor, category.department)
-    before = category.how_to
-    category.how_to = how_to.strip()
-    category.full_clean()
-    category.save()
-    audit_record(
-        action=Action.UPDATE,
+    require_department(actor, category)
+    return audited_update(
         actor=actor,
-        target=category,
+        obj=category,
+        data={"how_to": how_to.strip()},
         summary=_("分別区分の出し方を変更: %(n)s") % {"n": category.name},
-        changes=changes_between({"how_to": before}, {"how_to": category.how_to}),
     )
-    return category
 
 
 @dataclass
@@ -349,14 +317,13 @@ def garbage_import(
     data: bytes,
     format: str = "auto",
     mapping: str = "",
-    actor_label: str = "",
 ) -> ImportResult:
     """Add or update the department's garbage items from a CSV file, all or nothing.
 
     A refused row stops the whole file (``errors``); staff who want the good rows of such a file
     go through the preview (``knowledge_import_upload`` / ``knowledge_import_apply``).
     """
-    _require_department(actor, department)
+    require_department(actor, department)
     parsed = importers.read_garbage(data, format=format, mapping=mapping)
     plan = import_plan.garbage_plan(department=department, parsed=parsed)
     result = _import_result(plan)
@@ -366,7 +333,6 @@ def garbage_import(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        actor_label=actor_label,
         department=department,
         summary=_("ごみ分別辞書を取り込み: 新規 %(c)d 件、更新 %(u)d 件")
         % {"c": result.created, "u": result.updated},
@@ -382,7 +348,6 @@ def faq_import(
     data: bytes,
     default_department: Department | None,
     mapping: str = "",
-    actor_label: str = "",
 ) -> ImportResult:
     """Add or update Q&A from a CSV file (question, answer and optional category, department,
     URL under any of the names cities use), all or nothing."""
@@ -395,7 +360,6 @@ def faq_import(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        actor_label=actor_label,
         department=default_department,
         summary=_("Q&Aを取り込み: 新規 %(c)d 件、更新 %(u)d 件") % {"c": result.created, "u": result.updated},
         changes=_import_audit_changes(plan, created=result.created, updated=result.updated),
@@ -421,15 +385,13 @@ def knowledge_import_upload(
     content: bytes,
     format: str = "auto",
     mapping: str = "",
-    request: Any = None,
-    actor_label: str = "",
 ) -> KnowledgeImport:
     """Keep an uploaded CSV for its preview; nothing else changes until it is applied.
 
     A file that cannot be read at all (encoding, unknown columns) is refused here, with what to
     fix, and is not kept.
     """
-    _require_department(actor, department)
+    require_department(actor, department)
     if kind == KnowledgeImport.Kind.FAQ:
         importers.read_faq(content, mapping=mapping)
     else:
@@ -453,8 +415,6 @@ def knowledge_import_upload(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        actor_label=actor_label,
-        request=request,
         target=upload,
         summary=_("取り込むファイルをアップロード（%(kind)s: %(file)s）")
         % {"kind": upload.get_kind_display(), "file": upload.filename},
@@ -469,8 +429,6 @@ def knowledge_import_apply(
     actor: Staff | None,
     knowledge_import: KnowledgeImport,
     skip_refused: bool = False,
-    request: Any = None,
-    actor_label: str = "",
 ) -> import_plan.ImportPlan:
     """Import a previewed file in one transaction.
 
@@ -478,7 +436,7 @@ def knowledge_import_apply(
     the refused ones stay listed (with the applied import, and in the audit entry) for correction.
     """
     upload = KnowledgeImport.objects.select_for_update().get(pk=knowledge_import.pk)
-    _require_department(actor, upload.department)
+    require_department(actor, upload)
     if upload.applied_at is not None:
         raise ValidationError(
             _("このファイルは取り込み済みです。もう一度取り込む場合はアップロードし直してください。")
@@ -525,8 +483,6 @@ def knowledge_import_apply(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        actor_label=actor_label,
-        request=request,
         target=upload,
         summary=summary,
         changes=_import_audit_changes(plan, skip_refused=skip_refused, file=upload.filename),
@@ -537,22 +493,21 @@ def knowledge_import_apply(
 @transaction.atomic
 def knowledge_import_discard(*, actor: Staff, knowledge_import: KnowledgeImport) -> None:
     """Staff changed their mind: the uploaded file is dropped, nothing was imported."""
-    _require_department(actor, knowledge_import.department)
+    require_department(actor, knowledge_import)
     if knowledge_import.applied_at is not None:
         raise ValidationError(_("このファイルは取り込み済みです。"))
-    audit_record(
-        action=Action.DELETE,
+    audited_delete(
         actor=actor,
-        target=knowledge_import,
+        obj=knowledge_import,
         summary=_("取り込むファイルを破棄（%(file)s）") % {"file": knowledge_import.filename},
-        changes={"import": knowledge_import.pk},
+        fields=("kind", "department", "filename"),
     )
-    knowledge_import.delete()
 
 
 # --- scenarios ----------------------------------------------------------------------------------
 
 SCENARIO_FIELDS = ("department", "parent", "label", "answer", "order", "status")
+SCENARIO_EDITABLE = SCENARIO_FIELDS[1:]  # a node stays with its department
 
 
 @transaction.atomic
@@ -565,9 +520,8 @@ def scenario_node_create(
     answer: str = "",
     order: int = 0,
     status: str = Status.PUBLISHED,
-    actor_label: str = "",
 ) -> ScenarioNode:
-    _require_department(actor, department)
+    require_department(actor, department)
     node = ScenarioNode(
         department=department,
         parent=parent,
@@ -576,49 +530,38 @@ def scenario_node_create(
         order=order,
         status=status,
     )
-    node.full_clean()
-    node.save()
-    audit_record(
-        action=Action.CREATE,
+    return audited_create(
         actor=actor,
-        actor_label=actor_label,
-        target=node,
+        obj=node,
         summary=_("シナリオを登録: %(l)s") % {"l": " > ".join(node.path_labels())},
-        changes={"after": _snapshot(node, SCENARIO_FIELDS)},
+        fields=SCENARIO_FIELDS,
     )
-    return node
 
 
 @transaction.atomic
 def scenario_node_update(*, actor: Staff, node: ScenarioNode, **values: Any) -> ScenarioNode:
-    _require_department(actor, node.department)
-    before = _snapshot(node, SCENARIO_FIELDS)
-    for name, value in values.items():
-        if name not in SCENARIO_FIELDS or name == "department":
-            raise TypeError(name)
-        setattr(node, name, value.strip() if isinstance(value, str) else value)
-    ancestor = node.parent
-    while ancestor is not None:
-        if ancestor.pk == node.pk:
-            raise ValidationError(_("自分自身の下には移動できません。"))
-        ancestor = ancestor.parent
-    node.full_clean()
-    node.save()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        target=node,
-        summary=_("シナリオを変更: %(l)s") % {"l": node.label},
-        changes=changes_between(before, _snapshot(node, SCENARIO_FIELDS)),
-    )
+    require_department(actor, node)
+    values = _stripped(values, SCENARIO_EDITABLE)
+    summary = _("シナリオを変更: %(l)s") % {"l": values.get("label", node.label)}
+    with audited_change(actor=actor, obj=node, summary=summary, fields=SCENARIO_FIELDS):
+        for name, value in values.items():
+            setattr(node, name, value)
+        ancestor = node.parent
+        while ancestor is not None:
+            if ancestor.pk == node.pk:
+                raise ValidationError(_("自分自身の下には移動できません。"))
+            ancestor = ancestor.parent
+        node.full_clean()
+        node.save()
     return node
 
 
 @transaction.atomic
 def scenario_node_delete(*, actor: Staff, node: ScenarioNode) -> None:
-    _require_department(actor, node.department)
-    if node.children.exclude(department=node.department).exists() and not actor.is_system_admin:
-        raise PermissionDenied(_("他の課の項目を含むため削除できません。"))
+    require_department(actor, node)
+    # Its children go with it: one of another department's among them needs that department too.
+    for child in node.children.exclude(department=node.department):
+        require_department(actor, child, message=_("他の課の項目を含むため削除できません。"))
     audited_delete(
         actor=actor, obj=node, summary=_("シナリオを削除: %(l)s") % {"l": node.label}, fields=SCENARIO_FIELDS
     )
@@ -799,10 +742,9 @@ def web_source_create(
     page_urls: list[str] | tuple[str, ...] = (),
     sitemap_url: str = "",
     url_filter: str = "",
-    actor_label: str = "",
 ) -> WebSource:
     """Pages (or a sitemap) of the city's site to import Q&A from, owned by ``department``."""
-    _require_department(actor, department)
+    require_department(actor, department)
     urls = [_web_url(u) for u in _clean_lines(page_urls)]
     if not urls and not sitemap_url.strip():
         raise ValidationError(_("ページのURLかサイトマップのURLを指定してください。"))
@@ -814,25 +756,18 @@ def web_source_create(
         sitemap_url=_web_url(sitemap_url) if sitemap_url.strip() else "",
         url_filter=url_filter.strip(),
     )
-    source.full_clean()
-    source.save()
-    audit_record(
-        action=Action.CREATE,
+    return audited_create(
         actor=actor,
-        actor_label=actor_label,
-        target=source,
+        obj=source,
         summary=_("Q&Aの取り込み元を登録: %(s)s") % {"s": source},
-        changes={"after": _snapshot(source, ("department", "page_urls", "sitemap_url", "url_filter"))},
+        fields=("department", "page_urls", "sitemap_url", "url_filter"),
     )
-    return source
 
 
 @transaction.atomic
-def web_sync_start(
-    *, actor: Staff | None, source: WebSource, enqueue: bool = True, actor_label: str = ""
-) -> WebSync:
+def web_sync_start(*, actor: Staff | None, source: WebSource, enqueue: bool = True) -> WebSync:
     """Ask the worker to read the source's pages (``enqueue=False``: the caller runs it itself)."""
-    _require_department(actor, source.department)
+    require_department(actor, source)
     if source.syncs.filter(
         status__in=(WebSync.Status.QUEUED, WebSync.Status.RUNNING),
         created_at__gte=timezone.now() - WEB_SYNC_STALE,
@@ -842,7 +777,6 @@ def web_sync_start(
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        actor_label=actor_label,
         target=source,
         department=source.department,
         summary=_("ウェブからQ&Aを取得: %(s)s") % {"s": source},
@@ -995,7 +929,7 @@ def web_entry_accept(
 
     ``question`` / ``answer`` / ``category`` are staff's edits; by default the site's text is used.
     """
-    _require_department(actor, entry.source.department)
+    require_department(actor, entry)
     if entry.state not in WebEntry.PENDING:
         raise ValidationError(_("この項目は確認済みです。"))
     faq = entry.faq
@@ -1031,7 +965,7 @@ def web_entry_accept(
 @transaction.atomic
 def web_entry_reject(*, actor: Staff, entry: WebEntry) -> None:
     """Leave the published Q&A as it is; the same text on the site is not proposed again."""
-    _require_department(actor, entry.source.department)
+    require_department(actor, entry)
     if entry.state not in WebEntry.PENDING:
         raise ValidationError(_("この項目は確認済みです。"))
     _web_review_audit(actor, entry, _("ウェブから取り込んだQ&Aを却下: %(q)s（%(url)s）"))

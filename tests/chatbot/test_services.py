@@ -3,13 +3,14 @@
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
 from civicline.chatbot import search, services
-from civicline.chatbot.models import FaqEntry, GarbageItem, QuestionLog, Status
+from civicline.chatbot.models import FaqEntry, GarbageItem, QuestionLog, ScenarioNode, Status
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 
-from .factories import FaqEntryFactory, GarbageItemFactory
+from .factories import FaqEntryFactory, GarbageItemFactory, ScenarioNodeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +26,31 @@ def test_department_B_cannot_change_or_delete_A_entries_CB8(department, other_st
     entry = FaqEntryFactory(department=department)
     item = GarbageItemFactory(department=department)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment, match="他の課のデータは変更できません"):
         services.faq_update(actor=other_staff_user, entry=entry, answer="書き換え")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.faq_delete(actor=other_staff_user, entry=entry)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.garbage_item_delete(actor=other_staff_user, item=item)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.faq_create(actor=other_staff_user, department=department, question="q", answer="a")
 
     entry.refresh_from_db()
     assert entry.answer == "窓口でお手続きください。" and GarbageItem.objects.filter(pk=item.pk).exists()
+
+
+def test_a_scenario_holding_another_departments_item_is_deleted_by_the_administrator_only_CB8(
+    department, other_department, staff_user, system_admin
+):
+    node = ScenarioNodeFactory(department=department, label="証明書")
+    ScenarioNodeFactory(department=other_department, parent=node, label="税の証明")
+
+    with pytest.raises(NotYourDepartment, match="他の課の項目を含むため削除できません"):
+        services.scenario_node_delete(actor=staff_user, node=node)
+    assert ScenarioNode.objects.count() == 2
+
+    services.scenario_node_delete(actor=system_admin, node=node)
+    assert not ScenarioNode.objects.exists()
 
 
 def test_system_admin_may_change_any_department(department, system_admin):

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -19,6 +19,7 @@ from civicline.chatbot import search, services, web_fetch
 from civicline.chatbot.models import FaqEntry, Status, WebEntry, WebSource, WebSync
 from civicline.chatbot.web_extract import extract
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 
 WEBPAGES = Path(__file__).parent / "webpages"
 SHOMEI = (WEBPAGES / "faq_shomei.html").read_text()
@@ -492,7 +493,7 @@ def test_another_department_cannot_see_or_review_the_import_CB9(
         assert (
             client.post(reverse(name, args=[entry.pk]), {"question": "x", "answer": "x"}).status_code == 404
         )
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotYourDepartment):
         services.web_entry_accept(actor=other_staff_user, entry=entry)
     assert not FaqEntry.objects.exists() and WebEntry.objects.get(pk=entry.pk).state == WebEntry.State.NEW
     admin_page = console_client(system_admin).get(

@@ -232,7 +232,6 @@ def _import_upload(request: HttpRequest, kind: str, form: forms.Form, **context)
             content=file.read(),
             format=data.get("format") or "auto",
             mapping=data["mapping"],
-            request=request,
         )
 
     return form_page(
@@ -292,7 +291,6 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
             knowledge_import=knowledge_import,
             # The box staff tick on the preview: import the good rows, leave the refused ones out.
             skip_refused=request.POST.get("skip_refused") == "1",
-            request=request,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from civicline.chatbot import import_plan, importers, services
 from civicline.chatbot.importers import FAQ_FIELDS
+from civicline.core.audit import audit_context
 
 from ._common import (
     ACTOR_LABEL,
@@ -51,13 +52,10 @@ class Command(BaseCommand):
                 else:
                     write_preview(self.stdout, plan, heading="Q&A")
                 return
-            result = services.faq_import(
-                actor=None,
-                actor_label=ACTOR_LABEL,
-                data=data,
-                default_department=department,
-                mapping=options["map"],
-            )
+            with audit_context(actor_label=ACTOR_LABEL):
+                result = services.faq_import(
+                    actor=None, data=data, default_department=department, mapping=options["map"]
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         if options["json"]:

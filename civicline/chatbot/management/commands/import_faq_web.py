@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from civicline.chatbot import services
 from civicline.chatbot.models import WebSource, WebSync
+from civicline.core.audit import audit_context
 
 from ._common import ACTOR_LABEL, department_option
 
@@ -30,16 +31,16 @@ class Command(BaseCommand):
             url_filter=options["filter"],
         ).first()
         try:
-            if source is None:
-                source = services.web_source_create(
-                    actor=None,
-                    actor_label=ACTOR_LABEL,
-                    department=department,
-                    page_urls=urls,
-                    sitemap_url=options["sitemap"],
-                    url_filter=options["filter"],
-                )
-            sync = services.web_sync_start(actor=None, actor_label=ACTOR_LABEL, source=source, enqueue=False)
+            with audit_context(actor_label=ACTOR_LABEL):
+                if source is None:
+                    source = services.web_source_create(
+                        actor=None,
+                        department=department,
+                        page_urls=urls,
+                        sitemap_url=options["sitemap"],
+                        url_filter=options["filter"],
+                    )
+                sync = services.web_sync_start(actor=None, source=source, enqueue=False)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         sync = services.web_sync_run(sync_id=sync.pk)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from civicline.chatbot import import_plan, importers, services
 from civicline.chatbot.importers import GARBAGE_FIELDS, GARBAGE_FORMATS
+from civicline.core.audit import audit_context
 
 from ._common import (
     ACTOR_LABEL,
@@ -49,14 +50,14 @@ class Command(BaseCommand):
                 else:
                     write_preview(self.stdout, plan, heading=department.name)
                 return
-            result = services.garbage_import(
-                actor=None,
-                actor_label=ACTOR_LABEL,
-                department=department,
-                data=data,
-                format=options["format"],
-                mapping=options["map"],
-            )
+            with audit_context(actor_label=ACTOR_LABEL):
+                result = services.garbage_import(
+                    actor=None,
+                    department=department,
+                    data=data,
+                    format=options["format"],
+                    mapping=options["map"],
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         if options["json"]:
