@@ -14,13 +14,20 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, audited_save, changes_between
+from civicline.core.audit import (
+    Action,
+    audit_record,
+    audited_create,
+    audited_delete,
+    audited_update,
+    changes_between,
+)
 from civicline.core.images import image_store
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.line.direct import DirectMessageRefused, direct_message_send, receipt_key
 from civicline.line.models import Friend, MessageContent
@@ -39,49 +46,36 @@ Status = Conversation.Status
 # --- configuration (X-8) -------------------------------------------------------------------------
 
 
-
-
-def _own_department(actor: Staff, department: Department) -> None:
-    if not actor.is_system_admin and department.pk != actor.department_id:
-        raise ValidationError(_("他の課の設定は作成できません。"))
-
-
 @transaction.atomic
 def topic_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> Topic:
-    _own_department(actor, department)
-    return audited_save(
-        actor=actor, obj=Topic(department=department), data=data, summary=_("相談の種類を作成")
-    )
+    require_department(actor, department)
+    topic = Topic(department=department, **data)
+    return audited_create(actor=actor, obj=topic, summary=_("相談の種類を作成"), fields=list(data))
 
 
 @transaction.atomic
 def topic_update(*, actor: Staff, topic: Topic, data: dict[str, Any]) -> Topic:
-    return audited_save(actor=actor, obj=topic, data=data, summary=_("相談の種類を変更"))
+    require_department(actor, topic)
+    return audited_update(actor=actor, obj=topic, data=data, summary=_("相談の種類を変更"))
 
 
 @transaction.atomic
 def canned_reply_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> CannedReply:
-    _own_department(actor, department)
-    return audited_save(
-        actor=actor, obj=CannedReply(department=department), data=data, summary=_("定型文を作成")
-    )
+    require_department(actor, department)
+    canned = CannedReply(department=department, **data)
+    return audited_create(actor=actor, obj=canned, summary=_("定型文を作成"), fields=list(data))
 
 
 @transaction.atomic
 def canned_reply_update(*, actor: Staff, canned: CannedReply, data: dict[str, Any]) -> CannedReply:
-    return audited_save(actor=actor, obj=canned, data=data, summary=_("定型文を変更"))
+    require_department(actor, canned)
+    return audited_update(actor=actor, obj=canned, data=data, summary=_("定型文を変更"))
 
 
 @transaction.atomic
 def canned_reply_delete(*, actor: Staff, canned: CannedReply) -> None:
-    audit_record(
-        action=Action.DELETE,
-        actor=actor,
-        target=canned,
-        summary=_("定型文を削除"),
-        changes={"title": canned.title, "body": canned.body},
-    )
-    canned.delete()
+    require_department(actor, canned)
+    audited_delete(actor=actor, obj=canned, summary=_("定型文を削除"), fields=("title", "body"))
 
 
 # --- residents ------------------------------------------------------------------------------------
@@ -284,7 +278,6 @@ def conversation_reply(
     conversation: Conversation,
     text: str,
     confirmed_receipt_number: str,
-    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> Message:
     """Answer the resident: pushed to them alone in the talk, or shown on their LIFF page with a notice.
@@ -317,7 +310,6 @@ def conversation_reply(
             messages=line_messages.staff_reply(conversation, text),
             confirmed_receipt_number=confirmed_receipt_number,
             actor=actor,
-            request=request,
             purpose=_("相談への返信"),
         )
         send = sent.send
@@ -339,7 +331,6 @@ def conversation_reply(
         audit_record(
             action=Action.SEND,
             actor=actor,
-            request=request,
             target=conversation,
             summary=_("相談 %(number)s に返信") % {"number": conversation.receipt_number},
             changes={
@@ -354,7 +345,7 @@ def conversation_reply(
 
 
 def conversation_note_add(
-    *, actor: Staff, conversation: Conversation, text: str, request: HttpRequest | None = None
+    *, actor: Staff, conversation: Conversation, text: str
 ) -> Message:
     """An internal note: seen by the department's staff, never by the resident."""
     text = text.strip()
@@ -369,7 +360,6 @@ def conversation_note_add(
         audit_record(
             action=Action.CREATE,
             actor=actor,
-            request=request,
             target=conversation,
             summary=_("相談 %(number)s に内部メモを追加") % {"number": conversation.receipt_number},
             changes={"message": note.pk},
@@ -383,7 +373,6 @@ def conversation_status_set(
     conversation: Conversation,
     status: str,
     confirmed_receipt_number: str = "",
-    request: HttpRequest | None = None,
     now: datetime | None = None,
 ) -> bool:
     """Change the status; on 完了 the resident is told (if they still follow). Returns whether told.
@@ -404,7 +393,6 @@ def conversation_status_set(
             messages=line_messages.closed_notice(conversation),
             confirmed_receipt_number=confirmed_receipt_number,
             actor=actor,
-            request=request,
             purpose=_("相談の終了"),
         )
         told = True
@@ -417,7 +405,6 @@ def conversation_status_set(
             audit_record(
                 action=Action.UPDATE,
                 actor=actor,
-                request=request,
                 target=conversation,
                 summary=_("相談 %(number)s の状態を変更") % {"number": conversation.receipt_number},
                 changes={"status": {"before": before, "after": status}, "resident_told": told},
@@ -434,7 +421,7 @@ def conversation_status_set(
 
 
 def conversation_assign(
-    *, actor: Staff, conversation: Conversation, assignee: Staff | None, request: HttpRequest | None = None
+    *, actor: Staff, conversation: Conversation, assignee: Staff | None
 ) -> Conversation:
     if (
         assignee is not None
@@ -448,7 +435,6 @@ def conversation_assign(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=conversation,
             summary=_("相談 %(number)s の担当者を変更") % {"number": conversation.receipt_number},
             changes={"assignee": {"before": before, "after": assignee.pk if assignee else None}},
@@ -464,25 +450,23 @@ def conversation_mark_read(*, conversation: Conversation, now: datetime | None =
 
 
 def conversation_view_record(
-    *, actor: Staff, conversation: Conversation, request: HttpRequest | None = None, what: str = ""
+    *, actor: Staff, conversation: Conversation, what: str = ""
 ) -> None:
     """Every look at a conversation's content leaves an audit entry (X-15)."""
     audit_record(
         action=Action.VIEW_PERSONAL,
         actor=actor,
-        request=request,
         target=conversation,
         summary=what or _("相談の内容を表示"),
     )
 
 
 def conversation_export_record(
-    *, actor: Staff, filters: dict[str, Any], count: int, request: HttpRequest | None = None
+    *, actor: Staff, filters: dict[str, Any], count: int
 ) -> None:
     audit_record(
         action=Action.EXPORT,
         actor=actor,
-        request=request,
         department=actor.department,
         summary=_("相談の記録をCSVで出力（%(n)s件）") % {"n": count},
         changes={"filters": filters},

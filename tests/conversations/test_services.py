@@ -14,6 +14,7 @@ from django.db import connection
 from civicline.conversations import selectors, services
 from civicline.conversations.models import Conversation
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.line.direct import DirectMessageRefused
 from civicline.line.models import Friend
 from tests.conversations.factories import WEEKDAYS_CITY, ConversationFactory, TopicFactory, at
@@ -310,7 +311,7 @@ def test_only_the_departments_staff_can_be_assigned(conversation, staff, other_s
 
 def test_department_staff_configure_their_own_department_only(staff, other_department):
     data = {"name": "相談", "hours": dict(WEEKDAYS_CITY)}
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotYourDepartment, match="他の課のデータは変更できません"):
         services.topic_create(actor=staff, department=other_department, data=data)
 
     topic = services.topic_create(actor=staff, department=staff.department, data=data)

@@ -86,7 +86,7 @@ def conversation_export(request: HttpRequest) -> HttpResponse:
     _form, filters = _filtered(request)
     conversations = selectors.conversation_list_for(fetched_by=request.user, filters=filters)
     services.conversation_export_record(
-        actor=request.user, request=request, filters=vars(filters), count=conversations.count()
+        actor=request.user, filters=vars(filters), count=conversations.count()
     )
     rows_of = (
         Message.objects.visible_to(request.user)
@@ -155,7 +155,7 @@ def _detail_page(
     note_form: NoteForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    services.conversation_view_record(actor=request.user, conversation=conversation, request=request)
+    services.conversation_view_record(actor=request.user, conversation=conversation)
     services.conversation_mark_read(conversation=conversation)
     thread = list(selectors.message_list(conversation=conversation))
     context = {
@@ -259,7 +259,6 @@ def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
             conversation=conversation,
             text=text,
             confirmed_receipt_number=number,
-            request=request,
         )
     except DirectMessageRefused as exc:
         if confirming:
@@ -284,7 +283,7 @@ def conversation_note(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.conversation_note_add(
-                actor=request.user, conversation=conversation, text=form.cleaned_data["text"], request=request
+                actor=request.user, conversation=conversation, text=form.cleaned_data["text"]
             )
         except ValidationError as exc:
             form.add_error("text", exc)
@@ -316,7 +315,6 @@ def conversation_status(request: HttpRequest, pk: int) -> HttpResponse:
             conversation=conversation,
             status=status,
             confirmed_receipt_number=number,
-            request=request,
         )
     except DirectMessageRefused as exc:
         if confirming:
@@ -348,7 +346,6 @@ def conversation_assign(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             conversation=conversation,
             assignee=form.cleaned_data["assignee"],
-            request=request,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -364,7 +361,7 @@ def message_image(request: HttpRequest, pk: int, message_pk: int) -> HttpRespons
     """An image the resident sent: only to staff who may see the conversation, never cached."""
     message = selectors.access_message_image(fetched_by=request.user, conversation_pk=pk, pk=message_pk)
     services.conversation_view_record(
-        actor=request.user, conversation=message.conversation, request=request, what=_("相談の画像を表示")
+        actor=request.user, conversation=message.conversation, what=_("相談の画像を表示")
     )
     return image_response(message)
 
