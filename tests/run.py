@@ -1,4 +1,4 @@
-"""python3 dev.py test: lint, then the whole test suite (browser tests when Chromium is installed).
+"""python3 dev.py test: ruff, mypy, then the whole test suite (browser tests when Chromium is installed).
 
 Extra arguments go to pytest, e.g. ``python3 dev.py test tests/core -x``.
 """
@@ -18,6 +18,11 @@ def main() -> int:
     print("==> ruff check", flush=True)
     if subprocess.call([sys.executable, "-m", "ruff", "check", "--quiet", "."]) != 0:
         print("ruff found problems (see above).", file=sys.stderr)
+        return 1
+    # The packages covered are listed in pyproject.toml ([tool.mypy] files); .mypy_cache keeps reruns short.
+    print("==> mypy", flush=True)
+    if subprocess.call([sys.executable, "-m", "mypy"]) != 0:
+        print("mypy found type errors (see above).", file=sys.stderr)
         return 1
     if not shutil.which(CHROMIUM):
         banner = "!" * 72

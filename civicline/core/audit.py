@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -227,9 +227,13 @@ def _editable_fields(obj: models.Model) -> list[str]:
     return [f.name for f in obj._meta.concrete_fields if f.editable and not f.primary_key]
 
 
+# What an audited write was given is what it returns, typed as the caller's model.
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
 def audited_create(
-    *, actor: Staff | None, obj: models.Model, summary: str, fields: Iterable[str] | None = None
-) -> models.Model:
+    *, actor: Staff | None, obj: ModelT, summary: str, fields: Iterable[str] | None = None
+) -> ModelT:
     """Validate and save the new ``obj``; audit it as created with ``fields`` (default: all editable)."""
     obj.full_clean()
     obj.save()
@@ -246,11 +250,11 @@ def audited_create(
 def audited_update(
     *,
     actor: Staff | None,
-    obj: models.Model,
+    obj: ModelT,
     data: Mapping[str, Any],
     summary: str,
     fields: Collection[str] | None = None,
-) -> models.Model:
+) -> ModelT:
     """Set ``data`` on ``obj``, validate, save, and audit what changed (no entry if nothing did).
 
     ``fields``, when given, are the only ones this service lets ``data`` set.
@@ -267,8 +271,8 @@ def audited_update(
 
 
 def audited_save(
-    *, actor: Staff | None, obj: models.Model, data: Mapping[str, Any], summary: str
-) -> models.Model:
+    *, actor: Staff | None, obj: ModelT, data: Mapping[str, Any], summary: str
+) -> ModelT:
     """``audited_update`` of a saved object, ``audited_create`` (with ``data``'s fields) of a new one."""
     if obj.pk is not None:
         return audited_update(actor=actor, obj=obj, data=data, summary=summary)
@@ -293,11 +297,11 @@ def audited_delete(*, actor: Staff | None, obj: models.Model, summary: str, fiel
 def audited_change(
     *,
     actor: Staff | None,
-    obj: models.Model,
+    obj: ModelT,
     summary: str,
     fields: Iterable[str],
     action: str | None = None,
-) -> Iterator[models.Model]:
+) -> Iterator[ModelT]:
     """Audit whatever the block does to ``obj`` as one entry with the difference in ``fields``.
 
     For a change that is more than setting fields (a state transition, related rows, a send).

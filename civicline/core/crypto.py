@@ -88,6 +88,10 @@ class EncryptedCharField(EncryptedTextField):
 class EncryptedJSONField(EncryptedTextField):
     """A JSON value (e.g. a form's answers) stored encrypted."""
 
+    # What django-stubs types the model attribute as: the JSON value, not the text column's str.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def to_plaintext(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import AllowedNetwork, AuditEntry, Department, Staff
 from .selectors import AuditFilters, department_choices_for, staff_choices_for
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """``form.fields[name]``, a model choice field whose queryset depends on who asks.
+
+    ``fields`` is typed as plain ``Field``s, which have no ``queryset``.
+    """
+    return cast(forms.ModelChoiceField, form.fields[name])
 
 
 class ConsoleForm(forms.Form):
@@ -78,7 +88,7 @@ class StaffForm(ConsoleModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].required = True
-        self.fields["department"].queryset = Department.objects.filter(is_active=True)
+        model_choice_field(self, "department").queryset = Department.objects.filter(is_active=True)
 
 
 class StaffCreateForm(StaffForm):
@@ -110,12 +120,14 @@ class AuditFilterForm(ConsoleForm):
 
     def __init__(self, *args, staff: Staff, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = staff_choices_for(fetched_by=staff)
-        self.fields["department"].queryset = department_choices_for(fetched_by=staff)
-        self.fields["actor"].empty_label = self.fields["department"].empty_label = _("すべて")
+        actor, department = model_choice_field(self, "actor"), model_choice_field(self, "department")
+        actor.queryset = staff_choices_for(fetched_by=staff)
+        department.queryset = department_choices_for(fetched_by=staff)
+        actor.empty_label = department.empty_label = _("すべて")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             raise forms.ValidationError(_("期間の開始日は終了日以前の日付にしてください。"))
         return data

@@ -70,9 +70,9 @@ def image_store(
                 raise _too_many_pixels()
             probe.verify()
         upload.seek(0)
-        with Image.open(upload) as image:
-            location = _gps_location(image)
-            image = ImageOps.exif_transpose(image).convert("RGB")
+        with Image.open(upload) as opened:
+            location = _gps_location(opened)
+            image = ImageOps.exif_transpose(opened).convert("RGB")
             image.thumbnail((edge, edge))
             width, height = image.size
             full = _jpeg(image, quality=85)

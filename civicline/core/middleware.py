@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 
 from . import outbound
 from .audit import audit_context
+from .http import CivicRequest
 from .logging import request_id_var
 from .netaddr import address_in, client_ip, parse_networks
 
@@ -24,7 +25,7 @@ class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: CivicRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request.id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request.id)
@@ -56,7 +57,7 @@ class ConsoleAllowlistMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: CivicRequest) -> HttpResponse:
         if request.path.startswith("/console/"):
             request.client_ip = client_ip(request)
             if not address_in(request.client_ip, console_networks()):

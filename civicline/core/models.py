@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -50,6 +51,12 @@ class Staff(AbstractUser):
     class Meta:
         verbose_name = _("職員アカウント")
         verbose_name_plural = _("職員アカウント")
+
+    if TYPE_CHECKING:
+        # Set on each request's user by django_otp's OTPMiddleware (django_otp has no type hints).
+        otp_device: Any
+
+        def is_verified(self) -> bool: ...
 
     def __str__(self) -> str:
         return self.display_name or self.username

@@ -7,8 +7,9 @@ through ``visible_to(staff)`` / ``access_or_404``; nothing filters by department
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Model)
 
 
-class DepartmentScopedQuerySet(models.QuerySet):
-    def visible_to(self, staff: Staff) -> DepartmentScopedQuerySet:
+class DepartmentScopedQuerySet(models.QuerySet[M]):
+    def visible_to(self, staff: Staff) -> Self:
         if not staff.is_authenticated or not staff.is_active:
             return self.none()
         if staff.is_system_admin:
@@ -30,9 +31,9 @@ class DepartmentScopedQuerySet(models.QuerySet):
         return self.filter(**{field: staff.department_id})
 
 
-def access_or_404(queryset: DepartmentScopedQuerySet, staff: Staff, **lookup) -> M:
+def access_or_404(queryset: DepartmentScopedQuerySet[M], staff: Staff, **lookup: Any) -> M:
     """The one object ``staff`` may see; missing and not-yours answer alike (404)."""
     try:
         return queryset.visible_to(staff).get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:  # the model's own DoesNotExist, which the types do not know
         raise Http404 from exc

@@ -64,6 +64,8 @@ def department_choices_for(*, fetched_by: Staff) -> QuerySet[Department]:
     """Departments the staff member may filter by: all for the administrator, else their own."""
     if fetched_by.is_system_admin:
         return Department.objects.all()
+    if fetched_by.department_id is None:
+        return Department.objects.none()
     return Department.objects.filter(pk=fetched_by.department_id)
 
 
@@ -80,6 +82,8 @@ def staff_choices_for(*, fetched_by: Staff) -> QuerySet[Staff]:
     """Staff the staff member may filter the audit log by (their colleagues, or everyone)."""
     if fetched_by.is_system_admin:
         return staff_list()
+    if fetched_by.department_id is None:
+        return Staff.objects.none()
     return staff_list().filter(department_id=fetched_by.department_id)
 
 

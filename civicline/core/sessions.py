@@ -74,12 +74,12 @@ class SessionMiddleware(DjangoSessionMiddleware):
             ) from exc
         response.set_cookie(
             settings.SESSION_COOKIE_NAME,
-            session.session_key,
+            session.session_key,  # type: ignore[arg-type]  # save() has just set it
             max_age=max_age,
             expires=expires,
             domain=settings.SESSION_COOKIE_DOMAIN,
             path=settings.SESSION_COOKIE_PATH,
-            secure=settings.SESSION_COOKIE_SECURE or None,
-            httponly=settings.SESSION_COOKIE_HTTPONLY or None,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=settings.SESSION_COOKIE_HTTPONLY,
             samesite=settings.SESSION_COOKIE_SAMESITE,
         )

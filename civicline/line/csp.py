@@ -82,7 +82,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if is_resident_page(request) and emulator_origin():
-            response.xframe_options_exempt = True
+            response.xframe_options_exempt = True  # type: ignore[attr-defined]  # Django's own flag
         return super().process_response(request, response)
 
     def get_policy_parts(

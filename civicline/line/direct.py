@@ -37,7 +37,7 @@ import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from django import forms
 from django.contrib.contenttypes.models import ContentType
@@ -181,7 +181,9 @@ def direct_message_send(
         raise DirectMessageRefused(
             _("確認のため入力された受付番号がこの受付の番号と一致しません。送信していません。")
         )
-    if not _visible(record, actor):
+    # Every record is a model (a report, a comment, a conversation) keeping the contract above.
+    model = cast(models.Model, record)
+    if not _visible(model, actor):
         raise DirectMessageRefused(_("この受付を扱う権限がありません。"))
     reason = _refusal(record, recipient_friend)
     if reason:
@@ -191,13 +193,14 @@ def direct_message_send(
     except ValueError as exc:
         raise DirectMessageRefused(_("送信できるメッセージは1〜5件です。")) from exc
     friend = record.direct_message_friend
-    department = _department(record)
+    assert friend is not None  # _refusal has refused a record without one
+    department = _department(model)
     # Sent before the log is written, outside any transaction: a push may wait out LINE's backoff,
     # and its own OutboundSend row records the attempt whatever happens next.
     send = message_push(to=friend.user_id, messages=payload)
     with transaction.atomic():
         logged = DirectMessage.objects.create(
-            content_type=ContentType.objects.get_for_model(record),
+            content_type=ContentType.objects.get_for_model(model),
             object_id=str(record.pk),
             department=department,
             friend=friend,
@@ -211,7 +214,7 @@ def direct_message_send(
             action=Action.SEND,
             actor=actor,
             request=request,
-            target=record,
+            target=model,
             department=department,
             summary=_("受付番号 %(number)s の送信者へLINEメッセージを送信（%(purpose)s）")
             % {"number": record.receipt_number, "purpose": purpose or _("返信")},

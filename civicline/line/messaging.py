@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from itertools import groupby
-from typing import Any
+from typing import Any, TypeAlias
 
 import urllib3
 from django.conf import settings
@@ -61,8 +61,8 @@ MAX_MESSAGES_PER_REQUEST = 5
 MULTICAST_MAX_RECIPIENTS = 500
 REQUEST_TIMEOUT = (5, 30)  # connect, read (seconds), in the worker; shorter on web requests
 
-MessageLike = Message | Mapping[str, Any] | str
-Messages = MessageLike | Sequence[MessageLike]
+MessageLike: TypeAlias = Message | Mapping[str, Any] | str
+Messages: TypeAlias = MessageLike | Sequence[MessageLike]
 
 # Tests replace this to run backoff without waiting.
 _sleep: Callable[[float], None] = time.sleep
@@ -241,11 +241,11 @@ def outbound_sends_sweep() -> tuple[list[int], list[int]]:
     """
     now = timezone.now()
     status = OutboundSend.Status
-    stale = OutboundSend.objects.filter(updated_at__lt=now - timezone.timedelta(minutes=10))
+    stale = OutboundSend.objects.filter(updated_at__lt=now - timedelta(minutes=10))
     stale.filter(status=status.SENDING).update(status=status.QUEUED)
     requeue = list(stale.filter(status=status.QUEUED).values_list("pk", flat=True)[:1000])
     last_try = OutboundSend.objects.filter(
-        status=status.RETRYING, updated_at__lt=now - timezone.timedelta(hours=1)
+        status=status.RETRYING, updated_at__lt=now - timedelta(hours=1)
     ).values_list("pk", flat=True)[:1000]
     return requeue, list(last_try)
 
@@ -359,7 +359,7 @@ def chunk_retry_key(send: OutboundSend, chunk: int) -> str:
 
 # kind → (request model, MessagingApi method, whether it takes X-Line-Retry-Key).
 # LINE's reply API has no retry key: the single-use reply token already prevents a double send.
-_ENDPOINTS: dict[str, tuple[type, str, bool]] = {
+_ENDPOINTS: dict[str, tuple[type[Any], str, bool]] = {
     OutboundSend.Kind.REPLY: (ReplyMessageRequest, "reply_message_with_http_info", False),
     OutboundSend.Kind.PUSH: (PushMessageRequest, "push_message_with_http_info", True),
     OutboundSend.Kind.MULTICAST: (MulticastRequest, "multicast_with_http_info", True),

@@ -13,7 +13,7 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from typing import Any
 
@@ -203,8 +203,8 @@ def _event_time(payload: dict[str, Any]) -> datetime:
 def webhook_events_stale(*, older_than_seconds: int = 120) -> list[str]:
     """Events to try again: never queued, failed with attempts left, or claimed by a dead worker."""
     now = timezone.now()
-    cutoff = now - timezone.timedelta(seconds=older_than_seconds)
-    stuck = now - timezone.timedelta(minutes=10)
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    stuck = now - timedelta(minutes=10)
     WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSING, claimed_at__lt=stuck).update(
         status=WebhookEvent.Status.FAILED, error="worker stopped while processing"
     )

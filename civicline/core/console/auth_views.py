@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ..forms import LoginForm, OTPTokenForm, PasswordChangeForm
+from ..http import StaffRequest
 from ..models import Staff
 from ..services import staff_change_password, totp_device_confirm
 from ..totp import device_qr_svg, device_secret_base32
@@ -112,7 +113,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @sensitive_post_parameters()
-def password_change_view(request: HttpRequest) -> HttpResponse:
+def password_change_view(request: StaffRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         staff_change_password(staff=request.user, new_password=form.cleaned_data["new_password1"])

@@ -12,10 +12,11 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.views import View as DjangoView
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 PASSWORD_CHANGE_URL_NAME = "console:password-change"
 
 
@@ -23,7 +24,8 @@ def _refusal(request: HttpRequest, *, admin_only: bool) -> HttpResponse | None:
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_verified()):
         return redirect_to_login(request.get_full_path())
-    if user.must_change_password and request.resolver_match.view_name != PASSWORD_CHANGE_URL_NAME:
+    view_name = request.resolver_match.view_name if request.resolver_match else ""
+    if user.must_change_password and view_name != PASSWORD_CHANGE_URL_NAME:
         return redirect(PASSWORD_CHANGE_URL_NAME)
     if admin_only and not user.is_system_admin:
         return render(request, "core/console/forbidden.html", status=403)
@@ -32,7 +34,7 @@ def _refusal(request: HttpRequest, *, admin_only: bool) -> HttpResponse | None:
 
 def _guard(view: View, *, admin_only: bool) -> View:
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return _refusal(request, admin_only=admin_only) or view(request, *args, **kwargs)
 
     return wrapped
@@ -48,10 +50,10 @@ def system_admin_required(view: View) -> View:
     return _guard(view, admin_only=True)
 
 
-class StaffRequiredMixin:
+class StaffRequiredMixin(DjangoView):
     admin_only = False
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return _refusal(request, admin_only=self.admin_only) or super().dispatch(request, *args, **kwargs)
 
 

@@ -65,7 +65,7 @@ def form_page(
         else:
             message = success_message(saved) if callable(success_message) else success_message
             if message:
-                messages.success(request, message)
+                messages.success(request, str(message))
             target = redirect_to(saved) if callable(redirect_to) else redirect_to or back
             return target if isinstance(target, HttpResponse) else redirect(target)
     page = {"form": form, "title": title, "back_url_name": back, **context}

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from .. import selectors, services
 from ..exports import csv_response
 from ..forms import AllowedNetworkForm, AuditFilterForm, DepartmentForm, StaffCreateForm, StaffForm
+from ..http import StaffRequest
 from ..models import AllowedNetwork, Department, Staff
 from .decorators import staff_required, system_admin_required
 from .forms import form_page
@@ -33,15 +34,15 @@ from .forms import form_page
 PAGE_SIZE = 50
 
 
-def _page(request: HttpRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
+def _page(request: StaffRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def _model_data(form: forms.ModelForm) -> dict:
-    return {name: form.cleaned_data[name] for name in form._meta.fields}
+    return {name: form.cleaned_data[name] for name in form._meta.fields or ()}
 
 
-def _show_password_once(request: HttpRequest, staff: Staff, password: str, *, created: bool) -> HttpResponse:
+def _show_password_once(request: StaffRequest, staff: Staff, password: str, *, created: bool) -> HttpResponse:
     # Rendered in the POST's response, never stored in the session or in messages, never cached.
     response = render(
         request,
@@ -56,7 +57,7 @@ def _show_password_once(request: HttpRequest, staff: Staff, password: str, *, cr
 
 
 @staff_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: StaffRequest) -> HttpResponse:
     recent = selectors.audit_entry_list_for(fetched_by=request.user)[:8]
     return render(request, "core/console/home.html", {"recent_entries": recent})
 
@@ -65,20 +66,20 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: StaffRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, staff=request.user)
     entries = selectors.audit_entry_list_for(fetched_by=request.user, filters=form.filters())
     return render(request, "core/console/audit_list.html", {"form": form, "page": _page(request, entries)})
 
 
 @staff_required
-def audit_detail(request: HttpRequest, sequence: int) -> HttpResponse:
+def audit_detail(request: StaffRequest, sequence: int) -> HttpResponse:
     entry = selectors.access_audit_entry(fetched_by=request.user, sequence=sequence)
     return render(request, "core/console/audit_detail.html", {"entry": entry})
 
 
 @staff_required
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: StaffRequest) -> StreamingHttpResponse:
     form = AuditFilterForm(request.GET or None, staff=request.user)
     filters = form.filters()
     services.audit_export_record(actor=request.user, filters=vars(filters))
@@ -122,13 +123,13 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 
 
 @system_admin_required
-def department_list(request: HttpRequest) -> HttpResponse:
+def department_list(request: StaffRequest) -> HttpResponse:
     page = _page(request, selectors.department_list())
     return render(request, "core/console/department_list.html", {"page": page})
 
 
 @system_admin_required
-def department_create(request: HttpRequest) -> HttpResponse:
+def department_create(request: StaffRequest) -> HttpResponse:
     return form_page(
         request,
         form=DepartmentForm(request.POST or None),
@@ -140,7 +141,7 @@ def department_create(request: HttpRequest) -> HttpResponse:
 
 
 @system_admin_required
-def department_update(request: HttpRequest, pk: int) -> HttpResponse:
+def department_update(request: StaffRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(Department, pk=pk)
     return form_page(
         request,
@@ -158,7 +159,7 @@ def department_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @system_admin_required
-def staff_list(request: HttpRequest) -> HttpResponse:
+def staff_list(request: StaffRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     page = _page(request, selectors.staff_list(text=text))
     return render(request, "core/console/staff_list.html", {"page": page, "q": text})
@@ -166,7 +167,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 @system_admin_required
 @never_cache
-def staff_create(request: HttpRequest) -> HttpResponse:
+def staff_create(request: StaffRequest) -> HttpResponse:
     return form_page(
         request,
         form=StaffCreateForm(request.POST or None),
@@ -179,7 +180,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 @system_admin_required
-def staff_update(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_update(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(Staff.objects.select_related("department"), pk=pk)
     form = StaffForm(request.POST or None, instance=staff)
     if request.method == "POST" and form.is_valid():
@@ -199,19 +200,19 @@ def staff_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _staff_action(
     service: Callable[..., object], done: str | Promise
-) -> Callable[[HttpRequest, int], HttpResponse]:
+) -> Callable[[StaffRequest, int], HttpResponseBase]:
     """A POST-only account action (disable, enable, reset device) that returns to the account page."""
 
     @require_POST
     @system_admin_required
-    def view(request: HttpRequest, pk: int) -> HttpResponse:
+    def view(request: StaffRequest, pk: int) -> HttpResponse:
         staff = get_object_or_404(Staff, pk=pk)
         try:
             service(staff=staff, actor=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, done)
+            messages.success(request, str(done))
         return redirect("console:staff-update", pk=staff.pk)
 
     return view
@@ -228,7 +229,7 @@ staff_reset_totp = _staff_action(
 @require_POST
 @system_admin_required
 @never_cache
-def staff_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+def staff_reset_password(request: StaffRequest, pk: int) -> HttpResponse:
     staff = get_object_or_404(Staff, pk=pk)
     password = services.staff_reset_password(staff=staff, actor=request.user)
     return _show_password_once(request, staff, password, created=False)
@@ -238,7 +239,7 @@ def staff_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @system_admin_required
-def network_list(request: HttpRequest) -> HttpResponse:
+def network_list(request: StaffRequest) -> HttpResponse:
     form = AllowedNetworkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -261,7 +262,7 @@ def network_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @system_admin_required
-def network_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def network_delete(request: StaffRequest, pk: int) -> HttpResponse:
     network = get_object_or_404(AllowedNetwork, pk=pk)
     services.allowed_network_delete(network=network, actor=request.user)
     messages.success(request, _("%(cidr)s の許可を削除しました。") % {"cidr": network.cidr})

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from civicline.core.forms import ConsoleForm
+from civicline.core.forms import ConsoleForm, model_choice_field
 from civicline.core.models import Staff
 
 from .. import preview
@@ -37,10 +37,11 @@ class PreviewForm(ConsoleForm):
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = preview.preview_recipient_list_for(fetched_by=staff)
+        model_choice_field(self, "recipient").queryset = preview.preview_recipient_list_for(fetched_by=staff)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if "message" in data:
             try:
                 data["messages"] = preview.draft_messages_parse(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
+from civicline.core.http import StaffRequest
 
 from .. import preview
 from ..models import PreviewPairingCode, PreviewRecipient
@@ -20,7 +21,7 @@ from .forms import PairingCodeForm, PreviewForm
 
 
 @staff_required
-def preview_send(request: HttpRequest) -> HttpResponse:
+def preview_send(request: StaffRequest) -> HttpResponse:
     form = PreviewForm(request.POST or None, staff=request.user)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -39,7 +40,7 @@ def preview_send(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _device_rows(request: HttpRequest) -> list[tuple[PreviewRecipient, str, bool]]:
+def _device_rows(request: StaffRequest) -> list[tuple[PreviewRecipient, str, bool]]:
     return [
         (
             recipient,
@@ -51,13 +52,13 @@ def _device_rows(request: HttpRequest) -> list[tuple[PreviewRecipient, str, bool
 
 
 @staff_required
-def recipient_list(request: HttpRequest) -> HttpResponse:
+def recipient_list(request: StaffRequest) -> HttpResponse:
     return render(request, "line/console/recipient_list.html", {"recipients": _device_rows(request)})
 
 
 @staff_required
 @never_cache
-def recipient_create(request: HttpRequest) -> HttpResponse:
+def recipient_create(request: StaffRequest) -> HttpResponse:
     """Name the device, then get a one-time code to send from it: the only way a device is added."""
     form = PairingCodeForm(request.POST or None, staff=request.user)
     if request.method == "POST" and form.is_valid():
@@ -79,7 +80,7 @@ def _lifetime_minutes() -> int:
     return int(preview.PAIRING_CODE_LIFETIME.total_seconds() // 60)
 
 
-def _pairing_page(request: HttpRequest, pairing: PreviewPairingCode, *, code: str = "") -> HttpResponse:
+def _pairing_page(request: StaffRequest, pairing: PreviewPairingCode, *, code: str = "") -> HttpResponse:
     return render(
         request,
         "line/console/pairing.html",
@@ -95,7 +96,7 @@ def _pairing_page(request: HttpRequest, pairing: PreviewPairingCode, *, code: st
 
 @staff_required
 @never_cache
-def pairing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def pairing_detail(request: StaffRequest, pk: int) -> HttpResponse:
     """Where a pairing stands (its issuer only), as a page or as JSON for the page's poll."""
     pairing = preview.access_pairing_code(staff=request.user, pk=pk)
     if request.GET.get("format") != "json":
@@ -120,7 +121,7 @@ def _pairing_state_text(pairing: PreviewPairingCode, state: str) -> str:
 
 @staff_required
 @require_POST
-def recipient_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def recipient_delete(request: StaffRequest, pk: int) -> HttpResponse:
     try:
         preview.preview_recipient_delete(staff=request.user, recipient_id=pk, request=request)
     except PermissionDenied as exc:

@@ -20,19 +20,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 import requests
 from django.conf import settings
 from django.contrib import auth
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import rotate_token
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django_otp import DEVICE_ID_SESSION_KEY
+
+from civicline.core.http import CivicRequest
 
 from .. import services
 from ..models import Friend
@@ -72,6 +74,13 @@ REFUSALS: dict[str, Any] = {
 }
 
 View = Callable[..., HttpResponse]
+Response = TypeVar("Response", bound=HttpResponseBase)
+
+
+class ResidentRequest(CivicRequest):
+    """A resident page's request past ``resident_required`` (for type hints)."""
+
+    resident: Friend
 
 
 class TokenRefused(Exception):
@@ -243,7 +252,7 @@ def resident_required(view: View) -> View:
     """
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: ResidentRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         resident = resident_from_request(request)
         if resident is None:
             return liff_response(request, gate(request))
@@ -272,7 +281,7 @@ def gate(request: HttpRequest) -> HttpResponse:
     return render(request, "line/liff/gate.html", context, status=status)
 
 
-def liff_response(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def liff_response(request: HttpRequest, response: Response) -> Response:
     """Headers every resident page gets: never cached (shared phones).
 
     Who may frame a resident page is said by the Content-Security-Policy of everything under /liff/

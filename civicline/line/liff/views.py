@@ -14,6 +14,7 @@ from civicline.core.features import all_features
 
 from .auth import (
     REFUSALS,
+    ResidentRequest,
     TokenRefused,
     VerifyUnavailable,
     id_token_verify,
@@ -51,7 +52,7 @@ def session_open(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @resident_required
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: ResidentRequest) -> HttpResponse:
     """The resident's own registration: what LINE told us, and what each feature holds about them."""
     sections = []
     for feature in all_features():
