@@ -22,8 +22,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, audited_save
+from civicline.core.audit import (
+    Action,
+    audit_record,
+    audited_change,
+    audited_create,
+    audited_delete,
+    audited_update,
+)
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.forms import services as form_services
 from civicline.forms.models import FormVersion
@@ -37,35 +45,34 @@ from .photos import StoredPhoto
 # --- configuration (RS-5, RS-9, X-8) ------------------------------------------------------------
 
 
-
-
 @transaction.atomic
 def counter_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> Counter:
-    if not actor.is_system_admin and department.pk != actor.department_id:
-        raise ValidationError(_("他の課の窓口は作成できません。"))
-    counter = Counter(department=department)
-    return audited_save(actor=actor, obj=counter, data=data, summary=_("窓口を作成"))
+    require_department(actor, department, message=_("他の課の窓口は作成できません。"))
+    counter = Counter(department=department, **data)
+    return audited_create(actor=actor, obj=counter, summary=_("窓口を作成"), fields=list(data))
 
 
 @transaction.atomic
 def counter_update(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> Counter:
-    return audited_save(actor=actor, obj=counter, data=data, summary=_("窓口を変更"))
+    require_department(actor, counter)
+    return audited_update(actor=actor, obj=counter, data=data, summary=_("窓口を変更"))
 
 
 @transaction.atomic
 def service_create(*, actor: Staff, counter: Counter, data: dict[str, Any]) -> Service:
     """A service with an empty form for its extra questions (RS-13), edited in the forms builder;
     every answer to it is personal data, as it belongs to a named booking."""
+    require_department(actor, counter)
     form = form_services.form_create(department=counter.department, title=data["name"], all_personal=True)
-    return audited_save(
-        actor=actor, obj=Service(counter=counter, form=form), data=data, summary=_("予約メニューを作成")
-    )
+    service = Service(counter=counter, form=form, **data)
+    return audited_create(actor=actor, obj=service, summary=_("予約メニューを作成"), fields=list(data))
 
 
 def service_update(*, actor: Staff, service: Service, data: dict[str, Any]) -> list[Misfit]:
     """Save the new settings; return the bookings that no longer fit them (never dropped silently)."""
+    require_department(actor, service)
     with transaction.atomic():
-        audited_save(actor=actor, obj=service, data=data, summary=_("予約メニューを変更"))
+        audited_update(actor=actor, obj=service, data=data, summary=_("予約メニューを変更"))
         form_services.form_rename(form=service.form, title=service.name)
     return booking_misfits(service=service)
 
@@ -74,26 +81,26 @@ def service_update(*, actor: Staff, service: Service, data: dict[str, Any]) -> l
 def special_day_save(
     *, actor: Staff, service: Service, date: Any, kind: str, hours: list[list[str]], note: str = ""
 ) -> tuple[SpecialDay, list[Misfit]]:
+    require_department(actor, service)
     if kind == SpecialDay.Kind.OPEN and not hours:
         raise ValidationError(_("臨時開設日には受付時間を入力してください。"))
-    special = SpecialDay.objects.filter(service=service, date=date).first() or SpecialDay(
-        service=service, date=date
-    )
     data = {"kind": kind, "hours": hours if kind == SpecialDay.Kind.OPEN else [], "note": note}
-    audited_save(actor=actor, obj=special, data=data, summary=_("臨時の休業・開設日を設定"))
+    summary = _("臨時の休業・開設日を設定")
+    special = SpecialDay.objects.filter(service=service, date=date).first()
+    if special is None:
+        special = SpecialDay(service=service, date=date, **data)
+        audited_create(actor=actor, obj=special, summary=summary, fields=["date", *data])
+    else:
+        audited_update(actor=actor, obj=special, data=data, summary=summary)
     return special, booking_misfits(service=service)
 
 
 @transaction.atomic
 def special_day_delete(*, actor: Staff, special: SpecialDay) -> None:
-    audit_record(
-        action=Action.DELETE,
-        actor=actor,
-        target=special,
-        summary=_("臨時の休業・開設日を削除"),
-        changes={"date": special.date, "kind": special.kind, "hours": special.hours},
+    require_department(actor, special)
+    audited_delete(
+        actor=actor, obj=special, summary=_("臨時の休業・開設日を削除"), fields=["date", "kind", "hours"]
     )
-    special.delete()
 
 
 # --- bookings: the seat ---------------------------------------------------------------------------
@@ -267,11 +274,11 @@ def booking_create_by_phone(
     contact: str,
     answers: dict[str, Any] | None = None,
     capacity_override: bool = False,
-    request: Any = None,
     now: datetime | None = None,
 ) -> Booking:
     """A booking taken by staff on the phone (RS-4), on the residents' rules; going over the seats
     needs ``capacity_override``, which the audit log records."""
+    require_department(actor, service)
     now = now or timezone.now()
     _check_slot(service, starts_at, now)
     version, answers = _answers_checked(service, answers)
@@ -300,7 +307,6 @@ def booking_create_by_phone(
         audit_record(
             action=Action.CREATE,
             actor=actor,
-            request=request,
             target=booking,
             summary=summary,
             changes={
@@ -337,12 +343,15 @@ def booking_cancel_by_resident(*, friend: Friend, booking: Booking, now: datetim
     return booking
 
 
-def booking_cancel_by_staff(*, actor: Staff, booking: Booking, reason: str, request: Any = None) -> Booking:
-    """Staff cancel any booking with a reason; a LINE booker gets the reason by LINE."""
+def booking_cancel_by_staff(*, actor: Staff, booking: Booking, reason: str) -> Booking:
+    """Staff cancel any booking of their department with a reason; a LINE booker gets it by LINE."""
+    require_department(actor, booking)
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("取消理由を入力してください。"))
-    with transaction.atomic():
+    fields = ["status", "cancel_reason"]
+    with audited_change(actor=actor, obj=booking, summary=_("予約を取消"), fields=fields):
+        # A conditional write: of two staff cancelling at once, one cancels and the other is told.
         cancelled = Booking.objects.filter(pk=booking.pk, status=Booking.Status.BOOKED).update(
             status=Booking.Status.CANCELLED,
             cancelled_at=timezone.now(),
@@ -352,14 +361,6 @@ def booking_cancel_by_staff(*, actor: Staff, booking: Booking, reason: str, requ
         booking.refresh_from_db()
         if not cancelled:
             raise ValidationError(_("予約中の予約だけ取り消せます。"))
-        audit_record(
-            action=Action.UPDATE,
-            actor=actor,
-            request=request,
-            target=booking,
-            summary=_("予約を取消"),
-            changes={"status": {"before": "booked", "after": "cancelled"}, "reason": reason},
-        )
         if booking.friend is not None and booking.friend.is_following:
             message_multicast(
                 to=[booking.friend.user_id], messages=line_messages.cancelled(booking), background=True
@@ -371,44 +372,30 @@ def booking_cancel_by_staff(*, actor: Staff, booking: Booking, reason: str, requ
 ATTENDANCE = (Booking.Status.ATTENDED, Booking.Status.NO_SHOW)
 
 
-@transaction.atomic
-def booking_mark(*, actor: Staff, booking: Booking, status: str, request: Any = None) -> Booking:
+def booking_mark(*, actor: Staff, booking: Booking, status: str) -> Booking:
     """Record that the resident came, or did not (the seat stays taken either way)."""
+    require_department(actor, booking)
     if status not in ATTENDANCE:
         raise ValidationError(_("来庁済みか無断キャンセルを選んでください。"))
-    before = booking.status
-    if not Booking.objects.filter(pk=booking.pk, status__in=(Booking.Status.BOOKED, *ATTENDANCE)).update(
-        status=status
-    ):
-        raise ValidationError(_("取り消された予約の来庁状況は記録できません。"))
-    booking.refresh_from_db()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        request=request,
-        target=booking,
-        summary=_("来庁状況を記録"),
-        changes={"status": {"before": before, "after": status}},
-    )
+    with audited_change(actor=actor, obj=booking, summary=_("来庁状況を記録"), fields=["status"]):
+        marked = Booking.objects.filter(pk=booking.pk, status__in=(Booking.Status.BOOKED, *ATTENDANCE))
+        if not marked.update(status=status):
+            raise ValidationError(_("取り消された予約の来庁状況は記録できません。"))
+        booking.refresh_from_db()
     return booking
 
 
-def booking_view_record(*, actor: Staff, booking: Booking, request: Any = None, what: str = "") -> None:
+def booking_view_record(*, actor: Staff, booking: Booking, what: str = "") -> None:
     """Every look at a booking's personal data leaves an audit entry (X-15)."""
     audit_record(
-        action=Action.VIEW_PERSONAL,
-        actor=actor,
-        request=request,
-        target=booking,
-        summary=what or _("予約の個人情報を表示"),
+        action=Action.VIEW_PERSONAL, actor=actor, target=booking, summary=what or _("予約の個人情報を表示")
     )
 
 
-def booking_export_record(*, actor: Staff, filters: dict[str, Any], count: int, request: Any = None) -> None:
+def booking_export_record(*, actor: Staff, filters: dict[str, Any], count: int) -> None:
     audit_record(
         action=Action.EXPORT,
         actor=actor,
-        request=request,
         department=actor.department,
         summary=_("予約一覧をCSVで出力（%(n)s件）") % {"n": count},
         changes={"filters": filters},

@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.line.models import Friend, OutboundSend
 from civicline.reservations import services
-from civicline.reservations.models import Booking, SpecialDay
+from civicline.reservations.models import Booking, Counter, SpecialDay
 from tests.fixtures.core import StaffFactory
 from tests.fixtures.line import FriendFactory
 from tests.reservations.factories import ServiceFactory, answers_of, at, first_slot, open_day
@@ -247,7 +248,35 @@ def test_staff_cancel_with_a_reason_that_the_line_booker_receives(service, frien
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED and booking.cancelled_by_staff
     assert "担当者の急病のため" in json.dumps(OutboundSend.objects.latest("pk").messages, ensure_ascii=False)
-    assert AuditEntry.objects.filter(target_id=str(booking.pk), changes__reason="担当者の急病のため").exists()
+    entry = AuditEntry.objects.get(target_id=str(booking.pk), action="update")
+    assert entry.changes["cancel_reason"]["after"] == "担当者の急病のため" and entry.request_id
+
+
+def test_x4_staff_of_another_department_change_none_of_its_counters_services_or_bookings(
+    service, friend
+):
+    outsider = StaffFactory()
+    booking = book(service, friend, first_slot(service))
+    attempts = [
+        lambda: services.counter_update(actor=outsider, counter=service.counter, data={"name": "x"}),
+        lambda: services.service_update(actor=outsider, service=service, data={"name": "x"}),
+        lambda: services.special_day_save(
+            actor=outsider, service=service, date=open_day(service), kind="closed", hours=[]
+        ),
+        lambda: services.booking_create_by_phone(
+            actor=outsider, service=service, starts_at=first_slot(service, after=10), name="x", contact="06"
+        ),
+        lambda: services.booking_cancel_by_staff(actor=outsider, booking=booking, reason="x"),
+        lambda: services.booking_mark(actor=outsider, booking=booking, status="attended"),
+    ]
+
+    for attempt in attempts:
+        with pytest.raises(NotYourDepartment):
+            attempt()
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.BOOKED and Booking.objects.count() == 1
+    assert not SpecialDay.objects.exists() and not AuditEntry.objects.filter(actor=outsider).exists()
 
 
 def test_attendance_is_recorded_and_audited_but_not_for_cancelled_bookings(service, friend, staff_user):
@@ -305,10 +334,12 @@ def test_a_closed_day_set_after_bookings_lists_them(service, friend, staff_user)
 
 
 def test_department_staff_cannot_create_a_counter_for_another_department(staff_user, other_department):
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotYourDepartment, match="他の課の窓口は作成できません"):
         services.counter_create(
             actor=staff_user, department=other_department, data={"name": "窓口", "category": "ごみ"}
         )
+
+    assert not Counter.objects.exists()
 
 
 # --- reminders (RS-12) ----------------------------------------------------------------------------

@@ -98,36 +98,53 @@ def counter_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _service_form_page(request: HttpRequest, *, counter, service: Service | None) -> HttpResponse:
-    form = ServiceForm(request.POST or None, instance=service)
-    if request.method == "POST" and form.is_valid():
-        try:
-            data = form.service_data()
-            if service is None:
-                service = services.service_create(actor=request.user, counter=counter, data=data)
-            else:
-                _misfit_message(
-                    request, services.service_update(actor=request.user, service=service, data=data)
-                )
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("予約メニュー「%(name)s」を保存しました。") % {"name": service.name})
-            return redirect("reservations:service-detail", pk=service.pk)
-    context = {"form": form, "counter": counter, "service": service}
-    return render(request, "reservations/console/service_form.html", context)
+def _service_saved(service: Service) -> str:
+    return _("予約メニュー「%(name)s」を保存しました。") % {"name": service.name}
+
+
+def _service_url(service: Service) -> str:
+    return reverse("reservations:service-detail", args=[service.pk])
 
 
 @staff_required
 def service_create(request: HttpRequest, counter_pk: int) -> HttpResponse:
     counter = selectors.access_counter(fetched_by=request.user, pk=counter_pk)
-    return _service_form_page(request, counter=counter, service=None)
+    return form_page(
+        request,
+        form=ServiceForm(request.POST or None),
+        title=_("予約メニューを追加"),
+        template="reservations/console/service_form.html",
+        save=lambda form: services.service_create(
+            actor=request.user, counter=counter, data=form.service_data()
+        ),
+        success_message=_service_saved,
+        redirect_to=_service_url,
+        counter=counter,
+        service=None,
+    )
 
 
 @staff_required
 def service_update(request: HttpRequest, pk: int) -> HttpResponse:
     service = selectors.access_service(fetched_by=request.user, pk=pk)
-    return _service_form_page(request, counter=service.counter, service=service)
+
+    def save(form: ServiceForm) -> Service:
+        _misfit_message(
+            request, services.service_update(actor=request.user, service=service, data=form.service_data())
+        )
+        return service
+
+    return form_page(
+        request,
+        form=ServiceForm(request.POST or None, instance=service),
+        title=_("予約メニューを編集"),
+        template="reservations/console/service_form.html",
+        save=save,
+        success_message=_service_saved,
+        redirect_to=_service_url,
+        counter=service.counter,
+        service=service,
+    )
 
 
 @staff_required
@@ -254,7 +271,7 @@ def booking_export(request: HttpRequest) -> HttpResponse:
     _form, filters = _filtered(request)
     bookings = selectors.booking_list_for(fetched_by=request.user, filters=filters)
     services.booking_export_record(
-        actor=request.user, request=request, filters=vars(filters), count=bookings.count()
+        actor=request.user, filters=vars(filters), count=bookings.count()
     )
     header = [
         _("受付番号"),
@@ -300,7 +317,7 @@ def booking_export(request: HttpRequest) -> HttpResponse:
 @staff_required
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = selectors.access_booking(fetched_by=request.user, pk=pk)
-    services.booking_view_record(actor=request.user, booking=booking, request=request)
+    services.booking_view_record(actor=request.user, booking=booking)
     context = {
         "booking": booking,
         "when": line_messages.when(booking),
@@ -317,7 +334,7 @@ def booking_mark(request: HttpRequest, pk: int) -> HttpResponse:
     booking = selectors.access_booking(fetched_by=request.user, pk=pk)
     try:
         services.booking_mark(
-            actor=request.user, booking=booking, status=request.POST.get("status", ""), request=request
+            actor=request.user, booking=booking, status=request.POST.get("status", "")
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -337,7 +354,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError(_("取消理由を入力してください。"))
         services.booking_cancel_by_staff(
-            actor=request.user, booking=booking, reason=form.cleaned_data["reason"], request=request
+            actor=request.user, booking=booking, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -353,7 +370,7 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def booking_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     photo = selectors.access_booking_photo(fetched_by=request.user, booking_pk=pk, pk=photo_pk)
     services.booking_view_record(
-        actor=request.user, booking=photo.booking, request=request, what=_("予約の添付写真を表示")
+        actor=request.user, booking=photo.booking, what=_("予約の添付写真を表示")
     )
     response = FileResponse(default_storage.open(photo.image.name, "rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
@@ -384,7 +401,6 @@ def booking_phone(request: HttpRequest, pk: int) -> HttpResponse:
                 contact=form.cleaned_data["contact"],
                 answers=form.answers(),
                 capacity_override=form.cleaned_data["capacity_override"],
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
