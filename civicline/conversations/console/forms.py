@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from civicline.core.calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, ranges_format, ranges_parse
+from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 from civicline.line.direct import DirectMessageConfirmForm
@@ -36,7 +35,7 @@ class _DepartmentChoice:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
-class TopicForm(_DepartmentChoice, ConsoleModelForm):
+class TopicForm(_DepartmentChoice, WeeklyHoursFields, ConsoleModelForm):
     class Meta:
         model = Topic
         fields = [
@@ -55,33 +54,16 @@ class TopicForm(_DepartmentChoice, ConsoleModelForm):
 
     def __init__(self, *args: Any, staff: Staff, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        hours = self.instance.hours or {}
-        for key in DAY_KEYS:
-            self.fields[f"hours_{key}"] = forms.CharField(
-                label=_("受付時間（%(day)s）") % {"day": DAY_LABELS[key]},
-                required=False,
-                help_text=HOURS_HELP if key == DAY_KEYS[0] else "",
-                initial=ranges_format(hours.get(key, [])),
-            )
-        self.order_fields(
-            ["name", "description", "is_personal", *[f"hours_{key}" for key in DAY_KEYS], "year_end_closed"]
-        )
+        self.hours_fields_add(self.instance.hours, label=_("受付時間（%(day)s）"))
+        self.order_fields(["name", "description", "is_personal", *HOURS_FIELDS, "year_end_closed"])
         if creating:
             self._department_field(staff)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        hours = {}
-        for key in DAY_KEYS:
-            try:
-                ranges = ranges_parse(cleaned.get(f"hours_{key}", ""))
-            except ValidationError as exc:
-                self.add_error(f"hours_{key}", exc)
-                continue
-            if ranges:
-                hours[key] = ranges
+        hours = self.hours_clean(cleaned)
         if not hours and not self.errors:
-            self.add_error(f"hours_{DAY_KEYS[0]}", _("受付時間を少なくとも1つ入力してください。"))
+            self.add_error(HOURS_FIELDS[0], _("受付時間を少なくとも1つ入力してください。"))
         cleaned["hours"] = hours
         return cleaned
 

@@ -1,5 +1,6 @@
 """The console's form pages, one way: show the form, save through a service on a valid POST, say
-so and move on; a service's refusal is shown on the form and nothing is saved.
+so and move on; a service's refusal is shown on the form and nothing is saved. And the fields every
+feature with opening hours shows: the city calendar's weekly hours, one text field per day.
 
     return form_page(
         request,
@@ -24,6 +25,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+
+from ..calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, Hours, ranges_format, ranges_parse
 
 FORM_PAGE_TEMPLATE = "core/console/form_page.html"
 
@@ -81,3 +84,32 @@ def form_errors_add(form: forms.BaseForm, error: ValidationError) -> None:
     for field, errors in error.error_dict.items():
         form.add_error(field if field in form.fields else None, errors)
 
+
+HOURS_FIELDS = [f"hours_{key}" for key in DAY_KEYS]
+
+
+class WeeklyHoursFields(forms.BaseForm):
+    """Weekly hours (``civicline.core.calendar``) as one field per day, typed as staff say them:
+    「9:00-12:00, 13:00-17:00」, blank for a closed day."""
+
+    def hours_fields_add(self, hours: Hours | None, *, label: Text = "%(day)s") -> None:
+        for key, name in zip(DAY_KEYS, HOURS_FIELDS, strict=True):
+            self.fields[name] = forms.CharField(
+                label=label % {"day": DAY_LABELS[key]},
+                required=False,
+                help_text=HOURS_HELP if key == DAY_KEYS[0] else "",
+                initial=ranges_format((hours or {}).get(key, [])),
+            )
+
+    def hours_clean(self, cleaned: dict[str, Any]) -> Hours:
+        """The hours as stored; a day that cannot be read gets its error under its own field."""
+        hours: Hours = {}
+        for key, name in zip(DAY_KEYS, HOURS_FIELDS, strict=True):
+            try:
+                ranges = ranges_parse(cleaned.get(name, ""))
+            except ValidationError as exc:
+                self.add_error(name, exc)
+                continue
+            if ranges:
+                hours[key] = ranges
+        return hours

@@ -9,7 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from civicline.core.calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, ranges_format, ranges_parse
+from civicline.core.calendar import HOURS_HELP, ranges_parse
+from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 from civicline.forms.fields import WholeForm
@@ -41,7 +42,7 @@ class CounterForm(ConsoleModelForm):
 SERVICE_SECTIONS = [
     (_("基本"), ["name", "description", "is_active"]),
     (_("枠"), ["slot_minutes", "seats_per_slot"]),
-    (_("受付時間"), [f"hours_{key}" for key in DAY_KEYS] + ["year_end_closed"]),
+    (_("受付時間"), [*HOURS_FIELDS, "year_end_closed"]),
     (
         _("予約の受付期間と取消"),
         [
@@ -58,7 +59,7 @@ SERVICE_SECTIONS = [
 ]
 
 
-class ServiceForm(ConsoleModelForm):
+class ServiceForm(WeeklyHoursFields, ConsoleModelForm):
     class Meta:
         model = Service
         fields = [
@@ -74,27 +75,11 @@ class ServiceForm(ConsoleModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        hours = self.instance.hours or {}
-        for key in DAY_KEYS:
-            self.fields[f"hours_{key}"] = forms.CharField(
-                label=DAY_LABELS[key],
-                required=False,
-                help_text=HOURS_HELP if key == DAY_KEYS[0] else "",
-                initial=ranges_format(hours.get(key, [])),
-            )
+        self.hours_fields_add(self.instance.hours)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        hours = {}
-        for key in DAY_KEYS:
-            try:
-                ranges = ranges_parse(cleaned.get(f"hours_{key}", ""))
-            except ValidationError as exc:
-                self.add_error(f"hours_{key}", exc)
-                continue
-            if ranges:
-                hours[key] = ranges
-        cleaned["hours"] = hours
+        cleaned["hours"] = self.hours_clean(cleaned)
         until, start = cleaned.get("book_until_days"), cleaned.get("book_from_days")
         if until is not None and start is not None and until < start:
             self.add_error("book_until_days", _("「何日後まで」は「何日後から」以上にしてください。"))
