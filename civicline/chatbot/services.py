@@ -231,7 +231,7 @@ def _import_result(plan: import_plan.ImportPlan) -> ImportResult:
     )
 
 
-def _garbage_apply(plan: import_plan.ImportPlan, department: Department) -> None:
+def _garbage_plan_write(plan: import_plan.ImportPlan, department: Department) -> None:
     """Write a garbage plan's new and changed items (its refused rows are left out)."""
     categories = {c.name: c for c in GarbageCategory.objects.filter(department=department)}
     for planned in (*plan.new, *plan.changed):
@@ -272,7 +272,7 @@ def _garbage_apply(plan: import_plan.ImportPlan, department: Department) -> None
         signals.knowledge_changed()  # bulk writes send no post_save: every index is rebuilt
 
 
-def _faq_apply(plan: import_plan.ImportPlan) -> None:
+def _faq_plan_write(plan: import_plan.ImportPlan) -> None:
     """Write a Q&A plan's new and changed entries (its refused rows are left out)."""
     FaqEntry.objects.bulk_create(
         (
@@ -329,7 +329,7 @@ def garbage_import(
     result = _import_result(plan)
     if plan.refused:
         return result
-    _garbage_apply(plan, department)
+    _garbage_plan_write(plan, department)
     audit_record(
         action=Action.CREATE,
         actor=actor,
@@ -356,7 +356,7 @@ def faq_import(
     result = _import_result(plan)
     if plan.refused:
         return result
-    _faq_apply(plan)
+    _faq_plan_write(plan)
     audit_record(
         action=Action.CREATE,
         actor=actor,
@@ -459,9 +459,9 @@ def knowledge_import_apply(
     try:
         with transaction.atomic():
             if upload.kind == KnowledgeImport.Kind.FAQ:
-                _faq_apply(plan)
+                _faq_plan_write(plan)
             else:
-                _garbage_apply(plan, upload.department)
+                _garbage_plan_write(plan, upload.department)
     except IntegrityError:
         # Another import added the same item a moment ago: this one's plan is out of date.
         raise ValidationError(

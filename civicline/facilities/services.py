@@ -446,7 +446,7 @@ def occupancy_status(*, people: int, capacity: int | None, current: str) -> str:
     return Shelter.Status.OPEN
 
 
-def _occupancy_apply(shelter: Shelter) -> None:
+def _occupancy_update(shelter: Shelter) -> None:
     """Set the status its check-ins call for (inside the caller's transaction, shelter row locked)."""
     people = selectors.shelter_people(shelter)
     status = occupancy_status(people=people, capacity=shelter.facility.capacity, current=shelter.status)
@@ -518,11 +518,11 @@ def shelter_checkin(
                 summary=_("避難所の受付内容を変更"),
                 changes=changes_between({"household_size": before}, {"household_size": household_size}),
             )
-            _occupancy_apply(target)
+            _occupancy_update(target)
             return current
         if current is not None:
             _checkout(current, actor=None, summary=_("別の避難所で受付したため退所"))
-            _occupancy_apply(locked[current.shelter_id])
+            _occupancy_update(locked[current.shelter_id])
         checkin = ShelterCheckIn.objects.create(
             shelter=target,
             friend=friend,
@@ -538,7 +538,7 @@ def shelter_checkin(
             summary=_("避難所で受付（%(n)d人）") % {"n": household_size},
             changes={"household_size": household_size},
         )
-        _occupancy_apply(target)
+        _occupancy_update(target)
     return checkin
 
 
@@ -553,7 +553,7 @@ def shelter_checkout(*, friend: Friend) -> ShelterCheckIn | None:
         if current.checked_out_at is not None:
             return current
         _checkout(current, actor=None, summary=_("避難所を退所"))
-        _occupancy_apply(shelter)
+        _occupancy_update(shelter)
     return current
 
 
@@ -566,7 +566,7 @@ def shelter_checkout_by_staff(*, checkin: ShelterCheckIn, actor: Staff) -> Shelt
         if locked.checked_out_at is not None:
             raise ValidationError(_("この世帯は既に退所しています。"))
         _checkout(locked, actor=actor, summary=_("避難所の受付を職員が退所に変更"))
-        _occupancy_apply(shelter)
+        _occupancy_update(shelter)
     return locked
 
 
