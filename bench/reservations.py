@@ -68,6 +68,7 @@ def seed(residents: int, seats: int) -> tuple[dict[str, int], list[str], list[st
     from django.utils import timezone
 
     from civicline.core.models import Department
+    from civicline.forms.services import form_create
     from civicline.line.liff.auth import SESSION_KEY
     from civicline.line.models import Friend
     from civicline.reservations import schedule
@@ -89,7 +90,12 @@ def seed(residents: int, seats: int) -> tuple[dict[str, int], list[str], list[st
             book_from_days=1,
             book_until_days=60,
             max_open_per_resident=1,
-            questions=[{"key": "q1", "label": "品目", "type": "text", "required": True}],
+            form=form_create(
+                department=department,
+                title=name,
+                questions=[{"label": "品目", "type": "short_text", "required": True}],
+                all_personal=True,
+            ),
         )
         for key, name in (("rush", "粗大ごみ収集"), ("calibration", "粗大ごみ収集（較正用）"))
     }
