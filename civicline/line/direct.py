@@ -6,15 +6,16 @@ Contract (shared by photo reports, public comments and staff conversations):
     - ``receipt_number: str`` — the number the resident was given; staff must type it to confirm;
     - ``direct_message_friend -> Friend | None`` — the resident the record belongs to (a property
       or a field; None when the record has no LINE resident);
-    - a ``department`` (or the path named by its ``scope_department_field``), and a default manager
-      built on ``DepartmentScopedQuerySet``: the sender must be able to see the record.
+    - a ``department`` (or the path named by its ``scope_department_field``): the sender must be
+      of that department (``require_department``) or a system administrator.
 * ``direct_message_send(*, record, recipient_friend, messages, confirmed_receipt_number, actor,
-  request=None, purpose="") -> DirectMessage`` pushes ``messages`` (≤ 5, as for
+  purpose="") -> DirectMessage`` pushes ``messages`` (≤ 5, as for
   ``messaging.message_push``) to ``record.direct_message_friend`` and nobody else. It raises
   ``DirectMessageRefused`` (``str(exc)`` is a Japanese sentence for staff) and sends nothing when the
   confirmed receipt number is not the record's (compared ignoring width, case, spaces and
   hyphens), when ``recipient_friend`` is not the record's resident, when the resident has blocked
-  the account, when ``actor`` cannot see the record, or when the messages are not sendable.
+  the account, or when the messages are not sendable; ``NotYourDepartment`` when the record is
+  another department's.
   Otherwise it logs a ``DirectMessage`` on the record and writes an audit entry (action SEND).
   The recipient is never taken from a request: callers pass the friend they read from the record.
 * ``direct_message_list_for(*, record)`` — the record's log, newest first, for its history.
@@ -48,8 +49,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicline.core.audit import Action, audit_record
-from civicline.core.models import Department, Staff
-from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.models import Staff
+from civicline.core.permissions import department_of, require_department
 
 from .messaging import Messages, message_push, normalize_messages
 from .models import DirectMessage, Friend
@@ -150,20 +151,6 @@ def direct_message_confirmation(
     )
 
 
-def _visible(record: models.Model, actor: Staff) -> bool:
-    queryset = type(record)._default_manager.all()
-    if not isinstance(queryset, DepartmentScopedQuerySet):
-        raise TypeError(f"{type(record).__name__} must use DepartmentScopedQuerySet to be messaged")
-    return queryset.visible_to(actor).filter(pk=record.pk).exists()
-
-
-def _department(record: models.Model) -> Department | None:
-    value: Any = record
-    for part in getattr(type(record), "scope_department_field", "department").split("__"):
-        value = getattr(value, part, None)
-    return value if isinstance(value, Department) else None
-
-
 def direct_message_send(
     *,
     record: DirectMessageRecord,
@@ -171,7 +158,6 @@ def direct_message_send(
     messages: Messages,
     confirmed_receipt_number: str,
     actor: Staff,
-    request: HttpRequest | None = None,
     purpose: str = "",
 ) -> DirectMessage:
     """Push ``messages`` to the record's resident only, once staff confirmed its receipt number."""
@@ -183,8 +169,7 @@ def direct_message_send(
         )
     # Every record is a model (a report, a comment, a conversation) keeping the contract above.
     model = cast(models.Model, record)
-    if not _visible(model, actor):
-        raise DirectMessageRefused(_("この受付を扱う権限がありません。"))
+    require_department(actor, model, message=_("この受付を扱う権限がありません。"))
     reason = _refusal(record, recipient_friend)
     if reason:
         raise DirectMessageRefused(reason)
@@ -194,7 +179,7 @@ def direct_message_send(
         raise DirectMessageRefused(_("送信できるメッセージは1〜5件です。")) from exc
     friend = record.direct_message_friend
     assert friend is not None  # _refusal has refused a record without one
-    department = _department(model)
+    department = department_of(model)
     # Sent before the log is written, outside any transaction: a push may wait out LINE's backoff,
     # and its own OutboundSend row records the attempt whatever happens next.
     send = message_push(to=friend.user_id, messages=payload)
@@ -213,7 +198,6 @@ def direct_message_send(
         audit_record(
             action=Action.SEND,
             actor=actor,
-            request=request,
             target=model,
             department=department,
             summary=_("受付番号 %(number)s の送信者へLINEメッセージを送信（%(purpose)s）")

@@ -20,10 +20,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -33,8 +32,9 @@ from limits.strategies import MovingWindowRateLimiter
 from linebot.v3.messaging import Message
 from pydantic.v1 import ValidationError as ModelValidationError
 
-from civicline.core.audit import Action, audit_record
+from civicline.core.audit import Action, audit_record, audited_change, audited_create, audited_delete
 from civicline.core.models import Staff
+from civicline.core.permissions import NotYourDepartment
 from civicline.core.scoping import access_or_404
 
 from .messaging import MAX_MESSAGES_PER_REQUEST, message_push
@@ -150,58 +150,45 @@ def preview_recipient_list_for(*, fetched_by: Staff) -> QuerySet[PreviewRecipien
     return recipients.select_related("friend", "department", "owner")
 
 
-def _owner_changes(owner: Staff) -> dict[str, Any]:
-    # The audit entry names whose phone it is, whoever acted: the owner, an administrator, a sender.
-    return {"owner_id": owner.pk, "owner": str(owner)}
+# Every entry about a device names whose phone it is (the owner, by id), whoever acted.
+DEVICE_FIELDS = ("label", "owner", "department", "friend")
 
 
-def preview_recipient_can_unpair(*, staff: Staff, recipient: PreviewRecipient) -> bool:
+def preview_recipient_can_unpair(*, actor: Staff, recipient: PreviewRecipient) -> bool:
     """A device is someone's own phone: only they, or a system administrator, take it off."""
-    return staff.is_system_admin or (staff.is_active and recipient.owner_id == staff.pk)
+    return actor.is_system_admin or (actor.is_active and recipient.owner_id == actor.pk)
 
 
-def preview_recipient_delete(*, staff: Staff, recipient_id: int, request: HttpRequest | None = None) -> None:
+def preview_recipient_delete(*, actor: Staff, recipient_id: int) -> None:
     """Unpair a test device: 404 outside the caller's department, 403 for a colleague's device."""
     with transaction.atomic():
         recipient = access_or_404(
-            PreviewRecipient.objects.select_related("friend", "owner", "department"), staff, pk=recipient_id
+            PreviewRecipient.objects.select_related("friend", "owner", "department"), actor, pk=recipient_id
         )
-        if not preview_recipient_can_unpair(staff=staff, recipient=recipient):
-            raise PermissionDenied(
+        if not preview_recipient_can_unpair(actor=actor, recipient=recipient):
+            raise NotYourDepartment(
                 _("このテスト端末の登録を解除できるのは、所有者（%(owner)s）とシステム管理者だけです。")
                 % {"owner": recipient.owner}
             )
-        audit_record(
-            action=Action.DELETE,
-            actor=staff,
-            request=request,
-            target=recipient,
+        audited_delete(
+            actor=actor,
+            obj=recipient,
             summary=_("テスト端末「%(label)s」（所有者：%(owner)s）の登録を解除")
             % {"label": recipient.label, "owner": recipient.owner},
-            changes={
-                "label": recipient.label,
-                "line_user_id": recipient.friend.user_id,
-                **_owner_changes(recipient.owner),
-            },
+            fields=DEVICE_FIELDS,
         )
-        recipient.delete()
 
 
 def preview_message_send(
-    *,
-    staff: Staff,
-    recipient_id: int,
-    messages: list[Mapping[str, Any]],
-    request: HttpRequest | None = None,
+    *, actor: Staff, recipient_id: int, messages: list[Mapping[str, Any]]
 ) -> tuple[PreviewRecipient, OutboundSend]:
     """Push a draft to one of the caller's department's test devices; 404 for anything else."""
     devices = PreviewRecipient.objects.select_related("friend", "owner")
-    recipient = access_or_404(devices, staff, pk=recipient_id)
+    recipient = access_or_404(devices, actor, pk=recipient_id)
     send = message_push(to=recipient.friend.user_id, messages=list(messages))
     audit_record(
         action=Action.SEND,
-        actor=staff,
-        request=request,
+        actor=actor,
         target=recipient,
         summary=_("テスト端末「%(label)s」（所有者：%(owner)s）へプレビューを送信")
         % {"label": recipient.label, "owner": recipient.owner},
@@ -210,7 +197,7 @@ def preview_message_send(
             "status": send.status,
             "message_types": [m.get("type") for m in messages],
             "line_user_id": recipient.friend.user_id,
-            **_owner_changes(recipient.owner),
+            "owner": recipient.owner_id,
         },
     )
     return recipient, send
@@ -243,22 +230,20 @@ def _open_codes() -> QuerySet[PreviewPairingCode]:
     return PreviewPairingCode.objects.filter(used_at__isnull=True, expires_at__gt=timezone.now())
 
 
-def pairing_code_issue(
-    *, staff: Staff, label: str, request: HttpRequest | None = None
-) -> tuple[PreviewPairingCode, str]:
+def pairing_code_issue(*, actor: Staff, label: str) -> tuple[PreviewPairingCode, str]:
     """A new one-time code for ``staff`` to send from their phone; returns the record and the code.
 
     The code itself is returned once, to be shown to its owner, and never stored. Issuing a code
     withdraws the staff member's earlier open ones, so at most one of theirs can be guessed at.
     """
-    if staff.department_id is None:
+    if actor.department_id is None:
         raise ValidationError(_("所属課のない職員はテスト端末を登録できません。"))
     label = label.strip()
     if not label:
         raise ValidationError(_("テスト端末の名前を入力してください。"))
     now = timezone.now()
     with transaction.atomic():
-        PreviewPairingCode.objects.filter(owner=staff, used_at__isnull=True, expires_at__gt=now).update(
+        PreviewPairingCode.objects.filter(owner=actor, used_at__isnull=True, expires_at__gt=now).update(
             expires_at=now
         )
         # Spent codes are of no further use (the audit log keeps the story).
@@ -269,20 +254,18 @@ def pairing_code_issue(
             # Two open codes alike would pair a phone to whichever came first.
             if not _open_codes().filter(code_hash=code_hash).exists():
                 break
-        pairing = PreviewPairingCode.objects.create(
-            department_id=staff.department_id,
-            owner=staff,
+        pairing = PreviewPairingCode(
+            department_id=actor.department_id,
+            owner=actor,
             label=label,
             code_hash=code_hash,
             expires_at=now + PAIRING_CODE_LIFETIME,
         )
-        audit_record(
-            action=Action.CREATE,
-            actor=staff,
-            request=request,
-            target=pairing,
+        audited_create(
+            actor=actor,
+            obj=pairing,
             summary=_("テスト端末「%(label)s」のペアリングコードを発行") % {"label": label},
-            changes={"label": label, "expires_at": pairing.expires_at, **_owner_changes(staff)},
+            fields=("label", "owner", "department", "expires_at"),
         )
     return pairing, code
 
@@ -367,23 +350,19 @@ def preview_recipient_pair(*, friend: Friend, code: str) -> PreviewRecipient:
             ).update(used_at=now)
             if not claimed:
                 raise invalid
-            recipient = PreviewRecipient.objects.create(
+            recipient = PreviewRecipient(
                 department=pairing.department, friend=friend, label=pairing.label, owner=pairing.owner
             )
-            PreviewPairingCode.objects.filter(pk=pairing.pk).update(recipient=recipient)
-            audit_record(
-                action=Action.CREATE,
+            # The owner acts, from their phone: the entry is theirs, not the worker's.
+            with audited_change(
                 actor=pairing.owner,
-                target=recipient,
+                obj=recipient,
                 summary=_("テスト端末「%(label)s」（所有者：%(owner)s）をペアリングで登録")
                 % {"label": recipient.label, "owner": pairing.owner},
-                changes={
-                    "label": recipient.label,
-                    "line_user_id": friend.user_id,
-                    "pairing_code_id": pairing.pk,
-                    **_owner_changes(pairing.owner),
-                },
-            )
+                fields=DEVICE_FIELDS,
+            ):
+                recipient.save()
+            PreviewPairingCode.objects.filter(pk=pairing.pk).update(recipient=recipient)
     except IntegrityError as exc:
         raise ValidationError(
             _("このLINEアカウントは既に%(department)sのテスト端末として登録されています。")

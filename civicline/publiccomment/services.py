@@ -251,6 +251,5 @@ def submission_message_send(
         messages=line_messages.staff_message(submission, text),
         confirmed_receipt_number=confirmed_receipt_number,
         actor=actor,
-        request=request,
         purpose=_("意見について"),
     )

@@ -107,10 +107,7 @@ def survey_preview_send(
     if not survey.form.questions:
         raise ValidationError(_("質問がまだありません。質問を作成してからプレビューしてください。"))
     return preview.preview_message_send(
-        staff=actor,
-        recipient_id=recipient_id,
-        messages=[line_messages.preview_message(survey)],
-        request=request,
+        actor=actor, recipient_id=recipient_id, messages=[line_messages.preview_message(survey)]
     )
 
 

@@ -163,7 +163,7 @@ def test_a_reply_with_another_receipt_number_is_refused_and_nothing_is_kept(
 def test_staff_of_another_department_cannot_reply_even_with_the_number(
     conversation, other_staff_user, fake_line_api
 ):
-    with pytest.raises(DirectMessageRefused):
+    with pytest.raises(NotYourDepartment):
         services.conversation_reply(
             actor=other_staff_user,
             conversation=conversation,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from civicline.core.permissions import NotYourDepartment
 from civicline.line.direct import (
     DirectMessageRefused,
     direct_message_confirmation,
@@ -91,12 +92,11 @@ def test_each_send_is_logged_on_the_record(report, staff, fake_line_api):
     assert first.sent_by == staff and first.messages == [{"type": "text", "text": "お知らせ"}]
 
 
-def test_a_record_without_department_scoping_cannot_be_messaged(staff, fake_line_api):
-    """A model whose rows any staff could read is a programming error, not a refusal to show."""
-    record = StaffFactory().department  # a plain manager, no visible_to()
-    record.receipt_number = "X-1"
-    record.direct_message_friend = FriendFactory()
+def test_staff_of_another_department_cannot_message_the_records_resident(
+    report, other_staff_user, fake_line_api
+):
+    with pytest.raises(NotYourDepartment, match="この受付を扱う権限がありません。"):
+        send(report, other_staff_user)
 
-    with pytest.raises(TypeError):
-        send(record, staff, recipient_friend=record.direct_message_friend, confirmed_receipt_number="X-1")
     assert not fake_line_api.to("/v2/bot/message/push")
+    assert not direct_message_list_for(record=report).exists()

@@ -107,10 +107,10 @@ def test_staff_pair_their_phone_by_sending_the_code_from_it(send, staff_user, st
     assert "田中のiPhone" in staff_client.get("/console/preview/devices/").content.decode()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.CREATE, target_type="line.previewrecipient")
     assert entry.actor == staff_user and entry.department == staff_user.department
-    assert (entry.changes["owner_id"], entry.changes["owner"]) == (staff_user.pk, "田中 花子")
-    assert entry.changes["line_user_id"] == DEVICE and "所有者：田中 花子" in entry.summary
+    assert entry.changes["owner"]["after"] == staff_user.pk and "所有者：田中 花子" in entry.summary
+    assert entry.changes["friend"]["after"] == device.friend_id
     issued = AuditEntry.objects.get(action=AuditEntry.Action.CREATE, target_type="line.previewpairingcode")
-    assert issued.changes["owner_id"] == staff_user.pk and code not in json.dumps(issued.changes)
+    assert issued.changes["owner"]["after"] == staff_user.pk and code not in json.dumps(issued.changes)
 
 
 @pytest.mark.parametrize(
@@ -335,7 +335,7 @@ def test_another_department_neither_sees_nor_sends_to_the_device(
     response = other.post("/console/preview/", {"recipient": device.pk, "message": "こんにちは"})
     assert "正しく選択してください" in response.content.decode()
     with pytest.raises(Http404):
-        preview.preview_message_send(staff=other_staff_user, recipient_id=device.pk, messages=[])
+        preview.preview_message_send(actor=other_staff_user, recipient_id=device.pk, messages=[])
     assert fake_line_api.to("/v2/bot/message/push") == []
 
 
@@ -353,7 +353,7 @@ def test_the_owner_unpairs_their_device_audited(send, staff_client, staff_user):
 
     assert not PreviewRecipient.objects.exists()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.DELETE, target_type="line.previewrecipient")
-    assert entry.actor == staff_user and entry.changes["owner_id"] == staff_user.pk
+    assert entry.actor == staff_user and entry.changes["before"]["owner"] == staff_user.pk
 
 
 def test_a_system_administrator_unpairs_anyones_device_with_the_owner_named(
@@ -366,7 +366,7 @@ def test_a_system_administrator_unpairs_anyones_device_with_the_owner_named(
     assert not PreviewRecipient.objects.exists()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.DELETE, target_type="line.previewrecipient")
     assert entry.actor == system_admin
-    assert (entry.changes["owner_id"], entry.changes["owner"]) == (staff_user.pk, "田中 花子")
+    assert entry.changes["before"]["owner"] == staff_user.pk and "所有者：田中 花子" in entry.summary
 
 
 def test_a_colleague_cannot_unpair_and_another_department_does_not_find_it(
@@ -393,7 +393,7 @@ def test_an_unpaired_device_gets_no_preview(send, staff_client, staff_user, fake
 
     assert "テスト端末を追加" in response.content.decode()
     with pytest.raises(Http404):
-        preview.preview_message_send(staff=staff_user, recipient_id=device.pk, messages=[])
+        preview.preview_message_send(actor=staff_user, recipient_id=device.pk, messages=[])
     assert not OutboundSend.objects.filter(kind=OutboundSend.Kind.PUSH).exists()
 
 

@@ -163,7 +163,7 @@ def test_a_flex_draft_reaches_the_test_device_audited_with_a_link_to_the_phone(
     assert entry.actor == staff_user
     assert entry.department == staff_user.department
     assert entry.changes["message_types"] == ["flex"]
-    assert (entry.changes["owner_id"], entry.changes["owner"]) == (staff_user.pk, "田中 花子")
+    assert entry.changes["owner"] == staff_user.pk and "所有者：田中 花子" in entry.summary
 
 
 @linesim_db
@@ -187,7 +187,7 @@ def test_another_departments_test_device_cannot_be_sent_to(linesim, device, othe
     assert "正しく選択してください" in response.content.decode()
     assert linesim.client.messages_for(device.friend.user_id) == []
     with pytest.raises(Http404):
-        preview.preview_message_send(staff=other_staff_user, recipient_id=device.pk, messages=["x"])
+        preview.preview_message_send(actor=other_staff_user, recipient_id=device.pk, messages=["x"])
     assert not OutboundSend.objects.exists()
 
 
@@ -201,7 +201,7 @@ def test_a_preview_never_reaches_a_friend_who_is_not_a_test_device(linesim, devi
     for recipient in (friend.pk, resident["userId"], device.pk + 1000):
         staff_client.post("/console/preview/", {"recipient": recipient, "message": "下書き"})
         with pytest.raises(Http404):
-            preview.preview_message_send(staff=staff_user, recipient_id=friend.pk + 1000, messages=[])
+            preview.preview_message_send(actor=staff_user, recipient_id=friend.pk + 1000, messages=[])
 
     assert linesim.client.messages_for(resident["userId"]) == []
     assert not OutboundSend.objects.exists()
@@ -237,4 +237,4 @@ def test_a_colleagues_device_is_previewed_to_and_the_audit_names_its_owner(
 
     entry = AuditEntry.objects.get(action=AuditEntry.Action.SEND)
     assert entry.actor == colleague
-    assert entry.changes["owner_id"] == staff_user.pk and "田中 花子" in entry.summary
+    assert entry.changes["owner"] == staff_user.pk and "田中 花子" in entry.summary

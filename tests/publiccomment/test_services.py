@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.forms.models import Draft, Response
 from civicline.line import direct
 from civicline.line.models import Friend
@@ -131,7 +132,7 @@ def test_pc8_an_empty_message_is_refused(department, staff_user, fake_line_api):
 def test_staff_of_another_department_cannot_message_a_submitter(department, other_staff_user, fake_line_api):
     submission = submit(make_consultation(department=department), FriendFactory(), COMMENT)
 
-    with pytest.raises(direct.DirectMessageRefused):
+    with pytest.raises(NotYourDepartment):
         services.submission_message_send(
             actor=other_staff_user,
             submission=submission,

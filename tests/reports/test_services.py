@@ -423,7 +423,7 @@ def test_ph5_receipt_number_may_be_typed_in_full_width_or_lower_case(report, sta
 def test_ph5_another_departments_staff_cannot_message_the_reporter(report, fake_line_api):
     outsider = StaffFactory()
 
-    with pytest.raises(DirectMessageRefused, match="権限"):
+    with pytest.raises(NotYourDepartment, match="権限"):
         services.report_message_send(
             actor=outsider, report=report, text="x", confirmed_receipt_number=report.receipt_number
         )

@@ -591,7 +591,7 @@ def build_world() -> World:
         )
     )
     # A one-time code staff A issued to pair another phone, still waiting.
-    w.own_a(preview.pairing_code_issue(staff=staff_a, label=w.marker_a("pairing"))[0])
+    w.own_a(preview.pairing_code_issue(actor=staff_a, label=w.marker_a("pairing"))[0])
 
     # --- official alerts (city-wide public information; A is the responsible department) -----------
     alert_settings = AlertSettings.current()

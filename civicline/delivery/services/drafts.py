@@ -251,7 +251,7 @@ def delivery_test_send(
     sends = []
     for recipient_id in recipient_ids:
         _recipient, send = preview.preview_message_send(
-            staff=staff, recipient_id=recipient_id, messages=messages, request=request
+            actor=staff, recipient_id=recipient_id, messages=messages
         )
         sends.append(send)
     audit_record(

@@ -26,10 +26,9 @@ def preview_send(request: StaffRequest) -> HttpResponse:
     result = None
     if request.method == "POST" and form.is_valid():
         recipient, send = preview.preview_message_send(
-            staff=request.user,
+            actor=request.user,
             recipient_id=form.cleaned_data["recipient"].pk,
             messages=form.cleaned_data["messages"],
-            request=request,
         )
         result = {"recipient": recipient, "send": send, "phone_url": phone_url(recipient.friend.user_id)}
     recipients = preview.preview_recipient_list_for(fetched_by=request.user)
@@ -45,7 +44,7 @@ def _device_rows(request: StaffRequest) -> list[tuple[PreviewRecipient, str, boo
         (
             recipient,
             phone_url(recipient.friend.user_id),
-            preview.preview_recipient_can_unpair(staff=request.user, recipient=recipient),
+            preview.preview_recipient_can_unpair(actor=request.user, recipient=recipient),
         )
         for recipient in preview.preview_recipient_list_for(fetched_by=request.user)
     ]
@@ -63,9 +62,7 @@ def recipient_create(request: StaffRequest) -> HttpResponse:
     form = PairingCodeForm(request.POST or None, staff=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            pairing, code = preview.pairing_code_issue(
-                staff=request.user, label=form.cleaned_data["label"], request=request
-            )
+            pairing, code = preview.pairing_code_issue(actor=request.user, label=form.cleaned_data["label"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -123,7 +120,7 @@ def _pairing_state_text(pairing: PreviewPairingCode, state: str) -> str:
 @require_POST
 def recipient_delete(request: StaffRequest, pk: int) -> HttpResponse:
     try:
-        preview.preview_recipient_delete(staff=request.user, recipient_id=pk, request=request)
+        preview.preview_recipient_delete(actor=request.user, recipient_id=pk)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
         return render(
