@@ -10,8 +10,10 @@ from huey.contrib.djhuey import task
 from civicline.core.audit import audited_change, audited_update
 from civicline.core.models import AuditEntry, Department
 from civicline.core.permissions import NotYourDepartment, require_department, require_system_admin
+from civicline.line.models import PreviewRecipient
 from civicline.reservations.models import Counter, Service
-from tests.fixtures.core import DepartmentFactory
+from tests.fixtures.core import DepartmentFactory, StaffFactory
+from tests.fixtures.line import FriendFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,23 @@ def test_a_disabled_account_changes_nothing_even_in_its_own_department(staff_use
 
     with pytest.raises(NotYourDepartment):
         require_department(staff_user, department)
+
+
+def test_a_refusal_reaches_the_console_as_a_japanese_error(console_client, staff_user, department):
+    # A test device is its owner's phone: a colleague of the same department may not unpair it.
+    device = PreviewRecipient.objects.create(
+        department=department, friend=FriendFactory(), label="田中のiPhone", owner=staff_user
+    )
+    colleague = StaffFactory(department=department)
+
+    response = console_client(colleague).post(f"/console/preview/devices/{device.pk}/delete/")
+
+    assert response.status_code == 403
+    assert "このテスト端末の登録を解除できるのは、所有者（田中 花子）とシステム管理者だけです。" in (
+        response.content.decode()
+    )
+    assert PreviewRecipient.objects.filter(pk=device.pk).exists()
+    assert not AuditEntry.objects.filter(action="delete").exists()
 
 
 # --- audited_update / audited_change ----------------------------------------------------------------
