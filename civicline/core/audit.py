@@ -270,17 +270,6 @@ def audited_update(
     return obj
 
 
-def audited_save(
-    *, actor: Staff | None, obj: ModelT, data: Mapping[str, Any], summary: str
-) -> ModelT:
-    """``audited_update`` of a saved object, ``audited_create`` (with ``data``'s fields) of a new one."""
-    if obj.pk is not None:
-        return audited_update(actor=actor, obj=obj, data=data, summary=summary)
-    for name, value in data.items():
-        setattr(obj, name, value)
-    return audited_create(actor=actor, obj=obj, summary=summary, fields=list(data))
-
-
 def audited_delete(*, actor: Staff | None, obj: models.Model, summary: str, fields: Iterable[str]) -> None:
     """Delete ``obj``, auditing the values of ``fields`` it had, so the entry shows what was lost."""
     audit_record(
@@ -652,7 +641,6 @@ __all__ = [
     "audited_change",
     "audited_create",
     "audited_delete",
-    "audited_save",
     "audited_update",
     "changes_between",
     "checkpoint_create",
