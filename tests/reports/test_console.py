@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from civicline.core.models import AuditEntry
 from civicline.line.models import DirectMessage
@@ -339,6 +340,23 @@ def test_an_area_drawn_as_a_feature_is_saved_and_cannot_be_deleted_while_a_rule_
     response = system_admin_client.post(f"/console/reports/settings/area/{area.pk}/delete", follow=True)
 
     assert "使われているため削除できません" in response.content.decode() and Area.objects.exists()
+
+
+def test_a_refused_setting_shows_why_on_its_form_and_changes_nothing(system_admin_client, monkeypatch):
+    category = CategoryFactory(name="道路の損傷")
+
+    def refuse(**kwargs):
+        raise ValidationError({"name": "同じ名前の種類があります。"})
+
+    monkeypatch.setattr(services, "setting_update", refuse)
+    response = system_admin_client.post(
+        f"/console/reports/settings/categories/{category.pk}/",
+        {"name": "道路", "order": 0, "is_active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert "同じ名前の種類があります。" in response.content.decode()
+    assert Category.objects.get(pk=category.pk).name == "道路の損傷"
 
 
 def test_status_messages_are_editable(system_admin_client):

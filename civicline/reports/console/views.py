@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from civicline.core.console.decorators import staff_required, system_admin_required
+from civicline.core.console.forms import FORM_PAGE_TEMPLATE, form_page
 from civicline.line.direct import (
     DirectMessageRefused,
     confirmation_forget,
@@ -324,7 +326,7 @@ def _setting_form(
     pk: int | None,
     *,
     title: str,
-    template: str = "core/console/form_page.html",
+    template: str = FORM_PAGE_TEMPLATE,
     **extra: Any,
 ) -> HttpResponse:
     instance = get_object_or_404(model, pk=pk) if pk else model()
@@ -337,21 +339,26 @@ def _setting_page(
     instance: models.Model,
     *,
     title: str,
-    template: str = "core/console/form_page.html",
+    template: str = FORM_PAGE_TEMPLATE,
     **extra: Any,
 ) -> HttpResponse:
-    # The form works on a copy: validating fills its instance, and the service compares before/after.
-    form = form_class(request.POST or None, instance=copy.copy(instance))
-    if request.method == "POST" and form.is_valid():
+    def save(form: forms.ModelForm) -> models.Model:
         if instance.pk is None:
-            services.setting_create(actor=request.user, obj=form.save(commit=False))
-        else:
-            data = {name: form.cleaned_data[name] for name in form._meta.fields}
-            services.setting_update(actor=request.user, obj=instance, data=data)
-        messages.success(request, _("保存しました。"))
-        return redirect("reports:category-list")
-    context = {"form": form, "title": title, "back_url_name": "reports:category-list", **extra}
-    return render(request, template, context)
+            return services.setting_create(actor=request.user, obj=form.save(commit=False))
+        data = {name: form.cleaned_data[name] for name in form._meta.fields}
+        return services.setting_update(actor=request.user, obj=instance, data=data)
+
+    return form_page(
+        request,
+        # The form works on a copy: validating fills its instance, and the service compares before/after.
+        form=form_class(request.POST or None, instance=copy.copy(instance)),
+        title=title,
+        template=template,
+        back="reports:category-list",
+        save=save,
+        success_message=_("保存しました。"),
+        **extra,
+    )
 
 
 @system_admin_required
