@@ -103,6 +103,15 @@ class Outcome:
 # --- public API -------------------------------------------------------------------------------
 
 
+class CheckedMessage(dict):
+    """A message (LINE's JSON) already checked against the SDK's models. A shelter carousel's Flex
+    tree was parsed three times per answer (the handler's reply, its recording, the request):
+    now once."""
+
+    def to_dict(self) -> dict[str, Any]:  # what the SDK's requests ask of each of their messages
+        return dict(self)
+
+
 def normalize_messages(messages: Messages) -> list[dict[str, Any]]:
     """SDK models, dicts or plain strings (text messages) → JSON-ready dicts; checks the count."""
     items = [messages] if isinstance(messages, str | Mapping | Message) else list(messages)
@@ -258,9 +267,11 @@ def _message_dict(item: MessageLike) -> dict[str, Any]:
         return {"type": "text", "text": item}
     if isinstance(item, Message):
         return item.to_dict()
+    if isinstance(item, CheckedMessage):
+        return item  # checked once already (a handler's reply, then its recording)
     # Checked against the SDK's models now, so a malformed message fails here, before recording.
     Message.from_dict(dict(item))
-    return dict(item)
+    return CheckedMessage(item)
 
 
 def _notification(disabled: bool) -> dict[str, Any]:
@@ -368,6 +379,20 @@ _ENDPOINTS: dict[str, tuple[type[Any], str, bool]] = {
 }
 
 
+# Stands in for the messages while the SDK checks a request's envelope (recipients, options).
+_ENVELOPE_PLACEHOLDER = {"type": "text", "text": "-"}
+
+
+def _request(request_class: type[Any], body: dict[str, Any]) -> Any:
+    """The SDK's request for ``body``: its envelope parsed by the SDK's model, its messages carried
+    as they were checked when recorded (``_record``), not parsed again for every request."""
+    if request_class is NarrowcastRequest:  # nested recipient/filter objects: parsed whole
+        return request_class.from_dict(body)
+    envelope = request_class.from_dict({**body, "messages": [_ENVELOPE_PLACEHOLDER]})
+    messages = [CheckedMessage(m) for m in body["messages"]]
+    return request_class.construct(envelope.__fields_set__, **{**envelope.__dict__, "messages": messages})
+
+
 def _send_chunk(send: OutboundSend, chunk: int, user_ids: list[str]) -> Outcome:
     request_class, method, keyed = _ENDPOINTS[send.kind]
     body: dict[str, Any] = {**send.options, "messages": send.messages}
@@ -375,7 +400,7 @@ def _send_chunk(send: OutboundSend, chunk: int, user_ids: list[str]) -> Outcome:
         body["to"] = user_ids[0]
     elif send.kind == OutboundSend.Kind.MULTICAST:
         body["to"] = user_ids
-    args = [request_class.from_dict(body)]
+    args = [_request(request_class, body)]
     if keyed:
         args.append(chunk_retry_key(send, chunk))
     # _preload_content=False: the answer is not parsed, so an accepted request can never look
