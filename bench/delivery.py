@@ -324,7 +324,7 @@ def run(friends: int, *, share: float, latency_ms: int, processes: int, threads:
         rss_before = _rss_mb()
         cpu_before, worker_before = emulator.cpu_seconds(), time.process_time()
         t0 = time.perf_counter()
-        services.delivery_schedule(staff=staff, delivery=delivery, at=None)
+        services.delivery_schedule(actor=staff, delivery=delivery, at=None)
         send_seconds = time.perf_counter() - t0
         emulator_cpu, worker_cpu = emulator.cpu_seconds() - cpu_before, time.process_time() - worker_before
     finally:

@@ -71,8 +71,8 @@ def notice(title: str) -> dict:
         ],
     )
     with audit_context(actor_label="bench.peak"):
-        delivery = services.delivery_create(staff=staff, data=data)
-        services.delivery_schedule(staff=staff, delivery=delivery, at=None)
+        delivery = services.delivery_create(actor=staff, data=data)
+        services.delivery_schedule(actor=staff, delivery=delivery, at=None)
     seconds = _until(
         lambda: Delivery.objects.filter(pk=delivery.pk, finished_at__isnull=False).exists(), "the notice"
     )

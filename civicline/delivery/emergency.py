@@ -18,9 +18,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_context, audit_record
+from civicline.core.audit import Action, audit_context, audit_record, audited_create
 from civicline.core.features import EmergencyOutcome, EmergencyRequest
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 
 from . import conditions, services
 from .models import Area, Delivery, DeliveryMessage, Segment, SegmentGrant, Topic
@@ -49,18 +50,14 @@ def _segment(department: Department, name: str, tree: dict[str, Any]) -> Segment
     """The system's segment for these conditions (made once, reused), granted to ``department``."""
     segment = Segment.objects.filter(department=department, name=name, conditions=tree).first()
     if segment is None:
-        segment = Segment.objects.create(
+        segment = Segment(
             department=department,
             name=name,
             description=_("防災情報の自動対応で使う配信先です。"),
             conditions=tree,
         )
-        audit_record(
-            action=Action.CREATE,
-            target=segment,
-            summary=_("セグメント「%(name)s」を作成") % {"name": name},
-            changes={"conditions": conditions.describe(tree)},
-        )
+        summary = _("セグメント「%(name)s」を作成") % {"name": name}
+        audited_create(actor=None, obj=segment, summary=summary, fields=services.SEGMENT_FIELDS)
     if not SegmentGrant.objects.filter(segment=segment, department=department).exists():
         SegmentGrant.objects.create(segment=segment, department=department)
         audit_record(
@@ -88,10 +85,9 @@ def send_alert(request: EmergencyRequest) -> EmergencyOutcome:
     department = Department.objects.filter(pk=request.department_id, is_active=True).first()
     if department is None:
         raise ValidationError(_("防災情報の担当課が設定されていません（防災情報の対応方針で設定します）。"))
-    if request.actor is not None and not (
-        request.actor.is_system_admin or request.actor.department_id == department.pk
-    ):
-        raise ValidationError(_("担当課の職員とシステム管理者だけが緊急配信を用意できます。"))
+    require_department(
+        request.actor, department, message=_("担当課の職員とシステム管理者だけが緊急配信を用意できます。")
+    )
     tree = _priority_tree(request)
     if tree is None:
         raise ValidationError(_("配信先がありません（受信設定の地域も優先する分野もありません）。"))
@@ -108,15 +104,13 @@ def send_alert(request: EmergencyRequest) -> EmergencyOutcome:
     with label_ctx, transaction.atomic():
         for title, segment in plan:
             delivery = services.delivery_create_system(
-                department=department,
-                data=_input(title, request.text, segment),
-                actor_label=request.actor_label,
+                actor=request.actor, department=department, data=_input(title, request.text, segment)
             )
             made.append(delivery)
         if not request.prepare_only:
             # The priority delivery is queued first: the worker reaches those residents first.
             for delivery in made:
-                services.delivery_send_system(delivery=delivery, actor_label=request.actor_label)
+                services.delivery_send_system(actor=request.actor, delivery=delivery)
     first = made[0]
     verb = _("下書きを用意") if request.prepare_only else _("配信を開始")
     return EmergencyOutcome(
@@ -132,14 +126,7 @@ def withdraw_alert(data: dict[str, Any], actor: Staff | None, actor_label: str) 
     with audit_context(actor_label=actor_label) if actor is None else nullcontext():
         for delivery in Delivery.objects.filter(pk__in=data.get("deliveries", [])):
             if delivery.status == Delivery.Status.DRAFT:
-                with transaction.atomic():
-                    audit_record(
-                        action=Action.DELETE,
-                        actor=actor,
-                        target=delivery,
-                        summary=_("配信の下書き「%(title)s」を削除") % {"title": delivery.title},
-                    )
-                    delivery.delete()
+                services.delivery_delete(actor=actor, delivery=delivery)
                 removed += 1
             else:
                 sent += 1

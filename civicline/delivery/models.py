@@ -11,6 +11,7 @@ ever shown back to the resident who entered them.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -264,6 +265,20 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # What staff composed, as the audit log records it (core.audit.snapshot reads these by name).
+    AUDITED = ["title", "audience", "segment_names", "combine", "email_too", "emergency", "message_contents"]
+
+    @property
+    def segment_names(self) -> list[str]:
+        return sorted(s.name for s in self.segments.all())
+
+    @property
+    def message_contents(self) -> list[dict[str, Any]]:
+        return [
+            {"kind": m.kind, "title": m.title, "text": m.text, "actions": m.actions}
+            for m in self.messages.all()
+        ]
 
     @property
     def is_editable(self) -> bool:

@@ -90,6 +90,11 @@ def access_own_segment(*, fetched_by: Staff, pk: int) -> Segment:
     return access_or_404(Segment.objects.select_related("department"), fetched_by, pk=pk)
 
 
+def segment_changeable_by(*, staff: Staff) -> QuerySet[Segment]:
+    """Segments the caller may change or delete: its department's (all for the administrator)."""
+    return Segment.objects.visible_to(staff)
+
+
 def segment_usable_by(*, staff: Staff) -> QuerySet[Segment]:
     """Segments the caller may deliver to (SD-7)."""
     if staff.is_system_admin:

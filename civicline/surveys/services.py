@@ -10,12 +10,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_change, audited_create
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 from civicline.delivery import selectors as delivery_selectors
 from civicline.delivery import services as delivery_services
 from civicline.delivery.models import Delivery, Segment
@@ -40,20 +40,13 @@ SURVEY_FIELDS = (
 INVITATION_BATCH = 2000
 
 
-def _snapshot(survey: Survey) -> dict[str, Any]:
-    return {name: getattr(survey, name) for name in SURVEY_FIELDS}
-
-
 def _check_period(survey: Survey) -> None:
     if survey.opens_at and survey.closes_at and survey.opens_at >= survey.closes_at:
         raise ValidationError(_("回答受付の終了は開始より後の日時にしてください。"))
 
 
-def survey_create(
-    *, actor: Staff, department: Department, data: dict[str, Any], request: HttpRequest | None = None
-) -> Survey:
-    if not actor.is_system_admin and department.pk != actor.department_id:
-        raise ValidationError(_("他の課のアンケートは作成できません。"))
+def survey_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> Survey:
+    require_department(actor, department, message=_("他の課のアンケートは作成できません。"))
     with transaction.atomic():
         survey = Survey(
             form=form_services.form_create(department=department, title=data["title"]),
@@ -61,38 +54,25 @@ def survey_create(
             **data,
         )
         _check_period(survey)
-        survey.full_clean()
-        survey.save()
-        audit_record(
-            action=Action.CREATE,
+        audited_create(
             actor=actor,
-            request=request,
-            target=survey,
+            obj=survey,
             summary=_("アンケート「%(title)s」を作成") % {"title": survey.title},
-            changes=_snapshot(survey),
+            fields=SURVEY_FIELDS,
         )
     return survey
 
 
-def survey_update(
-    *, actor: Staff, survey: Survey, data: dict[str, Any], request: HttpRequest | None = None
-) -> Survey:
-    with transaction.atomic():
-        before = _snapshot(survey)
+def survey_update(*, actor: Staff, survey: Survey, data: dict[str, Any]) -> Survey:
+    require_department(actor, survey)
+    summary = _("アンケート「%(title)s」を変更") % {"title": data.get("title", survey.title)}
+    with audited_change(actor=actor, obj=survey, summary=summary, fields=SURVEY_FIELDS):
         for name, value in data.items():
             setattr(survey, name, value)
         _check_period(survey)
         survey.full_clean()
         survey.save()
         form_services.form_rename(form=survey.form, title=survey.title)
-        audit_record(
-            action=Action.UPDATE,
-            actor=actor,
-            request=request,
-            target=survey,
-            summary=_("アンケート「%(title)s」を変更") % {"title": survey.title},
-            changes=changes_between(before, _snapshot(survey)),
-        )
     return survey
 
 
@@ -100,7 +80,7 @@ def survey_update(
 
 
 def survey_preview_send(
-    *, actor: Staff, survey: Survey, recipient_id: int, request: HttpRequest | None = None
+    *, actor: Staff, survey: Survey, recipient_id: int
 ) -> tuple[PreviewRecipient, OutboundSend]:
     """The invitation to one of the department's test devices; its link opens the survey even
     before it is published, and answers given through it are not stored."""
@@ -133,7 +113,6 @@ def survey_invite(
     segments: Sequence[Segment] = (),
     to_all: bool = False,
     combine: str = Delivery.Combine.ANY,
-    request: HttpRequest | None = None,
 ) -> Send:
     """Send the invitation now as a delivery to ``segments`` (or to every friend), and record the
     residents it goes to. The delivery package checks that the caller may use that audience."""
@@ -162,7 +141,7 @@ def survey_invite(
     )
     now = timezone.now()
     with transaction.atomic():
-        delivery = delivery_services.delivery_create(staff=actor, data=data, request=request)
+        delivery = delivery_services.delivery_create(actor=actor, data=data)
         if to_all:
             friends = Friend.objects.filter(state=Friend.State.FOLLOWING)
             audience = _("友だち全員")
@@ -177,13 +156,12 @@ def survey_invite(
         audit_record(
             action=Action.SEND,
             actor=actor,
-            request=request,
             target=survey,
             summary=_("アンケート「%(title)s」の依頼を配信（%(audience)s、%(n)s人）")
             % {"title": survey.title, "audience": audience, "n": invited},
             changes={"delivery": delivery.pk, "segments": [s.pk for s in segments], "all": to_all},
         )
-        delivery_services.delivery_schedule(staff=actor, delivery=delivery, at=None, request=request)
+        delivery_services.delivery_schedule(actor=actor, delivery=delivery, at=None)
     return send
 
 
@@ -209,13 +187,10 @@ def survey_response_submit(*, survey: Survey, friend: Friend, draft: Draft) -> R
     return response
 
 
-def survey_export_record(
-    *, actor: Staff, survey: Survey, what: str, count: int, request: HttpRequest | None = None
-) -> None:
+def survey_export_record(*, actor: Staff, survey: Survey, what: str, count: int) -> None:
     audit_record(
         action=Action.EXPORT,
         actor=actor,
-        request=request,
         target=survey,
         summary=_("アンケート「%(title)s」の%(what)sをCSVで出力（%(n)s件）")
         % {"title": survey.title, "what": what, "n": count},

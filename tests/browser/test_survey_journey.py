@@ -214,7 +214,7 @@ def test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_anal
     assert "「窓口の対応に満足していますか」に「不満」と回答した" in console.inner_text("main")
     shot(console, "staff-segment-from-answers")
     follow_up = delivery_services.delivery_create(
-        staff=staff,
+        actor=staff,
         data=delivery_services.DeliveryInput(
             title="窓口改善のお知らせ",
             audience=Delivery.Audience.SEGMENTS,
@@ -224,7 +224,7 @@ def test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_anal
             messages=[delivery_services.MessageInput(kind="text", text="窓口の案内表示を改善しました。")],
         ),
     )
-    delivery_services.delivery_schedule(staff=staff, delivery=follow_up, at=None)
+    delivery_services.delivery_schedule(actor=staff, delivery=follow_up, at=None)
     ichiro.wait_for_bot_text("窓口の案内表示を改善しました")
     shot(ichiro.page, "follow-up-delivery")
     assert "窓口の案内表示を改善しました" not in hanako.page.inner_text("[data-testid=timeline]")

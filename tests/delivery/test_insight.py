@@ -29,7 +29,7 @@ def test_opens_from_twenty_residents_are_shown_and_fewer_clicks_are_not(linesim,
     segment = granted(SegmentFactory(department=staff_user.department, conditions=group(topic_leaf(topic))))
     delivery = make_delivery(department=staff_user.department, segments=[segment])
     with run_on_commit():
-        services.delivery_schedule(staff=staff_user, delivery=delivery, at=None)
+        services.delivery_schedule(actor=staff_user, delivery=delivery, at=None)
 
     for user in users[:20]:
         (received,) = linesim.client.messages_for(user["userId"])

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.delivery import mail, selectors, services
 from civicline.delivery.models import (
     Child,
@@ -73,7 +74,7 @@ def infants(department, kosodate):
 
 def send_now(staff, delivery, run_on_commit):
     with run_on_commit():
-        services.delivery_schedule(staff=staff, delivery=delivery, at=None)
+        services.delivery_schedule(actor=staff, delivery=delivery, at=None)
     delivery.refresh_from_db()
     return delivery
 
@@ -125,13 +126,13 @@ def test_impossible_settings_change_nothing(kosodate, change):
 
 
 def test_a_department_makes_a_segment_but_may_use_it_only_once_granted(staff_user, system_admin, kosodate):
-    segment = services.segment_create(staff=staff_user, name="子育て", tree=group(topic_leaf(kosodate)))
+    segment = services.segment_create(actor=staff_user, name="子育て", tree=group(topic_leaf(kosodate)))
 
     assert segment.department == staff_user.department
     assert segment not in selectors.segment_usable_by(staff=staff_user)
 
     services.grants_set(
-        staff=system_admin, department=staff_user.department, segments=[segment], may_send_to_all=False
+        actor=system_admin, department=staff_user.department, segments=[segment], may_send_to_all=False
     )
     assert segment in selectors.segment_usable_by(staff=staff_user)
     assert AuditEntry.objects.filter(summary__contains="配信権限").exists()
@@ -140,22 +141,22 @@ def test_a_department_makes_a_segment_but_may_use_it_only_once_granted(staff_use
 def test_once_granted_only_the_system_administrator_changes_a_segments_conditions(
     staff_user, system_admin, infants, kosodate
 ):
-    services.segment_update(staff=staff_user, segment=infants, name="乳幼児（改名）", tree=infants.conditions)
+    services.segment_update(actor=staff_user, segment=infants, name="乳幼児（改名）", tree=infants.conditions)
 
     with pytest.raises(ValidationError, match="システム管理者だけ"):
-        services.segment_update(staff=staff_user, segment=infants, name="x", tree=group(topic_leaf(kosodate)))
+        services.segment_update(actor=staff_user, segment=infants, name="x", tree=group(topic_leaf(kosodate)))
 
     services.segment_update(
-        staff=system_admin, segment=infants, name="子育て全体", tree=group(topic_leaf(kosodate))
+        actor=system_admin, segment=infants, name="子育て全体", tree=group(topic_leaf(kosodate))
     )
     infants.refresh_from_db()
     assert infants.name == "子育て全体" and len(infants.conditions["items"]) == 1
 
 
 def test_only_the_system_administrator_grants(staff_user, infants):
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotYourDepartment, match="システム管理者だけ"):
         services.grants_set(
-            staff=staff_user, department=staff_user.department, segments=[infants], may_send_to_all=True
+            actor=staff_user, department=staff_user.department, segments=[infants], may_send_to_all=True
         )
     assert not DeliveryPolicy.objects.exists()
 
@@ -165,7 +166,7 @@ def test_a_segment_in_use_by_a_scheduled_delivery_cannot_be_deleted(staff_user, 
     Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SCHEDULED)
 
     with pytest.raises(ValidationError, match="配信予約中"):
-        services.segment_delete(staff=staff_user, segment=infants)
+        services.segment_delete(actor=staff_user, segment=infants)
 
 
 # --- composing ------------------------------------------------------------------------------------
@@ -186,9 +187,9 @@ def test_a_department_cannot_deliver_to_a_segment_it_was_not_granted(staff_user,
     theirs = granted(SegmentFactory(department=other_department, conditions=group(topic_leaf(kosodate))))
 
     with pytest.raises(ValidationError, match="使用が許可されていない"):
-        services.delivery_create(staff=staff_user, data=compose([theirs]))
+        services.delivery_create(actor=staff_user, data=compose([theirs]))
     with pytest.raises(ValidationError, match="友だち全員"):
-        services.delivery_create(staff=staff_user, data=compose([], audience=Delivery.Audience.ALL))
+        services.delivery_create(actor=staff_user, data=compose([], audience=Delivery.Audience.ALL))
     assert not Delivery.objects.exists()
 
 
@@ -220,14 +221,14 @@ def test_a_department_cannot_deliver_to_a_segment_it_was_not_granted(staff_user,
 )
 def test_messages_line_would_refuse_are_refused_in_the_citys_words(staff_user, infants, message, error):
     with pytest.raises(ValidationError) as exc:
-        services.delivery_create(staff=staff_user, data=compose([infants], message))
+        services.delivery_create(actor=staff_user, data=compose([infants], message))
     assert error in " ".join(exc.value.messages)
 
 
 def test_at_most_five_messages(staff_user, infants):
     with pytest.raises(ValidationError, match="5件まで"):
         services.delivery_create(
-            staff=staff_user, data=compose([infants], *[MessageInput(kind="text", text="x")] * 6)
+            actor=staff_user, data=compose([infants], *[MessageInput(kind="text", text="x")] * 6)
         )
 
 
@@ -239,7 +240,7 @@ def test_a_scheduled_delivery_starts_once_at_its_time_and_not_before(
 ):
     delivery = make_delivery(department=staff_user.department, segments=[infants])
     at = timezone.now() + timedelta(hours=2)
-    services.delivery_schedule(staff=staff_user, delivery=delivery, at=at)
+    services.delivery_schedule(actor=staff_user, delivery=delivery, at=at)
 
     assert services.deliveries_start_due(now=at - timedelta(minutes=1)) == []
     with run_on_commit():
@@ -253,19 +254,19 @@ def test_a_scheduled_delivery_starts_once_at_its_time_and_not_before(
 def test_a_scheduled_delivery_is_edited_or_unscheduled_until_it_starts(staff_user, infants):
     delivery = make_delivery(department=staff_user.department, segments=[infants])
     at = timezone.now() + timedelta(hours=2)
-    services.delivery_schedule(staff=staff_user, delivery=delivery, at=at)
-    services.delivery_update(staff=staff_user, delivery=delivery, data=compose([infants], title="変更後"))
+    services.delivery_schedule(actor=staff_user, delivery=delivery, at=at)
+    services.delivery_update(actor=staff_user, delivery=delivery, data=compose([infants], title="変更後"))
     assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SCHEDULED
 
-    services.delivery_unschedule(staff=staff_user, delivery=delivery)
+    services.delivery_unschedule(actor=staff_user, delivery=delivery)
     assert delivery.status == Delivery.Status.DRAFT and delivery.scheduled_at is None
 
-    services.delivery_schedule(staff=staff_user, delivery=delivery, at=at)
+    services.delivery_schedule(actor=staff_user, delivery=delivery, at=at)
     Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.SENDING)  # the worker started it
     with pytest.raises(ValidationError, match="配信が始まった"):
-        services.delivery_unschedule(staff=staff_user, delivery=delivery)
+        services.delivery_unschedule(actor=staff_user, delivery=delivery)
     with pytest.raises(ValidationError, match="配信が始まった"):
-        services.delivery_update(staff=staff_user, delivery=delivery, data=compose([infants], title="遅すぎ"))
+        services.delivery_update(actor=staff_user, delivery=delivery, data=compose([infants], title="遅すぎ"))
     assert Delivery.objects.get(pk=delivery.pk).title == "変更後"
 
 
@@ -273,7 +274,7 @@ def test_a_past_time_is_refused(staff_user, infants):
     delivery = make_delivery(department=staff_user.department, segments=[infants])
     with pytest.raises(ValidationError, match="これから先"):
         services.delivery_schedule(
-            staff=staff_user, delivery=delivery, at=timezone.now() - timedelta(minutes=1)
+            actor=staff_user, delivery=delivery, at=timezone.now() - timedelta(minutes=1)
         )
     assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.DRAFT
 
@@ -284,9 +285,9 @@ def test_a_grant_withdrawn_before_the_start_stops_the_delivery(
     resident(topics=[kosodate], children=[years_ago(1)])
     delivery = make_delivery(department=staff_user.department, segments=[infants])
     at = timezone.now() + timedelta(hours=1)
-    services.delivery_schedule(staff=staff_user, delivery=delivery, at=at)
+    services.delivery_schedule(actor=staff_user, delivery=delivery, at=at)
     services.grants_set(
-        staff=system_admin, department=staff_user.department, segments=[], may_send_to_all=False
+        actor=system_admin, department=staff_user.department, segments=[], may_send_to_all=False
     )
 
     with run_on_commit():
@@ -509,7 +510,7 @@ def test_a_test_send_reaches_only_the_chosen_test_devices(staff_user, infants, k
     )
     delivery = make_delivery(department=staff_user.department, segments=[infants])
 
-    services.delivery_test_send(staff=staff_user, delivery=delivery, recipient_ids=[device.pk])
+    services.delivery_test_send(actor=staff_user, delivery=delivery, recipient_ids=[device.pk])
 
     (push,) = fake_line_api.to("/v2/bot/message/push")
     assert push.body["to"] == device.friend.user_id and "?preview=1" in push.body["messages"][0]["text"]
@@ -526,7 +527,7 @@ def test_another_departments_test_device_is_not_found(staff_user, other_departme
     from django.http import Http404
 
     with pytest.raises(Http404):
-        services.delivery_test_send(staff=staff_user, delivery=delivery, recipient_ids=[theirs.pk])
+        services.delivery_test_send(actor=staff_user, delivery=delivery, recipient_ids=[theirs.pk])
     assert fake_line_api.to("/v2/bot/message/push") == []
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from civicline.core.models import AuditEntry
+from civicline.core.permissions import NotYourDepartment
 from civicline.delivery.models import Delivery
 from civicline.forms.models import Response
 from civicline.line.preview import preview_recipient_seed_demo
@@ -48,7 +49,7 @@ def test_sv2_staff_create_a_survey_for_their_department_and_it_is_audited(staff_
 
 
 def test_a_survey_for_another_department_is_refused(staff_user, other_department):
-    with pytest.raises(ValidationError):
+    with pytest.raises(NotYourDepartment, match="他の課のアンケート"):
         services.survey_create(actor=staff_user, department=other_department, data={"title": "x"})
 
     assert not Survey.objects.exists()

@@ -86,9 +86,9 @@ def _compose(request: HttpRequest, delivery: Delivery | None) -> HttpResponse:
             )
             try:
                 if delivery is None:
-                    delivery = services.delivery_create(staff=staff, data=data, request=request)
+                    delivery = services.delivery_create(actor=staff, data=data)
                 else:
-                    services.delivery_update(staff=staff, delivery=delivery, data=data, request=request)
+                    services.delivery_update(actor=staff, delivery=delivery, data=data)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -167,10 +167,7 @@ def delivery_test(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, delivery, status=400, test_form=form)
     sends = services.delivery_test_send(
-        staff=request.user,
-        delivery=delivery,
-        recipient_ids=[r.pk for r in form.cleaned_data["recipients"]],
-        request=request,
+        actor=request.user, delivery=delivery, recipient_ids=[r.pk for r in form.cleaned_data["recipients"]]
     )
     result = list(zip(form.cleaned_data["recipients"], sends, strict=True))
     return _detail(request, delivery, test_form=form, test_result=result)
@@ -183,9 +180,7 @@ def delivery_schedule(request: HttpRequest, pk: int) -> HttpResponse:
     form = ScheduleForm(request.POST)
     if form.is_valid():
         try:
-            services.delivery_schedule(
-                staff=request.user, delivery=delivery, at=form.moment(), request=request
-            )
+            services.delivery_schedule(actor=request.user, delivery=delivery, at=form.moment())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -209,7 +204,7 @@ def _delivery_action(
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         delivery = selectors.access_delivery(fetched_by=request.user, pk=pk)
         try:
-            service(staff=request.user, delivery=delivery, request=request)
+            service(actor=request.user, delivery=delivery)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("delivery:delivery-detail", pk=pk)
@@ -246,6 +241,7 @@ def delivery_insight(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def segment_list(request: HttpRequest) -> HttpResponse:
     usable = set(selectors.segment_usable_by(staff=request.user).values_list("pk", flat=True))
+    own = set(selectors.segment_changeable_by(staff=request.user).values_list("pk", flat=True))
     names = conditions.Names()
     rows = [
         {
@@ -253,7 +249,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
             "description": conditions.describe(s.conditions, names),
             "count": selectors.segment_count(s),
             "usable": s.pk in usable,
-            "editable": request.user.is_system_admin or s.department_id == request.user.department_id,
+            "editable": s.pk in own,
         }
         for s in selectors.segment_list_for(fetched_by=request.user)
     ]
@@ -287,16 +283,10 @@ def _segment_editor(request: HttpRequest, segment: Any) -> HttpResponse:
             elif not errors and form.is_valid():
                 try:
                     if segment is None:
-                        segment = services.segment_create(
-                            staff=request.user, tree=tree, request=request, **form.cleaned_data
-                        )
+                        segment = services.segment_create(actor=request.user, tree=tree, **form.cleaned_data)
                     else:
                         services.segment_update(
-                            staff=request.user,
-                            segment=segment,
-                            tree=tree,
-                            request=request,
-                            **form.cleaned_data,
+                            actor=request.user, segment=segment, tree=tree, **form.cleaned_data
                         )
                 except ValidationError as exc:
                     form.add_error(None, exc)
@@ -331,7 +321,7 @@ def segment_update(request: HttpRequest, pk: int) -> HttpResponse:
 def segment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     segment = selectors.access_own_segment(fetched_by=request.user, pk=pk)
     try:
-        services.segment_delete(staff=request.user, segment=segment, request=request)
+        services.segment_delete(actor=request.user, segment=segment)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -356,7 +346,7 @@ def grant_update(request: HttpRequest, department_pk: int) -> HttpResponse:
     }
     form = GrantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.grants_set(staff=request.user, department=department, request=request, **form.cleaned_data)
+        services.grants_set(actor=request.user, department=department, **form.cleaned_data)
         messages.success(request, _("「%(dept)s」の配信権限を保存しました。") % {"dept": department.name})
         return redirect("delivery:grant-list")
     return render(
@@ -400,7 +390,7 @@ def topic_create(request: HttpRequest) -> HttpResponse:
     return _list_item_page(
         request,
         form,
-        lambda data: services.topic_save(staff=request.user, data=data, request=request),
+        lambda data: services.topic_create(actor=request.user, data=data),
         _("分野の追加"),
     )
 
@@ -412,9 +402,7 @@ def topic_update(request: HttpRequest, pk: int) -> HttpResponse:
     return _list_item_page(
         request,
         form,
-        lambda data: services.topic_save(
-            staff=request.user, topic=Topic.objects.get(pk=pk), data=data, request=request
-        ),
+        lambda data: services.topic_update(actor=request.user, topic=Topic.objects.get(pk=pk), data=data),
         _("分野の編集"),
     )
 
@@ -425,7 +413,7 @@ def area_create(request: HttpRequest) -> HttpResponse:
     return _list_item_page(
         request,
         form,
-        lambda data: services.area_save(staff=request.user, data=data, request=request),
+        lambda data: services.area_create(actor=request.user, data=data),
         _("地域の追加"),
     )
 
@@ -437,8 +425,6 @@ def area_update(request: HttpRequest, pk: int) -> HttpResponse:
     return _list_item_page(
         request,
         form,
-        lambda data: services.area_save(
-            staff=request.user, area=Area.objects.get(pk=pk), data=data, request=request
-        ),
+        lambda data: services.area_update(actor=request.user, area=Area.objects.get(pk=pk), data=data),
         _("地域の編集"),
     )

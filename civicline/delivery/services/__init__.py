@@ -38,7 +38,7 @@ from .drafts import (
     delivery_update,
 )
 from .links import link_follow, tracked_url
-from .lists import area_save, topic_save
+from .lists import area_create, area_update, topic_create, topic_update
 from .outcomes import (
     deliveries_insight_refresh,
     deliveries_unfollows_count,
@@ -53,7 +53,7 @@ from .scheduling import (
     delivery_start,
     delivery_unschedule,
 )
-from .segments import grants_set, segment_create, segment_delete, segment_update
+from .segments import SEGMENT_FIELDS, grants_set, segment_create, segment_delete, segment_update
 from .sending import deliveries_sweep, delivery_finish_check, delivery_send, email_batch_send
 from .subscriptions import (
     email_pending_purge,
@@ -64,9 +64,11 @@ from .subscriptions import (
 )
 
 __all__ = [
+    "SEGMENT_FIELDS",
     "DeliveryInput",
     "MessageInput",
-    "area_save",
+    "area_create",
+    "area_update",
     "deliveries_insight_refresh",
     "deliveries_start_due",
     "deliveries_sweep",
@@ -97,6 +99,7 @@ __all__ = [
     "segment_create",
     "segment_delete",
     "segment_update",
-    "topic_save",
+    "topic_create",
+    "topic_update",
     "tracked_url",
 ]

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_change, audited_delete
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 from civicline.line import preview
 from civicline.line.models import OutboundSend
 
@@ -56,14 +55,14 @@ class DeliveryInput:
     emergency: bool = False
 
 
-def audience_check(staff: Staff, data: DeliveryInput) -> None:
+def audience_check(actor: Staff, data: DeliveryInput) -> None:
     if data.audience == Delivery.Audience.ALL:
-        if not selectors.may_send_to_all(staff=staff):
+        if not selectors.may_send_to_all(staff=actor):
             raise ValidationError(_("この課には友だち全員への配信が許可されていません。"))
         return
     if not data.segments:
         raise ValidationError(_("配信先のセグメントを選んでください。"))
-    usable = set(selectors.segment_usable_by(staff=staff).values_list("pk", flat=True))
+    usable = set(selectors.segment_usable_by(staff=actor).values_list("pk", flat=True))
     refused = [s.name for s in data.segments if s.pk not in usable]
     if refused:
         raise ValidationError(
@@ -122,20 +121,6 @@ def lock_editable(delivery: Delivery) -> None:
         raise ValidationError(_("配信が始まったため、変更・取り消しはできません。"))
 
 
-def _values(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "title": delivery.title,
-        "audience": delivery.audience,
-        "segments": sorted(s.name for s in delivery.segments.all()),
-        "combine": delivery.combine,
-        "email_too": delivery.email_too,
-        "messages": [
-            {"kind": m.kind, "title": m.title, "text": m.text, "actions": m.actions}
-            for m in delivery.messages.all()
-        ],
-    }
-
-
 def _save_messages(delivery: Delivery, inputs: list[MessageInput]) -> list[str]:
     """Replace the delivery's messages; returns the files of pictures no longer used."""
     old_images = _old_images(delivery)
@@ -163,7 +148,8 @@ def _save_messages(delivery: Delivery, inputs: list[MessageInput]) -> list[str]:
     return [name for i in unused for name in (i.name, i.preview_name)]
 
 
-def _apply(delivery: Delivery, data: DeliveryInput) -> list[str]:
+def _compose(delivery: Delivery, data: DeliveryInput) -> list[str]:
+    """Write ``data`` into the delivery; returns the files of pictures no longer used."""
     delivery.title = data.title.strip()
     delivery.audience = data.audience
     delivery.combine = data.combine
@@ -174,63 +160,46 @@ def _apply(delivery: Delivery, data: DeliveryInput) -> list[str]:
     return _save_messages(delivery, data.messages)
 
 
-def delivery_create(*, staff: Staff, data: DeliveryInput, request: HttpRequest | None = None) -> Delivery:
-    if staff.department_id is None:
+def delivery_create(*, actor: Staff, data: DeliveryInput) -> Delivery:
+    if actor.department_id is None:
         raise ValidationError(_("所属課のない職員は配信を作成できません。"))
-    audience_check(staff, data)
+    audience_check(actor, data)
     _check_messages(_drafts(data.messages, {}))
-    with transaction.atomic():
-        delivery = Delivery.objects.create(
-            department_id=staff.department_id, title=data.title.strip(), created_by=staff
-        )
-        _apply(delivery, data)
-        audit_record(
-            action=Action.CREATE,
-            actor=staff,
-            request=request,
-            target=delivery,
-            summary=_("配信「%(title)s」を作成") % {"title": delivery.title},
-            changes=_values(delivery),
-        )
+    delivery = Delivery(department_id=actor.department_id, created_by=actor)
+    with audited_change(actor=actor, obj=delivery, summary=_created(data), fields=Delivery.AUDITED):
+        _compose(delivery, data)
     return delivery
 
 
-def delivery_update(
-    *, staff: Staff, delivery: Delivery, data: DeliveryInput, request: HttpRequest | None = None
-) -> Delivery:
-    audience_check(staff, data)
+def _created(data: DeliveryInput) -> str:
+    return _("配信「%(title)s」を作成") % {"title": data.title.strip()}
+
+
+def delivery_update(*, actor: Staff, delivery: Delivery, data: DeliveryInput) -> Delivery:
+    require_department(actor, delivery)
+    audience_check(actor, data)
     _check_messages(_drafts(data.messages, _old_images(delivery)))
-    with transaction.atomic():
+    summary = _("配信「%(title)s」を変更") % {"title": data.title.strip()}
+    with audited_change(actor=actor, obj=delivery, summary=summary, fields=Delivery.AUDITED):
         lock_editable(delivery)
-        before = _values(delivery)
-        unused = _apply(delivery, data)
-        audit_record(
-            action=Action.UPDATE,
-            actor=staff,
-            request=request,
-            target=delivery,
-            summary=_("配信「%(title)s」を変更") % {"title": delivery.title},
-            changes=changes_between(before, _values(delivery)),
-        )
+        unused = _compose(delivery, data)
         transaction.on_commit(lambda: images.image_delete(*unused))
     return delivery
 
 
-def delivery_delete(*, staff: Staff, delivery: Delivery, request: HttpRequest | None = None) -> None:
+def delivery_delete(*, actor: Staff, delivery: Delivery) -> None:
+    require_department(actor, delivery)
     if delivery.status != Delivery.Status.DRAFT:
         raise ValidationError(_("削除できるのは下書きだけです。配信予約は先に取り消してください。"))
     names = [n for i in delivery.images.all() for n in (i.name, i.preview_name)]
     with transaction.atomic():
         lock_editable(delivery)
-        audit_record(
-            action=Action.DELETE,
-            actor=staff,
-            request=request,
-            target=delivery,
+        audited_delete(
+            actor=actor,
+            obj=delivery,
             summary=_("配信の下書き「%(title)s」を削除") % {"title": delivery.title},
-            changes=_values(delivery),
+            fields=Delivery.AUDITED,
         )
-        delivery.delete()
         transaction.on_commit(lambda: images.image_delete(*names))
 
 
@@ -242,22 +211,22 @@ def drafts_of(delivery: Delivery) -> list[MessageDraft]:
 
 
 def delivery_test_send(
-    *, staff: Staff, delivery: Delivery, recipient_ids: Sequence[int], request: HttpRequest | None = None
+    *, actor: Staff, delivery: Delivery, recipient_ids: Sequence[int]
 ) -> list[OutboundSend]:
     """Push the delivery to the chosen test devices of the caller's department, and to nobody else."""
+    require_department(actor, delivery)
     if not recipient_ids:
         raise ValidationError(_("テスト送信先のテスト端末を選んでください。"))
     messages = line_messages.build_all(drafts_of(delivery), linker(delivery, preview=True))
     sends = []
     for recipient_id in recipient_ids:
         _recipient, send = preview.preview_message_send(
-            actor=staff, recipient_id=recipient_id, messages=messages
+            actor=actor, recipient_id=recipient_id, messages=messages
         )
         sends.append(send)
     audit_record(
         action=Action.SEND,
-        actor=staff,
-        request=request,
+        actor=actor,
         target=delivery,
         summary=_("配信「%(title)s」をテスト端末%(n)d台にテスト送信")
         % {"title": delivery.title, "n": len(sends)},
@@ -269,21 +238,15 @@ def delivery_test_send(
 # --- deliveries made by the system (the city's alert policy: emergency actions) ------------------
 
 
-def delivery_create_system(*, department: Department, data: DeliveryInput, actor_label: str) -> Delivery:
+def delivery_create_system(*, actor: Staff | None, department: Department, data: DeliveryInput) -> Delivery:
     """A draft the system makes for ``department`` (an emergency delivery from an official alert).
 
     No staff member's grants are checked here: the system administrator's alert policy decided;
-    sending still needs the department's grants (SD-7), as any delivery does.
+    sending still needs the department's grants (SD-7), as any delivery does. ``actor`` is the staff
+    member who asked for it, or None when the policy acted by itself (the audit context names it).
     """
     _check_messages(_drafts(data.messages, {}))
-    with transaction.atomic():
-        delivery = Delivery.objects.create(department=department, title=data.title.strip(), created_by=None)
-        _apply(delivery, data)
-        audit_record(
-            action=Action.CREATE,
-            actor_label=actor_label,
-            target=delivery,
-            summary=_("配信「%(title)s」を作成") % {"title": delivery.title},
-            changes=_values(delivery),
-        )
+    delivery = Delivery(department=department, created_by=None)
+    with audited_change(actor=actor, obj=delivery, summary=_created(data), fields=Delivery.AUDITED):
+        _compose(delivery, data)
     return delivery

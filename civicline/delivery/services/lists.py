@@ -4,69 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import audited_create, audited_update
 from civicline.core.models import Staff
+from civicline.core.permissions import require_system_admin
 
-from ..models import (
-    Area,
-    Topic,
-)
+from ..models import Area, Topic
 
 
-def admin_only(staff: Staff) -> None:
-    if not staff.is_system_admin:
-        raise ValidationError(_("この操作はシステム管理者だけが行えます。"))
+def admin_only_message() -> str:
+    return _("この操作はシステム管理者だけが行えます。")
 
 
-def _list_item_save(
-    *,
-    staff: Staff,
-    model: type[Area] | type[Topic],
-    instance: Area | Topic | None,
-    data: dict[str, Any],
-    request: HttpRequest | None,
-) -> Area | Topic:
-    admin_only(staff)
-    with transaction.atomic():
-        if instance is None:
-            instance = model.objects.create(**data)
-            audit_record(
-                action=Action.CREATE,
-                actor=staff,
-                request=request,
-                target=instance,
-                summary=_("%(what)s「%(name)s」を追加")
-                % {"what": model._meta.verbose_name, "name": instance},
-                changes=data,
-            )
-            return instance
-        before = {k: getattr(instance, k) for k in data}
-        for key, value in data.items():
-            setattr(instance, key, value)
-        instance.save()
-        audit_record(
-            action=Action.UPDATE,
-            actor=staff,
-            request=request,
-            target=instance,
-            summary=_("%(what)s「%(name)s」を変更") % {"what": model._meta.verbose_name, "name": instance},
-            changes=changes_between(before, data),
-        )
-    return instance
+def _added(item: Area | Topic) -> str:
+    return _("%(what)s「%(name)s」を追加") % {"what": type(item)._meta.verbose_name, "name": item}
 
 
-def area_save(
-    *, staff: Staff, area: Area | None = None, data: dict[str, Any], request: HttpRequest | None = None
-) -> Area:
-    return _list_item_save(staff=staff, model=Area, instance=area, data=data, request=request)
+def _changed(item: Area | Topic, data: dict[str, Any]) -> str:
+    name = data.get("name", item.name)
+    return _("%(what)s「%(name)s」を変更") % {"what": type(item)._meta.verbose_name, "name": name}
 
 
-def topic_save(
-    *, staff: Staff, topic: Topic | None = None, data: dict[str, Any], request: HttpRequest | None = None
-) -> Topic:
-    return _list_item_save(staff=staff, model=Topic, instance=topic, data=data, request=request)
+def area_create(*, actor: Staff, data: dict[str, Any]) -> Area:
+    require_system_admin(actor, message=admin_only_message())
+    area = Area(**data)
+    audited_create(actor=actor, obj=area, summary=_added(area), fields=list(data))
+    return area
+
+
+def area_update(*, actor: Staff, area: Area, data: dict[str, Any]) -> Area:
+    require_system_admin(actor, message=admin_only_message())
+    audited_update(actor=actor, obj=area, data=data, summary=_changed(area, data))
+    return area
+
+
+def topic_create(*, actor: Staff, data: dict[str, Any]) -> Topic:
+    require_system_admin(actor, message=admin_only_message())
+    topic = Topic(**data)
+    audited_create(actor=actor, obj=topic, summary=_added(topic), fields=list(data))
+    return topic
+
+
+def topic_update(*, actor: Staff, topic: Topic, data: dict[str, Any]) -> Topic:
+    require_system_admin(actor, message=admin_only_message())
+    audited_update(actor=actor, obj=topic, data=data, summary=_changed(topic, data))
+    return topic

@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record
+from civicline.core.audit import Action, audited_change
 from civicline.core.models import Staff
+from civicline.core.permissions import require_department
 
 from ..models import (
     Delivery,
@@ -21,10 +21,9 @@ from .drafts import DeliveryInput, audience_check, lock_editable
 SCHEDULE_HORIZON = timedelta(days=365)
 
 
-def delivery_schedule(
-    *, staff: Staff, delivery: Delivery, at: datetime | None, request: HttpRequest | None = None
-) -> Delivery:
+def delivery_schedule(*, actor: Staff, delivery: Delivery, at: datetime | None) -> Delivery:
     """Send now (``at`` None) or at ``at``; the audience must still be allowed to the caller."""
+    require_department(actor, delivery)
     now = timezone.now()
     if at is not None and at <= now:
         raise ValidationError(_("配信日時には、これから先の日時を指定してください。"))
@@ -33,7 +32,7 @@ def delivery_schedule(
     if not delivery.messages.exists():
         raise ValidationError(_("メッセージがありません。"))
     audience_check(
-        staff,
+        actor,
         DeliveryInput(
             title=delivery.title,
             audience=delivery.audience,
@@ -45,52 +44,40 @@ def delivery_schedule(
     )
     from ..tasks import delivery_send_task, delivery_start_task
 
-    with transaction.atomic():
+    if at is None:
+        action, summary = Action.SEND, _("配信「%(title)s」を今すぐ配信") % {"title": delivery.title}
+    else:
+        action = Action.UPDATE
+        summary = _("配信「%(title)s」を%(at)sに予約") % {
+            "title": delivery.title,
+            "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+        }
+    with audited_change(actor=actor, obj=delivery, summary=summary, fields=["scheduled_at"], action=action):
         lock_editable(delivery)
-        fields = {"scheduled_at": at or now, "scheduled_by": staff, "error": ""}
+        fields = {"scheduled_at": at or now, "scheduled_by": actor, "error": ""}
         if at is None:
             fields.update(status=Delivery.Status.SENDING, started_at=now)
-        else:
-            fields.update(status=Delivery.Status.SCHEDULED)
-        Delivery.objects.filter(pk=delivery.pk).update(**fields)
-        delivery.refresh_from_db()
-        if at is None:
-            summary = _("配信「%(title)s」を今すぐ配信") % {"title": delivery.title}
             transaction.on_commit(lambda: delivery_send_task(delivery.pk))
         else:
-            summary = _("配信「%(title)s」を%(at)sに予約") % {
-                "title": delivery.title,
-                "at": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
-            }
+            fields.update(status=Delivery.Status.SCHEDULED)
             # The periodic task starts it anyway; this one is only for punctuality.
             transaction.on_commit(lambda: delivery_start_task.schedule((delivery.pk,), eta=at), robust=True)
-        audit_record(
-            action=Action.SEND if at is None else Action.UPDATE,
-            actor=staff,
-            request=request,
-            target=delivery,
-            summary=summary,
-            changes={"scheduled_at": fields["scheduled_at"]},
-        )
+        Delivery.objects.filter(pk=delivery.pk).update(**fields)
+        delivery.refresh_from_db()
     return delivery
 
 
-def delivery_unschedule(*, staff: Staff, delivery: Delivery, request: HttpRequest | None = None) -> Delivery:
+def delivery_unschedule(*, actor: Staff, delivery: Delivery) -> Delivery:
     """Take back a scheduled delivery before it starts: it becomes a draft again."""
-    with transaction.atomic():
+    require_department(actor, delivery)
+    summary = _("配信「%(title)s」の予約を取り消し") % {"title": delivery.title}
+    with audited_change(actor=actor, obj=delivery, summary=summary, fields=["status", "scheduled_at"]):
         touched = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SCHEDULED).update(
             status=Delivery.Status.DRAFT, scheduled_at=None, scheduled_by=None, updated_at=timezone.now()
         )
         if not touched:
             raise ValidationError(_("配信が始まったため、取り消しはできません。"))
-        audit_record(
-            action=Action.UPDATE,
-            actor=staff,
-            request=request,
-            target=delivery,
-            summary=_("配信「%(title)s」の予約を取り消し") % {"title": delivery.title},
-        )
-    delivery.refresh_from_db()
+        delivery.refresh_from_db()
     return delivery
 
 
@@ -114,23 +101,18 @@ def deliveries_start_due(*, now: datetime | None = None) -> list[int]:
     return [pk for pk in due.values_list("pk", flat=True) if delivery_start(delivery_id=pk, now=now)]
 
 
-def delivery_send_system(*, delivery: Delivery, actor_label: str) -> Delivery:
+def delivery_send_system(*, actor: Staff | None, delivery: Delivery) -> Delivery:
     """Send a system-made draft now (the policy said so for the most severe alerts)."""
     from ..tasks import delivery_send_task
 
     now = timezone.now()
-    with transaction.atomic():
+    summary = _("配信「%(title)s」を今すぐ配信") % {"title": delivery.title}
+    fields = ["scheduled_at"]
+    with audited_change(actor=actor, obj=delivery, summary=summary, fields=fields, action=Action.SEND):
         lock_editable(delivery)
         Delivery.objects.filter(pk=delivery.pk).update(
             scheduled_at=now, scheduled_by=None, error="", status=Delivery.Status.SENDING, started_at=now
         )
         delivery.refresh_from_db()
         transaction.on_commit(lambda: delivery_send_task(delivery.pk))
-        audit_record(
-            action=Action.SEND,
-            actor_label=actor_label,
-            target=delivery,
-            summary=_("配信「%(title)s」を今すぐ配信") % {"title": delivery.title},
-            changes={"scheduled_at": now},
-        )
     return delivery

@@ -7,11 +7,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import (
+    Action,
+    audit_record,
+    audited_create,
+    audited_delete,
+    audited_update,
+    changes_between,
+)
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department, require_system_admin
 
 from .. import conditions
 from ..models import (
@@ -20,102 +27,72 @@ from ..models import (
     Segment,
     SegmentGrant,
 )
-from .lists import admin_only
+from .lists import admin_only_message
+
+SEGMENT_FIELDS = ["name", "description", "conditions"]
 
 
-def _segment_values(segment: Segment) -> dict[str, Any]:
-    return {"name": segment.name, "description": segment.description, "conditions": segment.conditions}
-
-
-def segment_create(
-    *,
-    staff: Staff,
-    name: str,
-    description: str = "",
-    tree: dict[str, Any],
-    request: HttpRequest | None = None,
-) -> Segment:
-    if staff.department_id is None:
+def segment_create(*, actor: Staff, name: str, description: str = "", tree: dict[str, Any]) -> Segment:
+    if actor.department_id is None:
         raise ValidationError(_("所属課のない職員はセグメントを作成できません。"))
-    tree = conditions.clean(tree)
+    segment = Segment(
+        department_id=actor.department_id,
+        name=name.strip(),
+        description=description.strip(),
+        conditions=conditions.clean(tree),
+        created_by=actor,
+    )
     with transaction.atomic():
-        segment = Segment.objects.create(
-            department_id=staff.department_id,
-            name=name.strip(),
-            description=description.strip(),
-            conditions=tree,
-            created_by=staff,
-        )
-        audit_record(
-            action=Action.CREATE,
-            actor=staff,
-            request=request,
-            target=segment,
+        audited_create(
+            actor=actor,
+            obj=segment,
             summary=_("セグメント「%(name)s」を作成") % {"name": segment.name},
-            changes={**_segment_values(segment), "description_text": conditions.describe(tree)},
+            fields=SEGMENT_FIELDS,
         )
     return segment
 
 
 def segment_update(
-    *,
-    staff: Staff,
-    segment: Segment,
-    name: str,
-    description: str = "",
-    tree: dict[str, Any],
-    request: HttpRequest | None = None,
+    *, actor: Staff, segment: Segment, name: str, description: str = "", tree: dict[str, Any]
 ) -> Segment:
     """Change a segment; once granted to a department, its conditions are the administrator's to change."""
     tree = conditions.clean(tree)
-    if not staff.is_system_admin and (segment.department_id != staff.department_id):
-        raise ValidationError(_("他の課が作成したセグメントは変更できません。"))
-    if tree != segment.conditions and not staff.is_system_admin and segment.grants.exists():
+    require_department(actor, segment, message=_("他の課が作成したセグメントは変更できません。"))
+    if tree != segment.conditions and not actor.is_system_admin and segment.grants.exists():
         raise ValidationError(
             _("配信に使うことが許可されたセグメントの条件は、システム管理者だけが変更できます。")
         )
-    before = _segment_values(segment)
-    with transaction.atomic():
-        segment.name, segment.description, segment.conditions = name.strip(), description.strip(), tree
-        segment.save()
-        audit_record(
-            action=Action.UPDATE,
-            actor=staff,
-            request=request,
-            target=segment,
-            summary=_("セグメント「%(name)s」を変更") % {"name": segment.name},
-            changes=changes_between(before, _segment_values(segment)),
-        )
+    audited_update(
+        actor=actor,
+        obj=segment,
+        data={"name": name.strip(), "description": description.strip(), "conditions": tree},
+        summary=_("セグメント「%(name)s」を変更") % {"name": name.strip()},
+    )
     return segment
 
 
-def segment_delete(*, staff: Staff, segment: Segment, request: HttpRequest | None = None) -> None:
-    if not staff.is_system_admin and segment.department_id != staff.department_id:
-        raise ValidationError(_("他の課が作成したセグメントは削除できません。"))
+def segment_delete(*, actor: Staff, segment: Segment) -> None:
+    require_department(actor, segment, message=_("他の課が作成したセグメントは削除できません。"))
     if segment.deliveries.filter(status__in=Delivery.EDITABLE).exists():
         raise ValidationError(_("下書きまたは配信予約中の配信で使われているため削除できません。"))
     with transaction.atomic():
-        audit_record(
-            action=Action.DELETE,
-            actor=staff,
-            request=request,
-            target=segment,
+        audited_delete(
+            actor=actor,
+            obj=segment,
             summary=_("セグメント「%(name)s」を削除") % {"name": segment.name},
-            changes=_segment_values(segment),
+            fields=SEGMENT_FIELDS,
         )
-        segment.delete()
 
 
 def grants_set(
     *,
-    staff: Staff,
+    actor: Staff,
     department: Department,
     segments: Sequence[Segment],
     may_send_to_all: bool,
-    request: HttpRequest | None = None,
 ) -> None:
     """Which segments ``department`` may deliver to, and whether to everyone (SD-7)."""
-    admin_only(staff)
+    require_system_admin(actor, message=admin_only_message())
     with transaction.atomic():
         before = sorted(
             SegmentGrant.objects.filter(department=department).values_list("segment__name", flat=True)
@@ -131,8 +108,7 @@ def grants_set(
         after = sorted(s.name for s in segments)
         audit_record(
             action=Action.UPDATE,
-            actor=staff,
-            request=request,
+            actor=actor,
             target=department,
             summary=_("「%(dept)s」の配信権限を変更") % {"dept": department.name},
             changes=changes_between(

@@ -42,9 +42,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
 def survey_create(request: HttpRequest) -> HttpResponse:
     def save(form: SurveyForm) -> Survey:
         department = form.cleaned_data.get("department") or request.user.department
-        return services.survey_create(
-            actor=request.user, department=department, data=form.survey_data(), request=request
-        )
+        return services.survey_create(actor=request.user, department=department, data=form.survey_data())
 
     return form_page(
         request,
@@ -67,9 +65,7 @@ def survey_update(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         title=_("アンケートの設定"),
         template="surveys/console/survey_form.html",
-        save=lambda form: services.survey_update(
-            actor=request.user, survey=survey, data=form.survey_data(), request=request
-        ),
+        save=lambda form: services.survey_update(actor=request.user, survey=survey, data=form.survey_data()),
         success_message=lambda _saved: _("アンケート「%(title)s」を保存しました。") % {"title": survey.title},
         redirect_to=reverse("surveys:survey-detail", args=[survey.pk]),
         survey=survey,
@@ -119,7 +115,6 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 survey=survey,
                 recipient_id=form.cleaned_data["recipient"].pk,
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -145,7 +140,6 @@ def survey_invite(request: HttpRequest, pk: int) -> HttpResponse:
                 segments=list(form.cleaned_data.get("segments") or []),
                 to_all=bool(form.cleaned_data.get("to_all")),
                 combine=form.cleaned_data["combine"],
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -180,9 +174,7 @@ def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
     # The results page's filter, if any, applies to the download too.
     chosen = ResultsForm(request.GET or None, form=survey.form, dimensions=[]).responses(survey.form)
     responses = chosen if chosen is not None else survey.form.responses.all()
-    services.survey_export_record(
-        actor=request.user, survey=survey, what=_("回答"), count=responses.count(), request=request
-    )
+    services.survey_export_record(actor=request.user, survey=survey, what=_("回答"), count=responses.count())
     questions = form_selectors.export_questions(survey.form)
     header = [_("回答番号"), _("回答日時"), _("版"), *(q["label"] for q in questions)]
     versions = dict(survey.form.versions.values_list("pk", "number"))
@@ -202,7 +194,7 @@ def survey_export_summary(request: HttpRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     context = results_context(form=survey.form, params=request.GET, dimensions=[])
     services.survey_export_record(
-        actor=request.user, survey=survey, what=_("集計結果"), count=len(context["results"]), request=request
+        actor=request.user, survey=survey, what=_("集計結果"), count=len(context["results"])
     )
     header = [_("質問"), _("回答"), _("人数"), _("割合（%）")]
     filename = f"アンケート集計_{survey.title[:30]}_{timezone.localdate():%Y%m%d}.csv"
