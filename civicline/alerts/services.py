@@ -18,6 +18,7 @@ any of them with one button (``action_undo``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from dataclasses import asdict, dataclass, field
@@ -30,18 +31,22 @@ from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from civicline.core.audit import (
     Action,
     audit_context_enter,
     audit_context_exit,
     audit_record,
-    changes_between,
+    audited_create,
+    audited_delete,
+    audited_update,
 )
 from civicline.core.features import EmergencyAction, EmergencyRequest, emergency_actions
 from civicline.core.models import Staff
+from civicline.core.permissions import require_department, require_system_admin
 
-from . import jma, selectors
+from . import jma
 from .models import (
     ACTOR_LABEL,
     AlertAction,
@@ -58,123 +63,78 @@ NOTIFY_KEY = "notify"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _admin_only(actor: Staff) -> None:
-    if not actor.is_system_admin:
-        raise PermissionDenied(_("防災情報の設定はシステム管理者が行います。"))
-
-
 # --- settings (system administrator) ---------------------------------------------------------------
 
 
 SETTINGS_FIELDS = ("department", "notify_emails", "topic_name", "message_template")
+POLICY_FIELDS = ("kind", "min_level", "notify", "actions", "delivery_everyone")
+ADMIN_ONLY = gettext_lazy("防災情報の設定はシステム管理者が行います。")
 
 
 @transaction.atomic
 def settings_update(*, actor: Staff, data: dict[str, Any]) -> AlertSettings:
-    _admin_only(actor)
+    require_system_admin(actor, message=ADMIN_ONLY)
     current = AlertSettings.current()
-    before = {name: str(getattr(current, name) or "") for name in SETTINGS_FIELDS}
-    for name, value in data.items():
-        if name not in SETTINGS_FIELDS:
-            raise ValueError(name)
-        setattr(current, name, value)
-    current.full_clean()
-    current.save()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        target=current,
-        department=None,
-        summary=_("防災情報の設定を変更"),
-        changes=changes_between(
-            before, {name: str(getattr(current, name) or "") for name in SETTINGS_FIELDS}
-        ),
+    audited_update(
+        actor=actor, obj=current, data=data, summary=_("防災情報の設定を変更"), fields=SETTINGS_FIELDS
     )
     return current
 
 
 @transaction.atomic
-def area_code_save(*, actor: Staff, area_code: AreaCode | None, data: dict[str, Any]) -> AreaCode:
-    _admin_only(actor)
-    creating = area_code is None
-    area_code = area_code or AreaCode()
-    before = {} if creating else {k: getattr(area_code, k) for k in data}
-    for name, value in data.items():
-        setattr(area_code, name, value)
-    area_code.full_clean()
-    area_code.save()
-    audit_record(
-        action=Action.CREATE if creating else Action.UPDATE,
-        actor=actor,
-        target=area_code,
-        summary=(_("対象地域のコードを追加") if creating else _("対象地域のコードを変更"))
-        + f"（{area_code}）",
-        changes=changes_between(before, {k: getattr(area_code, k) for k in data}),
-    )
+def area_code_create(*, actor: Staff, data: dict[str, Any]) -> AreaCode:
+    require_system_admin(actor, message=ADMIN_ONLY)
+    area_code = AreaCode(**data)
+    summary = _("対象地域のコードを追加") + f"（{area_code}）"
+    audited_create(actor=actor, obj=area_code, summary=summary, fields=list(data))
     return area_code
 
 
 @transaction.atomic
 def area_code_delete(*, actor: Staff, area_code: AreaCode) -> None:
-    _admin_only(actor)
-    audit_record(
-        action=Action.DELETE,
+    require_system_admin(actor, message=ADMIN_ONLY)
+    audited_delete(
         actor=actor,
-        target=area_code,
+        obj=area_code,
         summary=_("対象地域のコードを削除（%(code)s）") % {"code": area_code},
-        changes={"code_type": area_code.code_type, "code": area_code.code, "name": area_code.name},
+        fields=["code_type", "code", "name"],
     )
-    area_code.delete()
-
-
-def _policy_values(policy: Policy) -> dict[str, Any]:
-    return {
-        "kind": policy.kind,
-        "min_level": policy.min_level,
-        "notify": policy.notify,
-        "actions": policy.actions,
-        "delivery_everyone": policy.delivery_everyone,
-    }
 
 
 @transaction.atomic
 def policy_save(*, actor: Staff, policy: Policy | None, data: dict[str, Any]) -> Policy:
-    _admin_only(actor)
-    creating = policy is None
-    policy = policy or Policy()
-    before = {} if creating else _policy_values(policy)
+    require_system_admin(actor, message=ADMIN_ONLY)
     known = emergency_actions()
     actions = {k: v for k, v in (data.get("actions") or {}).items() if v}
     unknown = set(actions) - set(known)
     if unknown or any(v not in Policy.Mode.values for v in actions.values()):
         raise ValidationError(_("行うことの指定が正しくありません。"))
-    for name, value in {**data, "actions": actions}.items():
-        setattr(policy, name, value)
-    if policy.min_level not in dict(jma.LEVELS.get(policy.kind, [])):
+    values = {**data, "actions": actions}
+    # The policy as it will be, to check its level and name it in the audit log before saving.
+    after = copy.copy(policy) if policy is not None else Policy()
+    for name, value in values.items():
+        setattr(after, name, value)
+    if after.min_level not in dict(jma.LEVELS.get(after.kind, [])):
         raise ValidationError(_("この情報の種類にないレベルです。"))
-    policy.full_clean()
-    policy.save()
-    audit_record(
-        action=Action.CREATE if creating else Action.UPDATE,
-        actor=actor,
-        target=policy,
-        summary=(_("対応方針を追加") if creating else _("対応方針を変更")) + f"（{policy}）",
-        changes=changes_between(before, _policy_values(policy)),
-    )
+    if policy is None:
+        audited_create(
+            actor=actor, obj=after, summary=_("対応方針を追加") + f"（{after}）", fields=POLICY_FIELDS
+        )
+        return after
+    summary = _("対応方針を変更") + f"（{after}）"
+    audited_update(actor=actor, obj=policy, data=values, summary=summary, fields=POLICY_FIELDS)
     return policy
 
 
 @transaction.atomic
 def policy_delete(*, actor: Staff, policy: Policy) -> None:
-    _admin_only(actor)
-    audit_record(
-        action=Action.DELETE,
+    require_system_admin(actor, message=ADMIN_ONLY)
+    audited_delete(
         actor=actor,
-        target=policy,
+        obj=policy,
         summary=_("対応方針を削除（%(policy)s）") % {"policy": policy},
-        changes=_policy_values(policy),
+        fields=POLICY_FIELDS,
     )
-    policy.delete()
 
 
 # --- ingesting a report ---------------------------------------------------------------------------
@@ -557,8 +517,10 @@ def _cancel(report: jma.Report, *, source: str, dry_run: bool) -> IngestResult:
 
 
 def _may_act(actor: Staff) -> None:
-    if not selectors.can_act(actor):
-        raise PermissionDenied(_("防災情報の対応を操作する権限がありません。"))
+    # The responsible department is the city's setting, not the action's: it may change meanwhile.
+    require_department(
+        actor, AlertSettings.current(), message=_("防災情報の対応を操作する権限がありません。")
+    )
 
 
 def action_execute(*, action: AlertAction, actor: Staff) -> AlertAction:

@@ -28,19 +28,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import (
+    Action,
+    audit_record,
+    audited_change,
+    audited_delete,
+    changes_between,
+    snapshot,
+)
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import NotYourDepartment, require_system_admin
 from civicline.core.scoping import access_or_404
 from civicline.line import messaging
 from civicline.line.models import Friend, PreviewRecipient
@@ -70,29 +77,29 @@ IMAGE_FORMATS = {"JPEG", "PNG"}
 # A publish takes a few seconds; an emergency switch waits for it rather than fail.
 LOCK_WAIT_FOR_SWITCH = 60
 MENU_FIELDS = ("name", "purpose", "chat_bar_text", "theme_colour", "heading", "opens_by_default")
+MENU_AUDITED = (*MENU_FIELDS, "size")
 TILE_FIELDS = ("label", "icon", "colour", "action_type", "action_value")
+TILE_AUDITED = (*TILE_FIELDS, "image")
 
 
 # --- permissions ---------------------------------------------------------------------------------
 
 
 def _require_edit(actor: Staff) -> None:
+    # Menus belong to no department: the departments the administrator granted may change them.
     if not selectors.can_edit(actor):
-        raise PermissionDenied(_("リッチメニューを変更する権限がありません。"))
+        raise NotYourDepartment(_("リッチメニューを変更する権限がありません。"))
 
 
 def _require_switch(actor: Staff) -> None:
     if not selectors.can_switch_emergency(actor):
-        raise PermissionDenied(_("緊急メニューを切り替える権限がありません。"))
+        raise NotYourDepartment(_("緊急メニューを切り替える権限がありません。"))
 
 
 @transaction.atomic
-def editor_grant_set(
-    *, actor: Staff, department: Department, scope: str, request: HttpRequest | None = None
-) -> MenuEditorGrant:
+def editor_grant_set(*, actor: Staff, department: Department, scope: str) -> MenuEditorGrant:
     """Let ``department`` change the menus (system administrator only)."""
-    if not actor.is_system_admin:
-        raise PermissionDenied(_("メニュー担当の課はシステム管理者が設定します。"))
+    require_system_admin(actor, message=_("メニュー担当の課はシステム管理者が設定します。"))
     if scope not in MenuEditorGrant.Scope.values:
         raise ValidationError(_("できることを選んでください。"))
     grant = MenuEditorGrant.objects.filter(department=department).first()
@@ -103,7 +110,6 @@ def editor_grant_set(
     audit_record(
         action=Action.UPDATE if before else Action.CREATE,
         actor=actor,
-        request=request,
         target=grant,
         department=department,
         summary=_("%(dept)sにリッチメニューの「%(scope)s」を許可")
@@ -114,16 +120,14 @@ def editor_grant_set(
 
 
 @transaction.atomic
-def editor_grant_delete(*, actor: Staff, grant_id: int, request: HttpRequest | None = None) -> None:
-    if not actor.is_system_admin:
-        raise PermissionDenied(_("メニュー担当の課はシステム管理者が設定します。"))
+def editor_grant_delete(*, actor: Staff, grant_id: int) -> None:
+    require_system_admin(actor, message=_("メニュー担当の課はシステム管理者が設定します。"))
     grant = MenuEditorGrant.objects.select_related("department").filter(pk=grant_id).first()
     if grant is None:
         return
     audit_record(
         action=Action.DELETE,
         actor=actor,
-        request=request,
         target=grant,
         department=grant.department,
         summary=_("%(dept)sのリッチメニュー担当を解除") % {"dept": grant.department.name},
@@ -171,58 +175,39 @@ def image_store(upload: UploadedFile, *, folder: str, exact_size: tuple[int, int
 # --- drafts ---------------------------------------------------------------------------------------
 
 
-def _menu_snapshot(menu: Menu) -> dict[str, Any]:
-    return {field: getattr(menu, field) for field in (*MENU_FIELDS, "size")}
-
-
 def _menu_data(data: dict[str, Any]) -> dict[str, Any]:
     return {field: data[field] for field in MENU_FIELDS if field in data}
 
 
 @transaction.atomic
-def menu_create(
-    *, actor: Staff, data: dict[str, Any], first_tab: str, layout: str, request: HttpRequest | None = None
-) -> Menu:
+def menu_create(*, actor: Staff, data: dict[str, Any], first_tab: str, layout: str) -> Menu:
     """A new draft menu with its first tab (tiles are filled in on the tab's page)."""
     _require_edit(actor)
     size = data.get("size", "large")
     if size not in layouts.SIZES:
         raise ValidationError(_("大きさを選んでください。"))
     _check_layout(size, layout)
-    menu = Menu.objects.create(size=size, updated_by=actor, **_menu_data(data))
-    MenuTab.objects.create(menu=menu, position=0, title=first_tab.strip(), layout=layout)
-    audit_record(
-        action=Action.CREATE,
-        actor=actor,
-        request=request,
-        target=menu,
-        summary=_("リッチメニュー「%(name)s」を作成") % {"name": menu.name},
-        changes=_menu_snapshot(menu),
-    )
+    menu = Menu(size=size, updated_by=actor, **_menu_data(data))
+    summary = _("リッチメニュー「%(name)s」を作成") % {"name": menu.name}
+    with audited_change(actor=actor, obj=menu, summary=summary, fields=MENU_AUDITED):
+        menu.save()
+        MenuTab.objects.create(menu=menu, position=0, title=first_tab.strip(), layout=layout)
     return menu
 
 
 @transaction.atomic
-def menu_update(
-    *, actor: Staff, menu: Menu, data: dict[str, Any], request: HttpRequest | None = None
-) -> Menu:
+def menu_update(*, actor: Staff, menu: Menu, data: dict[str, Any]) -> Menu:
     """Change the menu's settings (name, purpose, menu bar text, colours…); its size is fixed."""
     _require_edit(actor)
-    before = _menu_snapshot(menu)
     if menu.purpose != data.get("purpose", menu.purpose) and _is_in_use(menu):
         raise ValidationError(_("表示中のメニューの用途は変更できません。"))
-    for field, value in _menu_data(data).items():
-        setattr(menu, field, value)
-    menu.updated_by = actor
-    menu.save()
-    audit_record(
-        action=Action.UPDATE,
-        actor=actor,
-        request=request,
-        target=menu,
-        summary=_("リッチメニュー「%(name)s」の設定を変更") % {"name": menu.name},
-        changes=changes_between(before, _menu_snapshot(menu)),
-    )
+    changed = _menu_data(data)
+    summary = _("リッチメニュー「%(name)s」の設定を変更") % {"name": changed.get("name", menu.name)}
+    with audited_change(actor=actor, obj=menu, summary=summary, fields=MENU_AUDITED):
+        for field, value in changed.items():
+            setattr(menu, field, value)
+        menu.updated_by = actor
+        menu.save()
     return menu
 
 
@@ -231,22 +216,19 @@ def _is_in_use(menu: Menu) -> bool:
     return menu.pk in (state.default_menu_id, state.emergency_menu_id)
 
 
-def menu_delete(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> None:
+def menu_delete(*, actor: Staff, menu: Menu) -> None:
     """Delete a menu that is not on LINE (withdraw a published one first)."""
     _require_edit(actor)
     if menu.versions.filter(is_live=True).exists():
         raise ValidationError(_("公開中のメニューは削除できません。先に公開を終了してください。"))
     _previews_clear(menu.previews.filter(is_active=True))
     with transaction.atomic():
-        audit_record(
-            action=Action.DELETE,
+        audited_delete(
             actor=actor,
-            request=request,
-            target=menu,
+            obj=menu,
             summary=_("リッチメニュー「%(name)s」を削除") % {"name": menu.name},
-            changes=_menu_snapshot(menu),
+            fields=MENU_AUDITED,
         )
-        menu.delete()
 
 
 def _check_layout(size: str, layout: str) -> layouts.Template:
@@ -262,9 +244,7 @@ def _touch(menu: Menu, actor: Staff) -> None:
 
 
 @transaction.atomic
-def tab_create(
-    *, actor: Staff, menu: Menu, title: str, layout: str, request: HttpRequest | None = None
-) -> MenuTab:
+def tab_create(*, actor: Staff, menu: Menu, title: str, layout: str) -> MenuTab:
     _require_edit(actor)
     _check_layout(menu.size, layout)
     count = menu.tabs.count()
@@ -275,7 +255,6 @@ def tab_create(
     audit_record(
         action=Action.CREATE,
         actor=actor,
-        request=request,
         target=menu,
         summary=_("リッチメニュー「%(menu)s」にタブ「%(tab)s」を追加")
         % {"menu": menu.name, "tab": tab.title},
@@ -307,7 +286,6 @@ def tab_update(
     tiles: Sequence[TileInput],
     design: UploadedFile | None = None,
     clear_design: bool = False,
-    request: HttpRequest | None = None,
 ) -> MenuTab:
     """Save a tab: its title, layout and exactly the layout's number of tiles (all checked first)."""
     _require_edit(actor)
@@ -327,7 +305,7 @@ def tab_update(
     before = {
         "title": tab.title,
         "layout": tab.layout,
-        "tiles": [_tile_snapshot(existing[p]) for p in sorted(existing)],
+        "tiles": [snapshot(existing[p], TILE_AUDITED) for p in sorted(existing)],
     }
     tab.title, tab.layout = title.strip(), layout
     if design is not None:
@@ -351,12 +329,11 @@ def tab_update(
     after = {
         "title": tab.title,
         "layout": tab.layout,
-        "tiles": [_tile_snapshot(t) for t in tab.tiles.order_by("position")],
+        "tiles": [snapshot(t, TILE_AUDITED) for t in tab.tiles.order_by("position")],
     }
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,
         target=menu,
         summary=_("リッチメニュー「%(menu)s」のタブ「%(tab)s」を編集")
         % {"menu": menu.name, "tab": tab.title},
@@ -365,12 +342,8 @@ def tab_update(
     return tab
 
 
-def _tile_snapshot(tile: MenuTile) -> dict[str, str]:
-    return {**{field: getattr(tile, field) for field in TILE_FIELDS}, "image": tile.image.name or ""}
-
-
 @transaction.atomic
-def tab_delete(*, actor: Staff, tab: MenuTab, request: HttpRequest | None = None) -> None:
+def tab_delete(*, actor: Staff, tab: MenuTab) -> None:
     _require_edit(actor)
     menu = tab.menu
     if menu.tabs.count() <= 1:
@@ -378,11 +351,13 @@ def tab_delete(*, actor: Staff, tab: MenuTab, request: HttpRequest | None = None
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,
         target=menu,
         summary=_("リッチメニュー「%(menu)s」のタブ「%(tab)s」を削除")
         % {"menu": menu.name, "tab": tab.title},
-        changes={"tab": tab.title, "tiles": [_tile_snapshot(t) for t in tab.tiles.order_by("position")]},
+        changes={
+            "tab": tab.title,
+            "tiles": [snapshot(t, TILE_AUDITED) for t in tab.tiles.order_by("position")],
+        },
     )
     tab.delete()
     _renumber(menu, list(menu.tabs.order_by("position")))
@@ -390,7 +365,7 @@ def tab_delete(*, actor: Staff, tab: MenuTab, request: HttpRequest | None = None
 
 
 @transaction.atomic
-def tab_move(*, actor: Staff, tab: MenuTab, offset: int, request: HttpRequest | None = None) -> None:
+def tab_move(*, actor: Staff, tab: MenuTab, offset: int) -> None:
     """Move a tab left (-1) or right (+1) in the strip."""
     _require_edit(actor)
     menu = tab.menu
@@ -405,7 +380,6 @@ def tab_move(*, actor: Staff, tab: MenuTab, offset: int, request: HttpRequest | 
     audit_record(
         action=Action.UPDATE,
         actor=actor,
-        request=request,
         target=menu,
         summary=_("リッチメニュー「%(menu)s」のタブの順番を変更") % {"menu": menu.name},
         changes={"tabs": [t.title for t in tabs]},
@@ -530,9 +504,7 @@ def _previews_clear(previews: Any) -> None:
         MenuPreview.objects.filter(pk=preview.pk).update(is_active=False)
 
 
-def menu_preview(
-    *, actor: Staff, menu: Menu, recipient_id: int, request: HttpRequest | None = None
-) -> MenuPreview:
+def menu_preview(*, actor: Staff, menu: Menu, recipient_id: int) -> MenuPreview:
     """Show the draft on one of the caller's department's test devices only (linked to that user)."""
     _require_edit(actor)
     recipient = access_or_404(PreviewRecipient.objects.select_related("friend"), actor, pk=recipient_id)
@@ -555,7 +527,6 @@ def menu_preview(
     audit_record(
         action=Action.SEND,
         actor=actor,
-        request=request,
         target=menu,
         summary=_("リッチメニュー「%(menu)s」の下書きをテスト端末「%(label)s」に表示")
         % {"menu": menu.name, "label": recipient.label},
@@ -576,7 +547,6 @@ def _publish(
     images: Sequence[bytes],
     actor: Staff,
     restored_from: MenuVersion | None,
-    request: HttpRequest | None,
 ) -> MenuVersion:
     ids = _line_menus_create(bodies, images)
     now = timezone.now()
@@ -622,7 +592,6 @@ def _publish(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=menu,
             summary=summary,
             changes={
@@ -638,7 +607,7 @@ def _publish(
     return version
 
 
-def menu_publish(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> MenuVersion:
+def menu_publish(*, actor: Staff, menu: Menu) -> MenuVersion:
     """Put the draft on LINE as the menu's next version (a normal menu becomes the default menu)."""
     _require_edit(actor)
     content: MenuContent = content_of(menu)
@@ -652,11 +621,10 @@ def menu_publish(*, actor: Staff, menu: Menu, request: HttpRequest | None = None
             images=images,
             actor=actor,
             restored_from=None,
-            request=request,
         )
 
 
-def menu_rollback(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> MenuVersion:
+def menu_rollback(*, actor: Staff, menu: Menu) -> MenuVersion:
     """Publish again exactly the version that was live before the current one (as a new version)."""
     _require_edit(actor)
     target = selectors.rollback_target(menu)
@@ -676,11 +644,10 @@ def menu_rollback(*, actor: Staff, menu: Menu, request: HttpRequest | None = Non
             images=images,
             actor=actor,
             restored_from=target,
-            request=request,
         )
 
 
-def menu_withdraw(*, actor: Staff, menu: Menu, request: HttpRequest | None = None) -> None:
+def menu_withdraw(*, actor: Staff, menu: Menu) -> None:
     """Take a published menu off LINE; not the one friends see now (publish or switch another first)."""
     _require_edit(actor)
     if _is_in_use(menu):
@@ -696,28 +663,25 @@ def menu_withdraw(*, actor: Staff, menu: Menu, request: HttpRequest | None = Non
                 audit_record(
                     action=Action.UPDATE,
                     actor=actor,
-                    request=request,
                     target=menu,
                     summary=_("リッチメニュー「%(menu)s」の公開を終了") % {"menu": menu.name},
                 )
         _sync_or_explain()
 
 
-def line_resync(*, actor: Staff, request: HttpRequest | None = None) -> None:
+def line_resync(*, actor: Staff) -> None:
     """Apply the records to LINE again, after a publish or switch was interrupted half-way."""
     _require_switch(actor)
     with _account_lock():
         _sync_or_explain()
-    audit_record(
-        action=Action.UPDATE, actor=actor, request=request, summary=_("リッチメニューをLINEに再反映")
-    )
+    audit_record(action=Action.UPDATE, actor=actor, summary=_("リッチメニューをLINEに再反映"))
 
 
 # --- the emergency switch (RM-4) --------------------------------------------------------------------
 
 
 def emergency_switch_start(
-    *, actor: Staff | None, direction: str, menu_id: int | None = None, request: HttpRequest | None = None
+    *, actor: Staff | None, direction: str, menu_id: int | None = None
 ) -> EmergencySwitch:
     """Switch every friend to the emergency menu (``direction="on"``) or back; runs in the worker.
 
@@ -763,7 +727,6 @@ def emergency_switch_start(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=switch,
             summary=_("%(direction)s（「%(menu)s」）を開始")
             % {"direction": switch.get_direction_display(), "menu": menu.name},
@@ -773,9 +736,7 @@ def emergency_switch_start(
     return switch
 
 
-def emergency_switch_resume(
-    *, actor: Staff, switch: EmergencySwitch, request: HttpRequest | None = None
-) -> None:
+def emergency_switch_resume(*, actor: Staff, switch: EmergencySwitch) -> None:
     """Staff continue a switch that failed (LINE refused or was unreachable) from where it stopped."""
     _require_switch(actor)
     resumable = switch.status == EmergencySwitch.Status.FAILED or selectors.is_stale(switch)
@@ -785,7 +746,6 @@ def emergency_switch_resume(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=switch,
             summary=_("%(direction)sを再開") % {"direction": switch.get_direction_display()},
         )

@@ -125,7 +125,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             elif "add_area" in request.POST:
                 area_form = AreaCodeForm(request.POST, prefix="a")
                 if area_form.is_valid():
-                    services.area_code_save(actor=request.user, area_code=None, data=area_form.cleaned_data)
+                    services.area_code_create(actor=request.user, data=area_form.cleaned_data)
                     messages.success(request, _("対象地域のコードを追加しました。"))
                     return redirect("alerts:settings")
         except ValidationError as exc:

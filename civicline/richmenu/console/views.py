@@ -90,7 +90,6 @@ def menu_create(request: HttpRequest) -> HttpResponse:
                 data={**{k: data[k] for k in MENU_SETTINGS}, "size": data["size"]},
                 first_tab=data["first_tab"],
                 layout=layouts.default_template(data["size"]).key,
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -177,7 +176,6 @@ def menu_update(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user,
                 menu=menu,
                 data={k: form.cleaned_data[k] for k in MENU_SETTINGS},
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -206,7 +204,7 @@ def _post_action(request: HttpRequest, pk: int, action: Callable[[Menu], str]) -
 def menu_delete(request: HttpRequest, pk: int) -> HttpResponse:
     menu = selectors.access_menu(fetched_by=request.user, pk=pk)
     try:
-        services.menu_delete(actor=request.user, menu=menu, request=request)
+        services.menu_delete(actor=request.user, menu=menu)
     except ValidationError as exc:
         _report(request, exc)
         return redirect("richmenu:menu-detail", pk=menu.pk)
@@ -218,7 +216,7 @@ def menu_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def menu_publish(request: HttpRequest, pk: int) -> HttpResponse:
     def publish(menu: Menu) -> str:
-        version = services.menu_publish(actor=request.user, menu=menu, request=request)
+        version = services.menu_publish(actor=request.user, menu=menu)
         return _("第%(n)d版を公開しました。LINEのメニューに反映されています。") % {"n": version.number}
 
     return _post_action(request, pk, publish)
@@ -228,7 +226,7 @@ def menu_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def menu_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     def rollback(menu: Menu) -> str:
-        version = services.menu_rollback(actor=request.user, menu=menu, request=request)
+        version = services.menu_rollback(actor=request.user, menu=menu)
         return _("第%(from)d版の内容に戻しました（第%(n)d版として公開）。") % {
             "from": version.restored_from.number,
             "n": version.number,
@@ -241,7 +239,7 @@ def menu_rollback(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def menu_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     def withdraw(menu: Menu) -> str:
-        services.menu_withdraw(actor=request.user, menu=menu, request=request)
+        services.menu_withdraw(actor=request.user, menu=menu)
         return _("公開を終了しました。")
 
     return _post_action(request, pk, withdraw)
@@ -258,7 +256,7 @@ def menu_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
     def preview(menu: Menu) -> str:
         shown = services.menu_preview(
-            actor=request.user, menu=menu, recipient_id=form.cleaned_data["recipient"].pk, request=request
+            actor=request.user, menu=menu, recipient_id=form.cleaned_data["recipient"].pk
         )
         return _("テスト端末「%(label)s」にだけ、この下書きのメニューを表示しました。") % {
             "label": shown.recipient.label
@@ -281,7 +279,6 @@ def tab_create(request: HttpRequest, pk: int) -> HttpResponse:
                 menu=menu,
                 title=form.cleaned_data["title"],
                 layout=layouts.default_template(menu.size).key,
-                request=request,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -314,7 +311,6 @@ def tab_edit(request: HttpRequest, pk: int, position: int) -> HttpResponse:
                     tiles=[tile.tile_input() for tile in in_use],
                     design=form.cleaned_data.get("design") or None,
                     clear_design=form.cleaned_data.get("clear_design", False),
-                    request=request,
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -365,7 +361,7 @@ def tab_delete(request: HttpRequest, pk: int, position: int) -> HttpResponse:
     tab = selectors.access_tab(fetched_by=request.user, menu=menu, position=position)
 
     def delete(menu: Menu) -> str:
-        services.tab_delete(actor=request.user, tab=tab, request=request)
+        services.tab_delete(actor=request.user, tab=tab)
         return _("タブ「%(title)s」を削除しました。") % {"title": tab.title}
 
     return _post_action(request, pk, delete)
@@ -377,7 +373,7 @@ def tab_move(request: HttpRequest, pk: int, position: int) -> HttpResponse:
     menu = selectors.access_menu(fetched_by=request.user, pk=pk)
     tab = selectors.access_tab(fetched_by=request.user, menu=menu, position=position)
     offset = -1 if request.POST.get("direction") == "left" else 1
-    services.tab_move(actor=request.user, tab=tab, offset=offset, request=request)
+    services.tab_move(actor=request.user, tab=tab, offset=offset)
     return redirect("richmenu:menu-detail", pk=menu.pk)
 
 
@@ -488,7 +484,6 @@ def emergency_switch(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             direction=request.POST.get("direction", ""),
             menu_id=int(menu_id) if menu_id and menu_id.isdigit() else None,
-            request=request,
         )
     except ValidationError as exc:
         _report(request, exc)
@@ -507,7 +502,7 @@ def emergency_resume(request: HttpRequest, pk: int) -> HttpResponse:
     if switch is None:
         raise Http404
     try:
-        services.emergency_switch_resume(actor=request.user, switch=switch, request=request)
+        services.emergency_switch_resume(actor=request.user, switch=switch)
     except ValidationError as exc:
         _report(request, exc)
     return redirect("richmenu:emergency")
@@ -520,7 +515,7 @@ def emergency_resync(request: HttpRequest) -> HttpResponse:
     if refused:
         return refused
     try:
-        services.line_resync(actor=request.user, request=request)
+        services.line_resync(actor=request.user)
     except ValidationError as exc:
         _report(request, exc)
     else:
@@ -539,7 +534,6 @@ def grant_list(request: HttpRequest) -> HttpResponse:
             actor=request.user,
             department=form.cleaned_data["department"],
             scope=form.cleaned_data["scope"],
-            request=request,
         )
         messages.success(request, _("%(grant)sを設定しました。") % {"grant": grant})
         return redirect("richmenu:grant-list")
@@ -553,6 +547,6 @@ def grant_list(request: HttpRequest) -> HttpResponse:
 @system_admin_required
 @require_POST
 def grant_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    services.editor_grant_delete(actor=request.user, grant_id=pk, request=request)
+    services.editor_grant_delete(actor=request.user, grant_id=pk)
     messages.success(request, _("メニュー担当を解除しました。"))
     return redirect("richmenu:grant-list")
