@@ -11,12 +11,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicline.core.audit import Action, audit_record
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 from civicline.line.models import Friend
 
 from . import fields, schema
@@ -90,11 +90,10 @@ def _schema_set(form: Form, questions: list[dict[str, Any]], actor: Staff | None
     return current
 
 
-def form_questions_save(
-    *, actor: Staff, form: Form, questions: list[dict[str, Any]], request: HttpRequest | None = None
-) -> FormVersion:
+def form_questions_save(*, actor: Staff, form: Form, questions: list[dict[str, Any]]) -> FormVersion:
     """Replace the form's questions; a ValidationError (Japanese) names the first problem and
     nothing changes. Returns the current version (a new one when the old one has responses)."""
+    require_department(actor, form)
     with transaction.atomic():
         form = Form.objects.select_for_update().get(pk=form.pk)
         before_number, before_schema = form.current_version.number, form.current_version.schema
@@ -104,7 +103,6 @@ def form_questions_save(
         audit_record(
             action=Action.UPDATE,
             actor=actor,
-            request=request,
             target=form,
             summary=_("「%(title)s」の質問を変更（第%(n)s版）") % {"title": form.title, "n": version.number},
             changes={

@@ -11,11 +11,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from civicline.core.audit import Action, audit_record, changes_between
+from civicline.core.audit import Action, audit_record, audited_change, audited_create, audited_delete
 from civicline.core.models import Department, Staff
+from civicline.core.permissions import require_department
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
@@ -37,13 +37,10 @@ CONSULTATION_FIELDS = (
     "notification_email",
     "talk_enabled",
 )
+DOCUMENT_FIELDS = ("title", "url", "file")
 
 
 # --- consultations (PC-3) -------------------------------------------------------------------------
-
-
-def _snapshot(consultation: Consultation) -> dict[str, Any]:
-    return {name: getattr(consultation, name) for name in CONSULTATION_FIELDS}
 
 
 def _check_period(consultation: Consultation) -> None:
@@ -51,47 +48,31 @@ def _check_period(consultation: Consultation) -> None:
         raise ValidationError(_("募集終了は募集開始より後の日時にしてください。"))
 
 
-def consultation_create(
-    *, actor: Staff, department: Department, data: dict[str, Any], request: HttpRequest | None = None
-) -> Consultation:
-    if not actor.is_system_admin and department.pk != actor.department_id:
-        raise ValidationError(_("他の課の案件は作成できません。"))
+def consultation_create(*, actor: Staff, department: Department, data: dict[str, Any]) -> Consultation:
+    require_department(actor, department, message=_("他の課の案件は作成できません。"))
     with transaction.atomic():
         form = form_services.form_create(department=department, title=data["title"])
         consultation = Consultation(form=form, created_by=actor, **data)
         _check_period(consultation)
-        consultation.full_clean()
-        consultation.save()
-        audit_record(
-            action=Action.CREATE,
+        audited_create(
             actor=actor,
-            request=request,
-            target=consultation,
+            obj=consultation,
             summary=_("意見募集の案件「%(title)s」を作成") % {"title": consultation.title},
-            changes=_snapshot(consultation),
+            fields=CONSULTATION_FIELDS,
         )
     return consultation
 
 
-def consultation_update(
-    *, actor: Staff, consultation: Consultation, data: dict[str, Any], request: HttpRequest | None = None
-) -> Consultation:
-    with transaction.atomic():
-        before = _snapshot(consultation)
+def consultation_update(*, actor: Staff, consultation: Consultation, data: dict[str, Any]) -> Consultation:
+    require_department(actor, consultation)
+    summary = _("意見募集の案件「%(title)s」を変更") % {"title": data.get("title", consultation.title)}
+    with audited_change(actor=actor, obj=consultation, summary=summary, fields=CONSULTATION_FIELDS):
         for name, value in data.items():
             setattr(consultation, name, value)
         _check_period(consultation)
         consultation.full_clean()
         consultation.save()
         form_services.form_rename(form=consultation.form, title=consultation.title)
-        audit_record(
-            action=Action.UPDATE,
-            actor=actor,
-            request=request,
-            target=consultation,
-            summary=_("意見募集の案件「%(title)s」を変更") % {"title": consultation.title},
-            changes=changes_between(before, _snapshot(consultation)),
-        )
     return consultation
 
 
@@ -109,9 +90,9 @@ def document_add(
     title: str,
     url: str = "",
     upload: UploadedFile | None = None,
-    request: HttpRequest | None = None,
 ) -> Document:
     """A link or a PDF (checked by its content, not its name) added to the consultation's documents."""
+    require_department(actor, consultation)
     title, url = title.strip(), url.strip()
     if not title:
         raise ValidationError(_("資料名を入力してください。"))
@@ -124,37 +105,27 @@ def document_add(
             )
         if not _is_pdf(upload):
             raise ValidationError(_("PDFファイルを選んでください。"))
-    with transaction.atomic():
-        position = consultation.documents.count()
-        document = Document(consultation=consultation, title=title[:150], url=url, position=position)
+    document = Document(consultation=consultation, title=title[:150], url=url)
+    summary = _("案件「%(title)s」に資料「%(doc)s」を追加") % {"title": consultation.title, "doc": title}
+    with audited_change(actor=actor, obj=document, summary=summary, fields=DOCUMENT_FIELDS):
+        document.position = consultation.documents.count()
         document.full_clean(exclude=["file"])
         if upload is not None:
             document.file.save(f"{secrets.token_urlsafe(12)}.pdf", upload, save=False)
         document.save()
-        audit_record(
-            action=Action.CREATE,
-            actor=actor,
-            request=request,
-            target=document,
-            summary=_("案件「%(title)s」に資料「%(doc)s」を追加")
-            % {"title": consultation.title, "doc": title},
-            changes={"title": title, "url": url, "file": document.file.name if upload else ""},
-        )
     return document
 
 
-def document_delete(*, actor: Staff, document: Document, request: HttpRequest | None = None) -> None:
+def document_delete(*, actor: Staff, document: Document) -> None:
+    require_department(actor, document)
     with transaction.atomic():
-        audit_record(
-            action=Action.DELETE,
-            actor=actor,
-            request=request,
-            target=document,
-            summary=_("資料「%(doc)s」を削除") % {"doc": document.title},
-            changes={"title": document.title, "url": document.url, "file": document.file.name},
-        )
         stored = document.file.name
-        document.delete()
+        audited_delete(
+            actor=actor,
+            obj=document,
+            summary=_("資料「%(doc)s」を削除") % {"doc": document.title},
+            fields=DOCUMENT_FIELDS,
+        )
         if stored:
             transaction.on_commit(lambda: document.file.storage.delete(stored))
 
@@ -195,26 +166,20 @@ def _notify_department(submission: Submission) -> None:
         transaction.on_commit(lambda: submission_notify_department_task(submission.pk))
 
 
-def submission_view_record(
-    *, actor: Staff, submission: Submission, request: HttpRequest | None = None
-) -> None:
+def submission_view_record(*, actor: Staff, submission: Submission) -> None:
     """Every look at a submission's answers (which may hold personal data) is audited (X-15)."""
     audit_record(
         action=Action.VIEW_PERSONAL,
         actor=actor,
-        request=request,
         target=submission,
         summary=_("意見（受付番号 %(n)s）を表示") % {"n": submission.receipt_number},
     )
 
 
-def submission_export_record(
-    *, actor: Staff, consultation: Consultation, count: int, request: HttpRequest | None = None
-) -> None:
+def submission_export_record(*, actor: Staff, consultation: Consultation, count: int) -> None:
     audit_record(
         action=Action.EXPORT,
         actor=actor,
-        request=request,
         target=consultation,
         summary=_("案件「%(title)s」の意見をCSVで出力（%(n)s件）")
         % {"title": consultation.title, "n": count},
@@ -239,7 +204,6 @@ def submission_message_send(
     submission: Submission,
     text: str,
     confirmed_receipt_number: str,
-    request: HttpRequest | None = None,
 ) -> DirectMessage:
     """Push staff's message to the one resident who made ``submission``, after staff typed its
     receipt number on the confirmation screen (``line.direct`` checks it and logs the message).

@@ -182,7 +182,7 @@ def questions_page(
     if request.method == "POST" and formset.is_valid():
         try:
             version = services.form_questions_save(
-                actor=request.user, form=form, questions=questions_from(formset), request=request
+                actor=request.user, form=form, questions=questions_from(formset)
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)

@@ -56,7 +56,7 @@ def consultation_create(request: HttpRequest) -> HttpResponse:
     def save(form: ConsultationForm) -> Consultation:
         department = form.cleaned_data.get("department") or request.user.department
         return services.consultation_create(
-            actor=request.user, department=department, data=form.consultation_data(), request=request
+            actor=request.user, department=department, data=form.consultation_data()
         )
 
     return form_page(
@@ -81,7 +81,7 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("案件を編集"),
         template="publiccomment/console/consultation_form.html",
         save=lambda form: services.consultation_update(
-            actor=request.user, consultation=consultation, data=form.consultation_data(), request=request
+            actor=request.user, consultation=consultation, data=form.consultation_data()
         ),
         success_message=_consultation_saved,
         redirect_to=_consultation_url,
@@ -102,7 +102,6 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 title=data["title"],
                 url=data.get("url") or "",
                 upload=data.get("file"),
-                request=request,
             )
         except ValidationError as exc:
             document_form.add_error(None, exc)
@@ -125,7 +124,7 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     document = selectors.access_document(fetched_by=request.user, consultation=consultation, pk=document_pk)
-    services.document_delete(actor=request.user, document=document, request=request)
+    services.document_delete(actor=request.user, document=document)
     messages.success(request, _("資料「%(title)s」を削除しました。") % {"title": document.title})
     return redirect("publiccomment:consultation-detail", pk=consultation.pk)
 
@@ -182,7 +181,7 @@ def submission_export(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     submissions = selectors.submission_list_for(fetched_by=request.user, consultation=consultation)
     services.submission_export_record(
-        actor=request.user, consultation=consultation, count=submissions.count(), request=request
+        actor=request.user, consultation=consultation, count=submissions.count()
     )
     form = consultation.form
     questions = form_selectors.export_questions(form)
@@ -212,7 +211,7 @@ def _submission_context(request: HttpRequest, submission) -> dict:
 @staff_required
 def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = selectors.access_submission(fetched_by=request.user, pk=pk)
-    services.submission_view_record(actor=request.user, submission=submission, request=request)
+    services.submission_view_record(actor=request.user, submission=submission)
     context = {**_submission_context(request, submission), "message_form": MessageForm()}
     return render(request, "publiccomment/console/submission_detail.html", context)
 
@@ -241,7 +240,6 @@ def submission_message(request: HttpRequest, pk: int) -> HttpResponse:
                     submission=submission,
                     text=form.cleaned_data["text"],
                     confirmed_receipt_number=form.cleaned_data["confirmed_receipt_number"],
-                    request=request,
                 )
             except (direct.DirectMessageRefused, ValidationError) as exc:
                 form.add_error("confirmed_receipt_number", " ".join(getattr(exc, "messages", [str(exc)])))
