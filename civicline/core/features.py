@@ -179,7 +179,8 @@ class Feature:
     # Called by the demo (idempotently) to give the demo city this feature's sample data.
     demo_seed: Callable[[], None] | None = None
     # A section of the resident's own page (/liff/): HTML about ``request.resident`` only, or "" for none.
-    liff_summary: Callable[[HttpRequest], str] | None = None
+    # Given line's ResidentRequest, which core may not name (it imports no other package).
+    liff_summary: Callable[..., str] | None = None
     # What staff may put on the rich menu for this feature (the editor lists them by label).
     menu_actions: tuple[MenuAction, ...] = field(default_factory=tuple)
     # ``resident_history(fetched_by=staff, friend=friend, department=department)``: the resident's

@@ -41,13 +41,17 @@ def _refusal(booking: Booking | None) -> str:
 def cancel_asked(ctx: LineContext) -> None:
     booking = _booking(ctx)
     refusal = _refusal(booking)
-    ctx.reply(refusal or line_messages.cancel_question(booking))
+    if refusal or booking is None:
+        ctx.reply(refusal)
+        return
+    ctx.reply(line_messages.cancel_question(booking))
 
 
 def cancel_confirmed(ctx: LineContext) -> None:
     booking = _booking(ctx)
     refusal = _refusal(booking)
-    if refusal:
+    # _refusal has refused a missing booking (there is none without a friend); said again for the types.
+    if refusal or booking is None or ctx.friend is None:
         ctx.reply(refusal)
         return
     try:

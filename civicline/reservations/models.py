@@ -276,4 +276,4 @@ class BookingPhoto(models.Model):
         ordering = ["pk"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""

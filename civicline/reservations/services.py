@@ -13,7 +13,7 @@ in a number that could drift.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -212,6 +212,7 @@ def _answers_checked(service: Service, answers: dict[str, Any] | None) -> tuple[
     """The version of the service's questions and the answers that count for it; a missing or
     malformed answer is refused here, before the transaction (these are reads: see the docstring)."""
     version = service.form.current_version
+    assert version is not None  # service_create gives the form its first version
     return version, form_services.response_check(version=version, answers=answers or {})
 
 
@@ -470,7 +471,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
         channel=Booking.Channel.LINE,
         reminder_sent_at__isnull=True,
         starts_at__gte=now,
-        starts_at__lt=day_start + timezone.timedelta(days=1),
+        starts_at__lt=day_start + timedelta(days=1),
         created_at__lt=day_start,
         friend__state=Friend.State.FOLLOWING,
     ).select_related("service__counter", "friend")
@@ -482,6 +483,7 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
             if Booking.objects.filter(pk=booking.pk, reminder_sent_at__isnull=True).update(
                 reminder_sent_at=now
             ):
+                assert booking.friend is not None  # the query asked for a following friend
                 message_multicast(
                     to=[booking.friend.user_id], messages=line_messages.reminder(booking), background=True
                 )

@@ -3,10 +3,11 @@ filter, phone bookings (the service's questions by the form engine), cancellatio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.calendar import HOURS_HELP, ranges_parse
@@ -78,18 +79,19 @@ class ServiceForm(WeeklyHoursFields, ConsoleModelForm):
         self.hours_fields_add(self.instance.hours)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         cleaned["hours"] = self.hours_clean(cleaned)
         until, start = cleaned.get("book_until_days"), cleaned.get("book_from_days")
         if until is not None and start is not None and until < start:
             self.add_error("book_until_days", _("「何日後まで」は「何日後から」以上にしてください。"))
         return cleaned
 
-    def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def sections(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in SERVICE_SECTIONS]
 
     def service_data(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in self._meta.fields}
+        data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
         data.update(hours=self.cleaned_data["hours"])
         return data
 
@@ -124,7 +126,7 @@ class BookingFilterForm(ConsoleForm):
 
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", _("すべて"))] + [
+        cast(forms.ChoiceField, self.fields["service"]).choices = [("", _("すべて"))] + [
             (s.pk, f"{s.counter.name} / {s.name}") for s in services
         ]
 
@@ -147,7 +149,7 @@ class PhoneBookingForm(ConsoleForm):
     def __init__(self, *args: Any, service: Service, slots: list, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.service = service
-        self.fields["start"].choices = [
+        cast(forms.ChoiceField, self.fields["start"]).choices = [
             (s.starts_at.isoformat(), f"{s.starts_at:%H:%M}〜{s.ends_at:%H:%M}（{s.taken}/{s.seats}）")
             for s in slots
         ]

@@ -10,10 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from civicline.core.calendar import DAY_LABELS
 from civicline.core.console.decorators import staff_required
 from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
+from civicline.core.http import StaffRequest
 from civicline.forms.console import builder
 
 from .. import line_messages, selectors, services
@@ -40,7 +40,7 @@ from .forms import (
 PAGE_SIZE = 50
 
 
-def _misfit_message(request: HttpRequest, misfits: list) -> None:
+def _misfit_message(request: StaffRequest, misfits: list) -> None:
     if misfits:
         messages.warning(
             request,
@@ -56,7 +56,7 @@ def _misfit_message(request: HttpRequest, misfits: list) -> None:
 
 
 @staff_required
-def counter_list(request: HttpRequest) -> HttpResponse:
+def counter_list(request: StaffRequest) -> HttpResponse:
     counters = selectors.counter_list_for(fetched_by=request.user)
     return render(request, "reservations/console/counter_list.html", {"counters": counters})
 
@@ -66,9 +66,11 @@ def _counter_saved(counter: Counter) -> str:
 
 
 @staff_required
-def counter_create(request: HttpRequest) -> HttpResponse:
+def counter_create(request: StaffRequest) -> HttpResponse:
     def save(form: CounterForm) -> Counter:
         department = form.cleaned_data.get("department") or request.user.department
+        if department is None:
+            raise PermissionDenied(_("所属課のない職員は窓口を作成できません。"))
         return services.counter_create(actor=request.user, department=department, data=form.counter_data())
 
     return form_page(
@@ -82,7 +84,7 @@ def counter_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def counter_update(request: HttpRequest, pk: int) -> HttpResponse:
+def counter_update(request: StaffRequest, pk: int) -> HttpResponse:
     counter = selectors.access_counter(fetched_by=request.user, pk=pk)
     form = CounterForm(request.POST or None, instance=counter, staff=request.user)
     form.fields.pop("department", None)  # a counter stays with its department
@@ -107,7 +109,7 @@ def _service_url(service: Service) -> str:
 
 
 @staff_required
-def service_create(request: HttpRequest, counter_pk: int) -> HttpResponse:
+def service_create(request: StaffRequest, counter_pk: int) -> HttpResponse:
     counter = selectors.access_counter(fetched_by=request.user, pk=counter_pk)
     return form_page(
         request,
@@ -125,7 +127,7 @@ def service_create(request: HttpRequest, counter_pk: int) -> HttpResponse:
 
 
 @staff_required
-def service_update(request: HttpRequest, pk: int) -> HttpResponse:
+def service_update(request: StaffRequest, pk: int) -> HttpResponse:
     service = selectors.access_service(fetched_by=request.user, pk=pk)
 
     def save(form: ServiceForm) -> Service:
@@ -148,7 +150,7 @@ def service_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def service_questions(request: HttpRequest, pk: int) -> HttpResponse:
+def service_questions(request: StaffRequest, pk: int) -> HttpResponse:
     """The service's extra questions (RS-13) in the forms builder the surveys use."""
     service = selectors.access_service(fetched_by=request.user, pk=pk)
     detail_url = reverse("reservations:service-detail", args=[service.pk])
@@ -162,7 +164,7 @@ def service_questions(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def service_detail(request: StaffRequest, pk: int) -> HttpResponse:
     service = selectors.access_service(fetched_by=request.user, pk=pk)
     special_form = SpecialDayForm(request.POST or None, prefix="special")
     if request.method == "POST" and special_form.is_valid():
@@ -194,7 +196,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def special_day_delete(request: HttpRequest, pk: int, special_pk: int) -> HttpResponse:
+def special_day_delete(request: StaffRequest, pk: int, special_pk: int) -> HttpResponse:
     service = selectors.access_service(fetched_by=request.user, pk=pk)
     special = service.special_days.filter(pk=special_pk).first()
     if special is None:
@@ -215,7 +217,7 @@ def _date_param(value: str | None) -> date:
 
 
 @staff_required
-def calendar(request: HttpRequest, pk: int) -> HttpResponse:
+def calendar(request: StaffRequest, pk: int) -> HttpResponse:
     """Day or week view of a service: every slot with seats taken and free."""
     service = selectors.access_service(fetched_by=request.user, pk=pk)
     chosen = _date_param(request.GET.get("date"))
@@ -250,7 +252,7 @@ def calendar(request: HttpRequest, pk: int) -> HttpResponse:
 # --- bookings -------------------------------------------------------------------------------------------
 
 
-def _filtered(request: HttpRequest) -> tuple[BookingFilterForm, Any]:
+def _filtered(request: StaffRequest) -> tuple[BookingFilterForm, Any]:
     form = BookingFilterForm(
         request.GET or None, services=selectors.service_list_for(fetched_by=request.user)
     )
@@ -259,7 +261,7 @@ def _filtered(request: HttpRequest) -> tuple[BookingFilterForm, Any]:
 
 
 @staff_required
-def booking_list(request: HttpRequest) -> HttpResponse:
+def booking_list(request: StaffRequest) -> HttpResponse:
     form, filters = _filtered(request)
     bookings = selectors.booking_list_for(fetched_by=request.user, filters=filters)
     page = Paginator(bookings, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -267,7 +269,7 @@ def booking_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def booking_export(request: HttpRequest) -> HttpResponse:
+def booking_export(request: StaffRequest) -> StreamingHttpResponse:
     _form, filters = _filtered(request)
     bookings = selectors.booking_list_for(fetched_by=request.user, filters=filters)
     services.booking_export_record(
@@ -315,7 +317,7 @@ def booking_export(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_detail(request: StaffRequest, pk: int) -> HttpResponse:
     booking = selectors.access_booking(fetched_by=request.user, pk=pk)
     services.booking_view_record(actor=request.user, booking=booking)
     context = {
@@ -330,7 +332,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def booking_mark(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_mark(request: StaffRequest, pk: int) -> HttpResponse:
     booking = selectors.access_booking(fetched_by=request.user, pk=pk)
     try:
         services.booking_mark(
@@ -347,7 +349,7 @@ def booking_mark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_cancel(request: StaffRequest, pk: int) -> HttpResponse:
     booking = selectors.access_booking(fetched_by=request.user, pk=pk)
     form = CancelForm(request.POST)
     try:
@@ -367,18 +369,18 @@ def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def booking_photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
+def booking_photo(request: StaffRequest, pk: int, photo_pk: int) -> FileResponse:
     photo = selectors.access_booking_photo(fetched_by=request.user, booking_pk=pk, pk=photo_pk)
     services.booking_view_record(
         actor=request.user, booking=photo.booking, what=_("予約の添付写真を表示")
     )
-    response = FileResponse(default_storage.open(photo.image.name, "rb"), content_type="image/jpeg")
+    response = FileResponse(photo.image.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     return response
 
 
 @staff_required
-def booking_phone(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_phone(request: StaffRequest, pk: int) -> HttpResponse:
     """A booking taken on the phone (RS-4): the day's slots with seats, the caller's name and answers."""
     service = selectors.access_service(fetched_by=request.user, pk=pk)
     chosen = _date_param(request.GET.get("date"))

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from civicline.core.crypto import seal, unseal
 from civicline.forms import files, schema
 from civicline.forms.fields import WholeForm
-from civicline.line.liff.auth import resident_required
+from civicline.line.liff.auth import ResidentRequest, resident_required
 
 from .. import line_messages, schedule, selectors, services
 from ..models import Booking, Service
@@ -126,7 +126,7 @@ def _draft(request: HttpRequest, service: Service) -> dict[str, Any] | None:
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def booking_form(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_form(request: ResidentRequest, pk: int) -> HttpResponse:
     service = selectors.service_for_residents(pk=pk)
     starts_at = _start_param(request.GET.get("start", ""))
     if not schedule.is_slot(service, starts_at):
@@ -192,7 +192,7 @@ def _day_url(service: Service, starts_at: datetime) -> str:
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def booking_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def booking_confirm(request: ResidentRequest, pk: int) -> HttpResponse:
     service = selectors.service_for_residents(pk=pk)
     draft = _draft(request, service)
     if draft is None:
@@ -233,7 +233,7 @@ def booking_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @resident_required
-def done(request: HttpRequest, receipt: str) -> HttpResponse:
+def done(request: ResidentRequest, receipt: str) -> HttpResponse:
     booking = selectors.access_resident_booking(friend=request.resident, receipt_number=receipt)
     return render(
         request, "reservations/liff/done.html", {"booking": booking, "when": line_messages.when(booking)}
@@ -260,7 +260,7 @@ def _rows(bookings: list[Booking], now: datetime) -> list[dict[str, Any]]:
 
 @require_http_methods(["GET"])
 @resident_required
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: ResidentRequest) -> HttpResponse:
     now = timezone.now()
     bookings = list(selectors.resident_bookings(friend=request.resident))
     upcoming = [b for b in bookings if b.starts_at >= now and b.status == Booking.Status.BOOKED]
@@ -273,7 +273,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def cancel(request: HttpRequest, receipt: str) -> HttpResponse:
+def cancel(request: ResidentRequest, receipt: str) -> HttpResponse:
     booking = selectors.access_resident_booking(friend=request.resident, receipt_number=receipt)
     (row,) = _rows([booking], timezone.now())
     error = ""
@@ -289,7 +289,7 @@ def cancel(request: HttpRequest, receipt: str) -> HttpResponse:
     )
 
 
-def resident_summary(request: HttpRequest) -> str:
+def resident_summary(request: ResidentRequest) -> str:
     """The resident's upcoming bookings, for their own page (/liff/)."""
     now = timezone.now()
     upcoming = selectors.resident_bookings(friend=request.resident).filter(
