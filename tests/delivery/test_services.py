@@ -23,6 +23,7 @@ from civicline.delivery.models import (
     DeliveryPolicy,
     EmailSubscriber,
     ResidentAttributes,
+    Segment,
     TopicChoice,
     TrackedLink,
 )
@@ -39,6 +40,7 @@ from tests.delivery.factories import (
     resident,
     topic_leaf,
 )
+from tests.fixtures.core import StaffFactory
 from tests.fixtures.line import FriendFactory, PreviewRecipientFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,6 +193,28 @@ def test_a_department_cannot_deliver_to_a_segment_it_was_not_granted(staff_user,
     with pytest.raises(ValidationError, match="友だち全員"):
         services.delivery_create(actor=staff_user, data=compose([], audience=Delivery.Audience.ALL))
     assert not Delivery.objects.exists()
+
+
+def test_another_departments_staff_change_none_of_its_deliveries_or_segments(
+    staff_user, other_department, infants
+):
+    delivery = make_delivery(department=staff_user.department, segments=[infants])
+    outsider = StaffFactory(department=other_department)
+    entries = AuditEntry.objects.count()
+
+    with pytest.raises(NotYourDepartment):
+        services.delivery_update(actor=outsider, delivery=delivery, data=compose([infants], title="書き換え"))
+    with pytest.raises(NotYourDepartment):
+        services.delivery_schedule(actor=outsider, delivery=delivery, at=None)
+    with pytest.raises(NotYourDepartment):
+        services.delivery_delete(actor=outsider, delivery=delivery)
+    with pytest.raises(NotYourDepartment, match="他の課が作成したセグメントは削除できません"):
+        services.segment_delete(actor=outsider, segment=infants)
+
+    delivery.refresh_from_db()
+    assert (delivery.title, delivery.status) == ("健診のご案内", Delivery.Status.DRAFT)
+    assert Segment.objects.filter(pk=infants.pk).exists()
+    assert AuditEntry.objects.count() == entries
 
 
 @pytest.mark.parametrize(
