@@ -316,7 +316,7 @@ def _due(event: AlertEvent | None, level: int, kind: str) -> list[tuple[str, str
             slot = (key, policy.pk if repeat else 0)
             if slot in due or (policy.pk, key) in done or (not repeat and key in done_keys):
                 continue
-            label = _("職員に通知") if key == NOTIFY_KEY else str(action.label)
+            label = _("職員に通知") if key == NOTIFY_KEY or action is None else str(action.label)
             due[slot] = (key, label, mode, policy)
     order = {key: a.order for key, a in registry.items()}
     return sorted(due.values(), key=lambda d: (order.get(d[0], 0), d[3].min_level))

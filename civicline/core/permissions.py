@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from .models import Department
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 class NotYourDepartment(PermissionDenied):
     """The actor may not change this: another department's data, or a system administrator's task."""
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | Promise | None = None) -> None:
         self.message = str(message or _("他の課のデータは変更できません。"))
         super().__init__(self.message)
 
@@ -44,7 +45,7 @@ def department_of(obj: models.Model | None) -> Department | None:
 
 
 def require_department(
-    actor: Staff | None, obj_or_department: models.Model, *, message: str | None = None
+    actor: Staff | None, obj_or_department: models.Model, *, message: str | Promise | None = None
 ) -> None:
     """Refuse unless ``actor`` belongs to the department owning ``obj_or_department``.
 
@@ -60,7 +61,7 @@ def require_department(
         raise NotYourDepartment(message)
 
 
-def require_system_admin(actor: Staff | None, *, message: str | None = None) -> None:
+def require_system_admin(actor: Staff | None, *, message: str | Promise | None = None) -> None:
     """Refuse unless ``actor`` is an active system administrator (or the system itself)."""
     if actor is None or _is_admin(actor):
         return

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.features import emergency_actions
+from civicline.core.forms import model_choice_field
 from civicline.core.models import Department
 
 from ..jma import LEVELS, Kind
@@ -23,7 +24,7 @@ class SettingsForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(is_active=True)
+        model_choice_field(self, "department").queryset = Department.objects.filter(is_active=True)
 
     def clean_notify_emails(self) -> str:
         lines = [line.strip() for line in self.cleaned_data["notify_emails"].splitlines() if line.strip()]
@@ -60,10 +61,10 @@ class PolicyForm(forms.Form):
                 **{f"action_{k}": v for k, v in policy.actions.items()},
             }
         super().__init__(*args, **kwargs)
-        self.fields["threshold"].choices = level_choices()
+        cast(forms.ChoiceField, self.fields["threshold"]).choices = level_choices()
         for key, action in emergency_actions().items():
             self.fields[f"action_{key}"] = forms.ChoiceField(
-                label=action.label, choices=Policy.Mode.choices, required=False
+                label=str(action.label), choices=Policy.Mode.choices, required=False
             )
 
     def policy_data(self) -> dict[str, Any]:

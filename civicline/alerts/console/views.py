@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required, system_admin_required
+from civicline.core.http import StaffRequest
 
 from .. import selectors, services
 from ..models import AlertSettings
@@ -33,7 +34,7 @@ def banner(request: HttpRequest) -> str:
 
 
 @staff_required
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: StaffRequest) -> HttpResponse:
     events = selectors.event_list_for(fetched_by=request.user).prefetch_related("actions")
     context = {
         "page": Paginator(events, PAGE_SIZE).get_page(request.GET.get("page")),
@@ -44,7 +45,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def event_detail(request: StaffRequest, pk: int) -> HttpResponse:
     event = selectors.access_event(fetched_by=request.user, pk=pk)
     context = {
         "event": event,
@@ -55,7 +56,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "alerts/console/event_detail.html", context)
 
 
-def _button(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
+def _button(request: StaffRequest, pk: int, operation: str) -> HttpResponse:
     if not selectors.can_act(request.user):
         # The responsible department and the system administrator act; others are refused outright.
         return render(request, "core/console/forbidden.html", status=403)
@@ -87,19 +88,19 @@ def _button(request: HttpRequest, pk: int, operation: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def action_execute(request: HttpRequest, pk: int) -> HttpResponse:
+def action_execute(request: StaffRequest, pk: int) -> HttpResponse:
     return _button(request, pk, "execute")
 
 
 @staff_required
 @require_POST
-def action_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+def action_dismiss(request: StaffRequest, pk: int) -> HttpResponse:
     return _button(request, pk, "dismiss")
 
 
 @staff_required
 @require_POST
-def action_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def action_undo(request: StaffRequest, pk: int) -> HttpResponse:
     return _button(request, pk, "undo")
 
 
@@ -107,7 +108,7 @@ def action_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @system_admin_required
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: StaffRequest) -> HttpResponse:
     current = AlertSettings.current()
     settings_form = SettingsForm(instance=current, prefix="s")
     area_form = AreaCodeForm(prefix="a")
@@ -143,7 +144,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @system_admin_required
 @require_POST
-def area_code_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def area_code_delete(request: StaffRequest, pk: int) -> HttpResponse:
     area_code = selectors.access_area_code(fetched_by=request.user, pk=pk)
     services.area_code_delete(actor=request.user, area_code=area_code)
     messages.success(request, _("対象地域のコードを削除しました。"))
@@ -151,7 +152,7 @@ def area_code_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @system_admin_required
-def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def policy_edit(request: StaffRequest, pk: int | None = None) -> HttpResponse:
     policy = selectors.access_policy(fetched_by=request.user, pk=pk) if pk is not None else None
     form = PolicyForm(request.POST or None, policy=policy)
     if request.method == "POST" and form.is_valid():
@@ -173,7 +174,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @system_admin_required
 @require_POST
-def policy_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def policy_delete(request: StaffRequest, pk: int) -> HttpResponse:
     policy = selectors.access_policy(fetched_by=request.user, pk=pk)
     services.policy_delete(actor=request.user, policy=policy)
     messages.success(request, _("対応方針を削除しました。"))
