@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+
+from civicline.line.liff.auth import ResidentRequest
 
 from . import files, schema, services
 from .fields import PageForm
@@ -34,13 +36,13 @@ class Flow:
     confirm_url: str
     start_url: str  # the feature's page about the survey / consultation
     # Called with the draft when the resident confirms; returns where to go (ValidationError: refused).
-    submit: Callable[[HttpRequest, Draft], HttpResponse]
+    submit: Callable[[ResidentRequest, Draft], HttpResponse]
     submit_label: Any = SUBMIT_LABEL
     notice: Any = ""  # a line shown above every page (e.g. that this is a preview)
     store_photo: Callable[..., dict[str, Any]] = files.photo_store
 
 
-def _draft(request: HttpRequest, flow: Flow) -> Draft:
+def _draft(request: ResidentRequest, flow: Flow) -> Draft:
     return services.draft_for(form=flow.form, friend=request.resident)
 
 
@@ -61,7 +63,7 @@ def _progress(pages: list[schema.Page], number: int) -> dict[str, int]:
     return {"step": step, "total": total, "percent": round(100 * step / total)}
 
 
-def page_view(request: HttpRequest, flow: Flow, number: int) -> HttpResponse:
+def page_view(request: ResidentRequest, flow: Flow, number: int) -> HttpResponse:
     """GET: the page's questions, filled from the draft; POST: save them and go on (or back)."""
     draft = _draft(request, flow)
     questions = draft.version.schema
@@ -102,7 +104,7 @@ def page_view(request: HttpRequest, flow: Flow, number: int) -> HttpResponse:
     return render(request, "forms/liff/page.html", context, status=400 if form.errors else 200)
 
 
-def confirm_view(request: HttpRequest, flow: Flow) -> HttpResponse:
+def confirm_view(request: ResidentRequest, flow: Flow) -> HttpResponse:
     """Every answer that counts, with a link back to its page; POST hands the draft to the owner."""
     draft = _draft(request, flow)
     questions = draft.version.schema

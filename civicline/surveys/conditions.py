@@ -58,7 +58,7 @@ class AnsweredSurvey(ConditionType):
     def q(self, params: dict[str, Any], *, on: Any) -> Q:
         survey = Survey.objects.select_related("form__current_version").filter(pk=params["survey"]).first()
         question = _question(survey, params["question"]) if survey else None
-        if question is None:
+        if survey is None or question is None:
             return Q(pk__in=[])
         column = (
             {"answers__number": float(params["value"])}

@@ -103,7 +103,8 @@ def seed() -> None:
         ),
         answer_policy=Survey.Policy.ONCE,
     )
-    keys = {ref: q["key"] for ref, q in zip([q["ref"] for q in QUESTIONS], form.questions, strict=True)}
+    refs = [str(q["ref"]) for q in QUESTIONS]
+    keys = {ref: q["key"] for ref, q in zip(refs, form.questions, strict=True)}
     rng = random.Random(20251201)  # noqa: S311 - sample data, not security
     for _n in range(SAMPLE_SIZE):
         form_services.response_submit(form=form, friend=None, answers=_sample(rng, keys))

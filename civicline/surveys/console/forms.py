@@ -7,10 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicline.core.forms import ConsoleForm, ConsoleModelForm
+from civicline.core.forms import ConsoleForm, ConsoleModelForm, model_choice_field
 from civicline.core.models import Department, Staff
 from civicline.delivery import selectors as delivery_selectors
 from civicline.delivery.models import Delivery, Segment
+from civicline.line.models import PreviewRecipient
 from civicline.line.preview import preview_recipient_list_for
 
 from ..models import Survey
@@ -45,11 +46,13 @@ class SurveyForm(ConsoleModelForm):
 
 
 class PreviewForm(ConsoleForm):
-    recipient = forms.ModelChoiceField(label=_("テスト端末"), queryset=None, empty_label=None)
+    recipient = forms.ModelChoiceField(
+        label=_("テスト端末"), queryset=PreviewRecipient.objects.none(), empty_label=None
+    )
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].queryset = preview_recipient_list_for(fetched_by=staff)
+        model_choice_field(self, "recipient").queryset = preview_recipient_list_for(fetched_by=staff)
 
 
 class InviteForm(ConsoleForm):
@@ -68,12 +71,13 @@ class InviteForm(ConsoleForm):
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["segments"].queryset = delivery_selectors.segment_usable_by(staff=staff)
+        model_choice_field(self, "segments").queryset = delivery_selectors.segment_usable_by(staff=staff)
         if not delivery_selectors.may_send_to_all(staff=staff):
             del self.fields["to_all"]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if not cleaned.get("to_all") and not cleaned.get("segments"):
             raise forms.ValidationError(_("依頼するセグメントを選んでください。"))
         return cleaned

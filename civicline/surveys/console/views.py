@@ -9,8 +9,8 @@ service, respond.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from civicline.core.console.decorators import staff_required
 from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
+from civicline.core.http import StaffRequest
 from civicline.forms import schema
 from civicline.forms import selectors as form_selectors
 from civicline.forms.console import builder
@@ -33,15 +34,17 @@ from .forms import InviteForm, PreviewForm, SurveyForm
 
 
 @staff_required
-def survey_list(request: HttpRequest) -> HttpResponse:
+def survey_list(request: StaffRequest) -> HttpResponse:
     surveys = selectors.survey_list_for(fetched_by=request.user)
     return render(request, "surveys/console/survey_list.html", {"surveys": surveys})
 
 
 @staff_required
-def survey_create(request: HttpRequest) -> HttpResponse:
+def survey_create(request: StaffRequest) -> HttpResponse:
     def save(form: SurveyForm) -> Survey:
         department = form.cleaned_data.get("department") or request.user.department
+        if department is None:
+            raise PermissionDenied(_("所属課のない職員はアンケートを作成できません。"))
         return services.survey_create(actor=request.user, department=department, data=form.survey_data())
 
     return form_page(
@@ -57,7 +60,7 @@ def survey_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def survey_update(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_update(request: StaffRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     form = SurveyForm(request.POST or None, instance=survey, staff=request.user, creating=False)
     return form_page(
@@ -73,7 +76,7 @@ def survey_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def survey_questions(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_questions(request: StaffRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     detail_url = reverse("surveys:survey-detail", args=[survey.pk])
     return builder.questions_page(
@@ -85,7 +88,7 @@ def survey_questions(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _detail(request: HttpRequest, survey: Survey, **extra) -> dict:
+def _detail(request: StaffRequest, survey: Survey, **extra) -> dict:
     return {
         "survey": survey,
         "questions": [(q, schema.TYPES[q["type"]]) for q in survey.form.questions],
@@ -99,14 +102,14 @@ def _detail(request: HttpRequest, survey: Survey, **extra) -> dict:
 
 
 @staff_required
-def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_detail(request: StaffRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     return render(request, "surveys/console/survey_detail.html", _detail(request, survey))
 
 
 @staff_required
 @require_POST
-def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_preview(request: StaffRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     form = PreviewForm(request.POST, staff=request.user)
     if form.is_valid():
@@ -129,7 +132,7 @@ def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def survey_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_invite(request: StaffRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     form = InviteForm(request.POST, staff=request.user)
     if form.is_valid():
@@ -158,7 +161,7 @@ def survey_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_results(request: StaffRequest, pk: int) -> HttpResponse:
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     context = results_context(
         form=survey.form, params=request.GET, dimensions=selectors.attribute_dimensions()
@@ -168,7 +171,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_export(request: StaffRequest, pk: int) -> StreamingHttpResponse:
     """Every response, one row each, with every question any version asked (SV-7)."""
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     # The results page's filter, if any, applies to the download too.
@@ -189,7 +192,7 @@ def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def survey_export_summary(request: HttpRequest, pk: int) -> HttpResponse:
+def survey_export_summary(request: StaffRequest, pk: int) -> StreamingHttpResponse:
     """The aggregates as a table: question, answer, count, share (SV-7)."""
     survey = selectors.access_survey(fetched_by=request.user, pk=pk)
     context = results_context(form=survey.form, params=request.GET, dimensions=[])

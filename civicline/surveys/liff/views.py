@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from civicline.forms import liff as form_liff
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
-from civicline.line.liff.auth import resident_required
+from civicline.line.liff.auth import ResidentRequest, resident_required
 
 from .. import line_messages, selectors, services
 from ..models import Survey
@@ -30,7 +30,7 @@ def _preview_token(request: HttpRequest, survey_pk: int) -> str:
     return token if token and line_messages.preview_survey_id(token) == survey_pk else ""
 
 
-def _survey(request: HttpRequest, pk: int) -> tuple[Survey, str]:
+def _survey(request: ResidentRequest, pk: int) -> tuple[Survey, str]:
     token = _preview_token(request, pk)
     if token:
         return selectors.survey_for_preview(pk=pk, friend=request.resident), token
@@ -45,7 +45,7 @@ def _url(name: str, survey: Survey, token: str, *args: int) -> str:
 
 
 def _flow(survey: Survey, token: str) -> form_liff.Flow:
-    def submit(request: HttpRequest, draft: Draft) -> HttpResponse:
+    def submit(request: ResidentRequest, draft: Draft) -> HttpResponse:
         if token:
             form_services.draft_discard(form=survey.form, friend=request.resident)
         else:
@@ -65,7 +65,7 @@ def _flow(survey: Survey, token: str) -> form_liff.Flow:
     )
 
 
-def _refused(request: HttpRequest, survey: Survey, token: str) -> HttpResponse | None:
+def _refused(request: ResidentRequest, survey: Survey, token: str) -> HttpResponse | None:
     """The page saying why this resident cannot answer now (not for a preview), or None."""
     refusal = "" if token else selectors.answer_refusal(survey=survey, friend=request.resident)
     if not refusal:
@@ -75,14 +75,14 @@ def _refused(request: HttpRequest, survey: Survey, token: str) -> HttpResponse |
 
 @require_GET
 @resident_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: ResidentRequest) -> HttpResponse:
     surveys = selectors.surveys_for_resident(friend=request.resident)
     return render(request, "surveys/liff/index.html", {"surveys": surveys})
 
 
 @require_GET
 @resident_required
-def start(request: HttpRequest, pk: int) -> HttpResponse:
+def start(request: ResidentRequest, pk: int) -> HttpResponse:
     survey, token = _survey(request, pk)
     refused = _refused(request, survey, token)
     if refused:
@@ -103,20 +103,20 @@ def start(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def page(request: ResidentRequest, pk: int, number: int) -> HttpResponse:
     survey, token = _survey(request, pk)
     return _refused(request, survey, token) or form_liff.page_view(request, _flow(survey, token), number)
 
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def confirm(request: ResidentRequest, pk: int) -> HttpResponse:
     survey, token = _survey(request, pk)
     return _refused(request, survey, token) or form_liff.confirm_view(request, _flow(survey, token))
 
 
 @require_GET
 @resident_required
-def done(request: HttpRequest, pk: int) -> HttpResponse:
+def done(request: ResidentRequest, pk: int) -> HttpResponse:
     survey, token = _survey(request, pk)
     return render(request, "surveys/liff/done.html", {"survey": survey, "preview": bool(token)})
