@@ -37,6 +37,8 @@ def on_keyword(ctx: LineContext) -> None:
 
 
 def _consultation(ctx: LineContext) -> Consultation | None:
+    if ctx.postback is None:
+        return None
     try:
         return selectors.consultation_for_residents(pk=int(ctx.postback.params.get("c", "")))
     except (ValueError, Http404):
@@ -55,7 +57,7 @@ def _waiting(ctx: LineContext) -> tuple[Consultation, Draft, schema.Question] | 
     """The consultation, draft and question a tap refers to, if the talk still waits for it;
     otherwise the resident is told what the talk waits for now."""
     consultation = _consultation(ctx)
-    if consultation is None or ctx.friend is None:
+    if consultation is None or ctx.friend is None or ctx.postback is None:
         ctx.reply(_("この案件は見つかりませんでした。"))
         return None
     draft = selectors.resident_draft(friend=ctx.friend, consultation=consultation)
@@ -98,7 +100,8 @@ def on_answer(ctx: LineContext) -> None:
             ctx.reply([{"type": "text", "text": " ".join(exc.messages)}, ask(consultation, draft, question)])
             return
     else:
-        value = talk.choice_at(question, draft.answers, ctx.postback.params.get("v"))
+        params = ctx.postback.params if ctx.postback else {}  # _waiting has found one
+        value = talk.choice_at(question, draft.answers, params.get("v"))
         if value is None:
             ctx.reply(ask(consultation, draft, question))
             return

@@ -99,7 +99,7 @@ def document_add(
     if bool(url) == bool(upload):
         raise ValidationError(_("リンク先かPDFファイルのどちらか一方を指定してください。"))
     if upload is not None:
-        if upload.size > PDF_MAX_BYTES:
+        if (upload.size or 0) > PDF_MAX_BYTES:
             raise ValidationError(
                 _("PDFファイルは%(mb)sMBまでです。") % {"mb": PDF_MAX_BYTES // (1024 * 1024)}
             )

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_POST
 from civicline.core.console.decorators import staff_required
 from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
+from civicline.core.http import StaffRequest
 from civicline.forms import schema
 from civicline.forms import selectors as form_selectors
 from civicline.forms.console import builder
@@ -38,7 +38,7 @@ PAGE_SIZE = 50
 
 
 @staff_required
-def consultation_list(request: HttpRequest) -> HttpResponse:
+def consultation_list(request: StaffRequest) -> HttpResponse:
     consultations = selectors.consultation_list_for(fetched_by=request.user)
     return render(request, "publiccomment/console/consultation_list.html", {"consultations": consultations})
 
@@ -52,9 +52,11 @@ def _consultation_url(consultation: Consultation) -> str:
 
 
 @staff_required
-def consultation_create(request: HttpRequest) -> HttpResponse:
+def consultation_create(request: StaffRequest) -> HttpResponse:
     def save(form: ConsultationForm) -> Consultation:
         department = form.cleaned_data.get("department") or request.user.department
+        if department is None:
+            raise PermissionDenied(_("所属課のない職員は意見募集を作成できません。"))
         return services.consultation_create(
             actor=request.user, department=department, data=form.consultation_data()
         )
@@ -72,7 +74,7 @@ def consultation_create(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_update(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     form = ConsultationForm(request.POST or None, instance=consultation, staff=request.user, creating=False)
     return form_page(
@@ -90,7 +92,7 @@ def consultation_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_detail(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     document_form = DocumentForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and document_form.is_valid():
@@ -121,7 +123,7 @@ def consultation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document_delete(request: StaffRequest, pk: int, document_pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     document = selectors.access_document(fetched_by=request.user, consultation=consultation, pk=document_pk)
     services.document_delete(actor=request.user, document=document)
@@ -130,16 +132,16 @@ def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
 
 
 @staff_required
-def document_file(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document_file(request: StaffRequest, pk: int, document_pk: int) -> HttpResponseBase:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     document = selectors.access_document(fetched_by=request.user, consultation=consultation, pk=document_pk)
     if not document.file:
         return redirect(document.url)
-    return FileResponse(default_storage.open(document.file.name, "rb"), content_type="application/pdf")
+    return FileResponse(document.file.open("rb"), content_type="application/pdf")
 
 
 @staff_required
-def consultation_questions(request: HttpRequest, pk: int) -> HttpResponse:
+def consultation_questions(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     detail_url = reverse("publiccomment:consultation-detail", args=[consultation.pk])
     return builder.questions_page(
@@ -155,7 +157,7 @@ def consultation_questions(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def submission_list(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_list(request: StaffRequest, pk: int) -> HttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     receipt = request.GET.get("receipt", "")[:20]
     submissions = selectors.submission_list_for(
@@ -163,7 +165,7 @@ def submission_list(request: HttpRequest, pk: int) -> HttpResponse:
     )
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
     excerpts = selectors.submission_excerpts(
-        fetched_by=request.user, consultation=consultation, submissions=page.object_list
+        fetched_by=request.user, consultation=consultation, submissions=list(page.object_list)
     )
     rows = [(submission, excerpts.get(submission.pk)) for submission in page.object_list]
     context = {
@@ -177,7 +179,7 @@ def submission_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def submission_export(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_export(request: StaffRequest, pk: int) -> StreamingHttpResponse:
     consultation = selectors.access_consultation(fetched_by=request.user, pk=pk)
     submissions = selectors.submission_list_for(fetched_by=request.user, consultation=consultation)
     services.submission_export_record(
@@ -199,7 +201,7 @@ def submission_export(request: HttpRequest, pk: int) -> HttpResponse:
     return csv_response(filename=filename, header=header, rows=rows)
 
 
-def _submission_context(request: HttpRequest, submission) -> dict:
+def _submission_context(request: StaffRequest, submission) -> dict:
     return {
         "submission": submission,
         "consultation": submission.consultation,
@@ -209,7 +211,7 @@ def _submission_context(request: HttpRequest, submission) -> dict:
 
 
 @staff_required
-def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_detail(request: StaffRequest, pk: int) -> HttpResponse:
     submission = selectors.access_submission(fetched_by=request.user, pk=pk)
     services.submission_view_record(actor=request.user, submission=submission)
     context = {**_submission_context(request, submission), "message_form": MessageForm()}
@@ -218,7 +220,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def submission_message(request: HttpRequest, pk: int) -> HttpResponse:
+def submission_message(request: StaffRequest, pk: int) -> HttpResponse:
     """Two steps (PC-8): the message written → the confirmation naming the recipient by receipt
     number and masked name, where staff type that number → sent to that one resident only."""
     submission = selectors.access_submission(fetched_by=request.user, pk=pk)

@@ -4,7 +4,6 @@ talk screen (PC-5)."""
 
 from __future__ import annotations
 
-from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -14,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from civicline.forms import liff as form_liff
 from civicline.forms.models import Draft
-from civicline.line.liff.auth import resident_required
+from civicline.line.liff.auth import ResidentRequest, resident_required
 
 from .. import conversation, selectors, services
 from ..models import Consultation, Submission
@@ -24,14 +23,14 @@ BASE_TEMPLATE = "publiccomment/liff/base.html"
 
 @require_GET
 @resident_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: ResidentRequest) -> HttpResponse:
     consultations = selectors.consultations_for_residents()
     return render(request, "publiccomment/liff/index.html", {"consultations": consultations})
 
 
 @require_GET
 @resident_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
+def detail(request: ResidentRequest, pk: int) -> HttpResponse:
     consultation = selectors.consultation_for_residents(pk=pk)
     draft = selectors.resident_draft(friend=request.resident, consultation=consultation)
     context = {
@@ -45,7 +44,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _flow(consultation: Consultation) -> form_liff.Flow:
-    def submit(request: HttpRequest, draft: Draft) -> HttpResponse:
+    def submit(request: ResidentRequest, draft: Draft) -> HttpResponse:
         submission = services.submission_create(
             consultation=consultation, friend=request.resident, draft=draft
         )
@@ -72,7 +71,7 @@ def _accepting(request: HttpRequest, pk: int) -> Consultation | HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+def page(request: ResidentRequest, pk: int, number: int) -> HttpResponse:
     consultation = _accepting(request, pk)
     if isinstance(consultation, HttpResponse):
         return consultation
@@ -81,7 +80,7 @@ def page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @resident_required
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def confirm(request: ResidentRequest, pk: int) -> HttpResponse:
     consultation = _accepting(request, pk)
     if isinstance(consultation, HttpResponse):
         return consultation
@@ -90,7 +89,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @resident_required
-def resume(request: HttpRequest, pk: int) -> HttpResponse:
+def resume(request: ResidentRequest, pk: int) -> HttpResponse:
     """Where the talk hands over (personal questions, confirmation): the first page still to fill."""
     consultation = _accepting(request, pk)
     if isinstance(consultation, HttpResponse):
@@ -104,7 +103,7 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @resident_required
-def talk(request: HttpRequest, pk: int) -> HttpResponse:
+def talk(request: ResidentRequest, pk: int) -> HttpResponse:
     """Answer in the talk screen instead: the first question is sent there (PC-5)."""
     consultation = _accepting(request, pk)
     if isinstance(consultation, HttpResponse):
@@ -115,23 +114,23 @@ def talk(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @resident_required
-def done(request: HttpRequest, receipt: str) -> HttpResponse:
+def done(request: ResidentRequest, receipt: str) -> HttpResponse:
     submission = selectors.resident_submission(friend=request.resident, receipt_number=receipt)
     return render(request, "publiccomment/liff/done.html", {"submission": submission})
 
 
 @require_GET
-def document(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+def document(request: HttpRequest, pk: int, document_pk: int) -> FileResponse:
     """A consultation's PDF: public information of a published consultation, no sign-in needed."""
     consultation = selectors.consultation_for_residents(pk=pk)
     found = selectors.public_document(consultation=consultation, pk=document_pk)
-    response = FileResponse(default_storage.open(found.file.name, "rb"), content_type="application/pdf")
+    response = FileResponse(found.file.open("rb"), content_type="application/pdf")
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def resident_summary(request: HttpRequest) -> str:
+def resident_summary(request: ResidentRequest) -> str:
     """The resident's comments, for their own page (/liff/): consultation, receipt number, date."""
     submissions = list(Submission.objects.filter(friend=request.resident).select_related("consultation")[:10])
     if not submissions:
