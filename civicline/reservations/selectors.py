@@ -241,7 +241,11 @@ def service_catalogue(*, query: str = "") -> dict[str, list[Service]]:
 
 
 def service_for_residents(*, pk: int) -> Service:
-    service = _open_services().select_related("counter__department").filter(pk=pk).first()
+    # The questions (form and its current version) come with the service: every step of a booking
+    # reads them, and two lazy loads a request showed in the booking rush (bench.reservations).
+    service = (
+        _open_services().select_related("counter__department", "form__current_version").filter(pk=pk).first()
+    )
     if service is None:
         raise Http404
     return service
