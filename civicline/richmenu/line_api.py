@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from linebot.v3.messaging import (
     CreateRichMenuAliasRequest,
     RichMenuBatchRequest,
-    RichMenuBulkUnlinkRequest,
     RichMenuRequest,
     UpdateRichMenuAliasRequest,
 )
@@ -98,18 +97,6 @@ def user_link(user_id: str, rich_menu_id: str) -> None:
         _("テスト端末へのメニューの設定"),
         lambda: client.messaging_api().link_rich_menu_id_to_user_with_http_info(
             user_id, rich_menu_id, _request_timeout=request_timeout()
-        ),
-    )
-
-
-def users_unlink(user_ids: list[str]) -> None:
-    """Remove the per-user menu of up to 500 users, who then see the default menu."""
-    request = RichMenuBulkUnlinkRequest(userIds=user_ids)
-    _call(
-        "richmenu_bulk",
-        _("利用者ごとのメニューの解除"),
-        lambda: client.messaging_api().unlink_rich_menu_id_from_users_with_http_info(
-            request, _request_timeout=request_timeout()
         ),
     )
 
