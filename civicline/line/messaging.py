@@ -25,7 +25,6 @@ import json
 import logging
 import queue
 import random
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -552,8 +551,6 @@ class BulkSender:
         self.concurrency = max(1, concurrency or settings.LINE_SEND_CONCURRENCY)
         self.policy = policy or backoff_policy()
         self.halted = False
-        self.requests_made = 0
-        self._lock = threading.Lock()
         self._headers = {
             "Authorization": f"Bearer {settings.LINE_CHANNEL_ACCESS_TOKEN}",
             "Content-Type": "application/json",
@@ -610,8 +607,6 @@ class BulkSender:
                 return BulkOutcome(request, refused)
             if wait:
                 time.sleep(wait)
-            with self._lock:
-                self.requests_made += 1
             outcome, retry_after = self._post(body, headers, attempt)
             if outcome.accepted or not outcome.retryable or attempt == self.policy.max_attempts:
                 break
