@@ -345,14 +345,13 @@ def _external_mark(scene: Scene, number: int, inner: layouts.Box, tile: TileSpec
 
 
 def _tile(scene: Scene, number: int, box: layouts.Box, tile: TileSpec) -> None:
-    _tile_body(scene, number, box, tile)
+    inner = layouts.Box(box.x + GUTTER, box.y + GUTTER, box.width - 2 * GUTTER, box.height - 2 * GUTTER)
+    _tile_body(scene, number, inner, tile)
     if tile.external:
-        inner = layouts.Box(box.x + GUTTER, box.y + GUTTER, box.width - 2 * GUTTER, box.height - 2 * GUTTER)
         _external_mark(scene, number, inner, tile)
 
 
-def _tile_body(scene: Scene, number: int, box: layouts.Box, tile: TileSpec) -> None:
-    inner = layouts.Box(box.x + GUTTER, box.y + GUTTER, box.width - 2 * GUTTER, box.height - 2 * GUTTER)
+def _tile_body(scene: Scene, number: int, inner: layouts.Box, tile: TileSpec) -> None:
     tile_id = f"tile-{number}"
     label = tile.label.strip()
     if tile.image:
