@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from civicline.delivery.line_messages import MessageDraft, build
+from civicline.delivery.line_messages import ALT_TEXT_LIMIT, MessageDraft, build
 from civicline.delivery.models import DeliveryMessage
 from civicline.line.liff.links import liff_url
 
@@ -18,7 +18,6 @@ from .models import Survey
 
 PREVIEW_SALT = "surveys.preview"
 CAROUSEL_LIMIT = 10  # LINE's limit of bubbles in a carousel
-ALT_TEXT_LIMIT = 400
 PREVIEW_MAX_AGE = 7 * 24 * 3600  # a preview link works for a week
 CARD_TEXT_LIMIT = 300
 
