@@ -77,10 +77,6 @@ class FacilityForm(forms.ModelForm):
         if shelter is not None:
             self.fields["kinds"].initial = [k.value for k in shelter.kinds]
 
-    @property
-    def facility_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
-
 
 class FacilityFilterForm(forms.Form):
     q = forms.CharField(label=_("名称・住所"), required=False)

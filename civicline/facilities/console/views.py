@@ -45,8 +45,8 @@ PAGE_SIZE = 50
 BOARD_FILTERS = ("q", "status", "page")
 
 
-def _model_data(form: forms.ModelForm, *, without: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in form._meta.fields if name not in without}
+def _model_data(form: forms.ModelForm) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form._meta.fields}
 
 
 def _department(request: HttpRequest, form: forms.Form) -> Any:
@@ -86,7 +86,7 @@ def facility_create(request: HttpRequest) -> HttpResponse:
         return services.facility_create(
             actor=request.user,
             department=_department(request, form),
-            data=form.facility_data,
+            data=_model_data(form),
             kinds=form.cleaned_data["kinds"],
         )
 
@@ -108,7 +108,7 @@ def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
         services.facility_update(
             facility=facility,
             actor=request.user,
-            data=form.facility_data,
+            data=_model_data(form),
             kinds=form.cleaned_data["kinds"],
         )
 
