@@ -58,7 +58,7 @@ def channel_id() -> str:
 def _check_endpoint(url: str) -> None:
     """LINE wants https and no fragment; plain http is let through for loopback, where the demo runs."""
     parts = urlsplit(url)
-    loopback = parts.hostname == "localhost" or _is_loopback(parts.hostname or "")
+    loopback = is_loopback(parts.hostname or "")
     if (
         parts.fragment
         or not parts.netloc
@@ -67,7 +67,10 @@ def _check_endpoint(url: str) -> None:
         raise body_error([{"message": "invalid uri", "property": "view.url"}])
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """``host`` is this machine: "localhost" or a loopback address."""
+    if host == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -14,7 +14,6 @@ counting redirect counts the tap once, as with LINE.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -54,20 +53,11 @@ class Target:
         return {"url": self.url, "notice": self.notice}
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _followable(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return False
-    if _is_loopback(parts.hostname):
+    if liff.is_loopback(parts.hostname):
         return True
     endpoints = LiffApp.objects.values_list("endpoint_url", flat=True)
     return any(urlsplit(endpoint).netloc == parts.netloc for endpoint in endpoints)
