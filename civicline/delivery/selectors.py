@@ -499,12 +499,14 @@ RECENT_FOR_GUARD = 5
 def recent_block_rates(*, fetched_by: Staff, limit: int = RECENT_FOR_GUARD) -> list[BlockRate]:
     """The account's latest deliveries and the unfollows in the 24 hours after each (any department:
     blocks hurt every department's reach; other departments' titles stay hidden)."""
-    visible = set(Delivery.objects.visible_to(fetched_by).values_list("pk", flat=True))
-    latest = (
+    latest = list(
         Delivery.objects.filter(status__in=Delivery.FINISHED, started_at__isnull=False)
         .select_related("department")
         .order_by("-started_at")[:limit]
     )
+    # Only the shown deliveries are checked, not every delivery the caller may see.
+    shown = Delivery.objects.visible_to(fetched_by).filter(pk__in=[d.pk for d in latest])
+    visible = set(shown.values_list("pk", flat=True))
     return [BlockRate(d, d.title if d.pk in visible else "", d.target_count, d.unfollows) for d in latest]
 
 
