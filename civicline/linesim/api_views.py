@@ -239,7 +239,7 @@ def multicast(request: HttpRequest) -> HttpResponse:
 
 
 def _reachable() -> QuerySet[VirtualUser]:
-    return VirtualUser.objects.filter(following=True, blocked=False)
+    return VirtualUser.objects.reachable()
 
 
 @line_api("POST", rate="broadcast")
@@ -356,7 +356,7 @@ def followers(request: HttpRequest) -> HttpResponse:
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "Invalid parameter") from None
     page = list(
-        VirtualUser.objects.filter(following=True, blocked=False, pk__gt=after).order_by("pk")[: limit + 1]
+        VirtualUser.objects.reachable().filter(pk__gt=after).order_by("pk")[: limit + 1]
     )
     body: dict[str, Any] = {"userIds": [u.user_id for u in page[:limit]]}
     if len(page) > limit:

@@ -33,6 +33,12 @@ def new_reply_token() -> str:
     return uuid.uuid4().hex
 
 
+class VirtualUserQuerySet(models.QuerySet):
+    def reachable(self) -> VirtualUserQuerySet:
+        """The users ``VirtualUser.reachable`` is true of, as a query."""
+        return self.filter(following=True, blocked=False)
+
+
 class VirtualUser(models.Model):
     user_id = models.CharField(max_length=33, unique=True, default=new_user_id)
     display_name = models.CharField(max_length=100)
@@ -43,6 +49,8 @@ class VirtualUser(models.Model):
     # A blocked account is also unfollowed; it stays blocked until the user follows again.
     blocked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = VirtualUserQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

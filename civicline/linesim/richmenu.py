@@ -252,7 +252,7 @@ def _bulk_users(user_ids: Any) -> QuerySet[VirtualUser]:
             raise ApiError(
                 400, f"The property, '{prop}', in the request body is invalid (line: -, column: -)"
             )
-    return VirtualUser.objects.filter(user_id__in=user_ids, following=True, blocked=False)
+    return VirtualUser.objects.reachable().filter(user_id__in=user_ids)
 
 
 def _check_menu_id(rich_menu_id: Any) -> str:
