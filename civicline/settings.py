@@ -13,7 +13,6 @@ from typing import Any, Literal
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CIVICLINE_VAR_DIR", BASE_DIR / "var"))
@@ -95,7 +94,7 @@ MIDDLEWARE = [
     "civicline.core.capacity.CapacityMiddleware",
     # Django's, renewing idle expiry without a write per request (civicline/core/sessions.py).
     "civicline.core.sessions.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "civicline.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -393,7 +392,26 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "civicline <no-reply@localhost>")
 
 LANGUAGE_CODE = "ja"
-LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+# Each language is named in itself: a resident picks theirs from a list they can read (issue 21).
+LANGUAGES = [
+    ("ja", "日本語"),
+    ("ja-easy", "やさしい にほんご"),
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("ko", "한국어"),
+    ("vi", "Tiếng Việt"),
+]
+# The staff console ships in these (a complete catalogue each); residents' pages in all of LANGUAGES.
+CONSOLE_LANGUAGES = ["ja", "en"]
+# Languages the city offers its residents (受信設定, per-language content), from LANGUAGES.
+RESIDENT_LANGUAGES = env_list("RESIDENT_LANGUAGES", "ja,ja-easy,en,zh-hans,ko,vi")
+# Content missing in a resident's language is shown in the first of these that it has, else Japanese.
+RESIDENT_LANGUAGE_FALLBACK = env_list("RESIDENT_LANGUAGE_FALLBACK", "ja-easy,ja")
+# A resident whose LINE language the city does not offer (e.g. Thai) reads this one.
+RESIDENT_LANGUAGE_OTHERS = env("RESIDENT_LANGUAGE_OTHERS", "en")
+# Dotted path of a callable(text, source, target) -> str offering staff a draft translation of
+# content (never at a resident's request); empty: no machine translation, staff write each version.
+CONTENT_TRANSLATOR = env("CONTENT_TRANSLATOR")
 LOCALE_PATHS = [BASE_DIR / "civicline" / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

@@ -52,6 +52,7 @@ def console(request: HttpRequest) -> dict:
         "admin_nav_links": _links(list(ADMIN_NAV), current) if is_admin else [],
         "feature_nav_links": _links(nav, current),
         "city_name": settings.CITY_NAME,
+        "console_languages": [(code, dict(settings.LANGUAGES)[code]) for code in settings.CONSOLE_LANGUAGES],
         # Features render their banners from templates (autoescaped); only signed-in staff see them.
         "console_banners": [mark_safe(b) for b in console_banners(request)]  # noqa: S308
         if user is not None and user.is_authenticated

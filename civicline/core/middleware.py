@@ -1,4 +1,4 @@
-"""Request ids for the logs and the audit log, and the console's IP allowlist (X-5)."""
+"""Request ids for the logs and the audit log, the console's IP allowlist (X-5), and the language."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.middleware.locale import LocaleMiddleware
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from . import outbound
 from .audit import audit_context
@@ -64,3 +66,19 @@ class ConsoleAllowlistMiddleware:
                 html = render_to_string("core/forbidden_network.html", {"address": request.client_ip})
                 return HttpResponseForbidden(html)
         return self.get_response(request)
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's language choice (cookie, then the browser's), kept to what each side ships.
+
+    The console ships in ``CONSOLE_LANGUAGES`` (a staff browser set to Chinese gets Japanese, not a
+    half-translated console); resident pages may use any of ``LANGUAGES``, and once the resident is
+    known their own language replaces this (``resident_required``).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        language = translation.get_language()
+        if not request.path.startswith("/liff/") and language not in settings.CONSOLE_LANGUAGES:
+            translation.activate(settings.LANGUAGE_CODE)
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core import languages
 from civicline.core.crypto import EncryptedCharField, EncryptedJSONField
 from civicline.core.scoping import DepartmentScopedQuerySet
 
@@ -28,7 +29,9 @@ class Friend(models.Model):
     # The profile is personal data (X-16): stored sealed, so it is shown but never searched on.
     display_name = EncryptedCharField(_("表示名"), blank=True, default="")
     picture_url = EncryptedCharField(_("プロフィール画像URL"), blank=True, default="")
-    language = models.CharField(_("言語"), max_length=16, blank=True)
+    language = models.CharField(_("LINEの言語"), max_length=16, blank=True)  # as LINE's profile gives it
+    # What the resident chose in 受信設定; blank: follow their LINE app's language (issue 21).
+    preferred_language = models.CharField(_("表示言語"), max_length=16, blank=True)
     state = models.CharField(_("状態"), max_length=16, choices=State.choices, default=State.FOLLOWING)
     followed_at = models.DateTimeField(_("友だち追加日時"), null=True, blank=True)
     blocked_at = models.DateTimeField(_("ブロック日時"), null=True, blank=True)
@@ -48,6 +51,11 @@ class Friend(models.Model):
     @property
     def is_following(self) -> bool:
         return self.state == self.State.FOLLOWING
+
+    @property
+    def resident_language(self) -> str:
+        """The language everything this resident sees is in (``civicline.core.languages``)."""
+        return languages.choose(preferred=self.preferred_language, line_language=self.language)
 
 
 class WebhookEvent(models.Model):

@@ -18,16 +18,19 @@ from functools import lru_cache, partial
 from typing import Any
 
 import urllib3
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from linebot.v3.messaging import ApiException
 from linebot.v3.webhooks import Event
 
-from civicline.core import outbound
+from civicline.core import languages, outbound
 
 from . import client, handlers
+from .languages import resident_language_changed, speaking_to
 from .models import Friend, MessageContent, WebhookEvent
 from .registry import LineContext
 
@@ -190,9 +193,11 @@ def _handle(record: WebhookEvent) -> str:
             friend = friend_unfollow(user_id=record.user_id, at=at)
         else:
             friend = friend_touch(user_id=record.user_id, at=at)
-    return handlers.dispatch(
-        LineContext(event=event, webhook_event=record, friend=friend), event_time=_event_time(payload)
-    )
+    # Everything the handlers say is in the resident's language (issue 21).
+    with speaking_to(friend):
+        return handlers.dispatch(
+            LineContext(event=event, webhook_event=record, friend=friend), event_time=_event_time(payload)
+        )
 
 
 def _event_time(payload: dict[str, Any]) -> datetime:
@@ -286,12 +291,31 @@ def friend_profile_refresh(*, friend: Friend) -> bool:
         # A blocked user's profile is a 404; anything else is retried on their next event.
         logger.warning("LINE profile of %s unavailable: %s", friend.user_id, getattr(exc, "status", exc))
         return False
+    before = friend.resident_language
     friend.display_name = profile.display_name or ""
     friend.picture_url = profile.picture_url or ""
     friend.language = profile.language or ""
     friend.profile_fetched_at = timezone.now()
     friend.save(update_fields=["display_name", "picture_url", "language", "profile_fetched_at"])
+    _language_changed(friend, before)
     return True
+
+
+def friend_language_set(*, friend: Friend, language: str) -> Friend:
+    """The resident chose the language they read (受信設定); "" follows their LINE app again."""
+    if language and language not in languages.resident_languages():
+        raise ValidationError(_("選べない言語です。一覧から選んでください。"))
+    before = friend.resident_language
+    if friend.preferred_language != language:
+        friend.preferred_language = language
+        friend.save(update_fields=["preferred_language"])
+    _language_changed(friend, before)
+    return friend
+
+
+def _language_changed(friend: Friend, before: str) -> None:
+    if friend.resident_language != before:
+        resident_language_changed.send(Friend, friend=friend, old=before, new=friend.resident_language)
 
 
 # --- content ----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from civicline.core.http import CivicRequest
 
 from .. import services
+from ..languages import speaking_to
 from ..models import Friend
 from . import keys
 
@@ -257,7 +258,14 @@ def resident_required(view: View) -> View:
         if resident is None:
             return liff_response(request, gate(request))
         request.resident = resident
-        return liff_response(request, view(request, *args, **kwargs))
+        # The resident's language, not the browser's: the one they chose in 受信設定 (issue 21).
+        with speaking_to(resident) as language:
+            request.LANGUAGE_CODE = language
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        response.headers["Content-Language"] = language
+        return liff_response(request, response)
 
     return wrapped
 
