@@ -13,7 +13,8 @@
           document.getElementById("id_" + key + "_lng").value = position.coords.longitude.toFixed(6);
           document.querySelector("[data-fm-located='" + key + "']").hidden = false;
         }, function () {
-          button.textContent = "現在地を取得できませんでした";
+          // The message comes from the page, in the resident's language.
+          button.textContent = button.getAttribute("data-failed");
         }, { timeout: 10000 });
       });
     })(buttons[i]);

@@ -10,7 +10,8 @@
       document.getElementById("id_lng").value = position.coords.longitude.toFixed(6);
       document.querySelector("[data-rs-located]").hidden = false;
     }, function () {
-      button.textContent = "現在地を取得できませんでした";
+      // The message comes from the page, in the resident's language.
+      button.textContent = button.getAttribute("data-failed");
     }, { timeout: 10000 });
   });
 })();
