@@ -66,7 +66,8 @@ def language_of(obj: Any, language: str, fields: Iterable[str] | None = None) ->
     for code in languages.fallback_chain(language):
         if code == languages.JAPANESE:
             break
-        if any((versions.get(code) or {}).get(field) for field in fields):
+        version = versions.get(code) or {}
+        if any(version.get(field) for field in fields) if fields else any(version.values()):
             return code
     return languages.JAPANESE
 
