@@ -25,7 +25,14 @@ from collections.abc import Mapping, Sequence
 from civicline.demo import environment as demo_env
 from civicline.linesim.client import EmulatorClient
 
-VIRTUAL_RESIDENTS = ["豊中 はなこ", "千里 けんた", "庄内 さち"]
+# Display name → the language of their LINE app: the city's foreign residents read their own (issue 21).
+VIRTUAL_RESIDENTS = {
+    "豊中 はなこ": "ja",
+    "千里 けんた": "ja",
+    "庄内 さち": "ja",
+    "Emma Wilson": "en",
+    "Nguyễn Thị Lan": "vi",
+}
 STOP_SECONDS = 3.0  # the web server and the emulator stop at once; a worker mid-task is killed
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 # Looked up here, not in the child: between fork and exec the child should only make the call.
@@ -81,12 +88,12 @@ def _wait_until_up(url: str, what: str, processes: list[subprocess.Popen], timeo
     raise SystemExit(f"{what} did not answer at {url} within {timeout:.0f}s.")
 
 
-def _ensure_followers(client: EmulatorClient, names: list[str]) -> dict[str, dict]:
-    """Virtual users by display name, created (and following the account) when missing."""
+def _ensure_followers(client: EmulatorClient, names: Mapping[str, str]) -> dict[str, dict]:
+    """Virtual users by display name (→ their LINE language), created and following when missing."""
     existing = {u["displayName"]: u for u in client.list_users()}
-    for name in names:
+    for name, language in names.items():
         if name not in existing:
-            user = client.create_user(name)
+            user = client.create_user(name, language=language)
             client.follow(user["userId"])
             existing[name] = user
     return {name: existing[name] for name in names}
@@ -110,7 +117,7 @@ def _seed_test_devices(client: EmulatorClient) -> None:
         owner = Staff.objects.filter(department=department, is_active=True).order_by("pk").first()
         if owner is not None:
             owners[department] = owner
-    users = _ensure_followers(client, [f"テスト端末（{d.name}）" for d in owners])
+    users = _ensure_followers(client, {f"テスト端末（{d.name}）": "ja" for d in owners})
     for owner, user in zip(owners.values(), users.values(), strict=True):
         preview_recipient_seed_demo(owner=owner, user_id=user["userId"], label=f"{owner}のテスト端末")
 
