@@ -266,7 +266,7 @@ def friend_unfollow(*, user_id: str, at: datetime) -> Friend:
     return friend
 
 
-def friend_liff_open(*, user_id: str, display_name: str = "") -> Friend:
+def friend_liff_open(*, user_id: str, display_name: str = "", line_language: str = "") -> Friend:
     """A resident opened a LIFF page with a verified ID token: the friend exists, named as in the token.
 
     LIFF users need not have followed the account, so they may be seen here first. No profile API
@@ -276,6 +276,12 @@ def friend_liff_open(*, user_id: str, display_name: str = "") -> Friend:
     if display_name and friend.display_name != display_name:
         friend.display_name = display_name
         friend.save(update_fields=["display_name"])
+    if line_language and not friend.language:
+        # What LIFF says of the LINE app, until the profile API (authoritative) is read at follow.
+        before = friend.resident_language
+        friend.language = line_language
+        friend.save(update_fields=["language"])
+        _language_changed(friend, before)
     return friend
 
 

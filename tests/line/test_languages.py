@@ -121,3 +121,22 @@ def test_a_residents_page_is_in_their_language_not_their_browsers(liff, linesim)
     assert page.status_code == 200
     assert page["Content-Language"] == "vi"
     assert '<html lang="vi"' in page.content.decode()
+
+
+@linesim_db
+def test_a_resident_who_opens_a_page_before_following_is_spoken_to_in_their_line_apps_language(liff, linesim):
+    user = linesim.client.create_user("Min-jun", language="ko")
+    client = Client()
+
+    client.post("/liff/session", {"id_token": liff.id_token(user["userId"]), "language": "ko-KR"})
+
+    assert Friend.objects.get(user_id=user["userId"]).resident_language == "ko"
+    assert client.get("/liff/")["Content-Language"] == "ko"
+
+
+def test_what_liff_says_never_overrides_the_profile_line_gave():
+    friend = FriendFactory(user_id="U6", language="en")
+
+    services.friend_liff_open(user_id="U6", line_language="th")
+
+    assert Friend.objects.get(pk=friend.pk).language == "en"

@@ -199,9 +199,14 @@ def _token(claims: dict[str, Any]) -> VerifiedToken:
 # --- the session ---------------------------------------------------------------------------------
 
 
-def resident_login(request: HttpRequest, token: VerifiedToken) -> Friend:
-    """Open a resident session for the token's user (their Friend is created if first seen)."""
-    friend = services.friend_liff_open(user_id=token.user_id, display_name=token.name)
+def resident_login(request: HttpRequest, token: VerifiedToken, *, line_language: str = "") -> Friend:
+    """Open a resident session for the token's user (their Friend is created if first seen).
+
+    ``line_language`` is the LINE app's language as LIFF reports it, kept until the profile says.
+    """
+    friend = services.friend_liff_open(
+        user_id=token.user_id, display_name=token.name, line_language=line_language
+    )
     if request.session.get(OWNER_KEY) != friend.user_id:
         _forget_resident_data(request)
     # A new session id: whoever planted or saw the old id does not share the resident's session.

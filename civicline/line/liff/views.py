@@ -45,7 +45,7 @@ def session_open(request: HttpRequest) -> HttpResponse:
     except VerifyUnavailable as exc:
         logger.warning("LIFF ID token not verified, LINE unavailable: %s", exc)
         return _refusal(request, "unavailable", 503)
-    resident_login(request, token)
+    resident_login(request, token, line_language=request.POST.get("language", "")[:16])
     # The CSRF token was rotated with the session: the page needs the new one to replay a POST.
     return liff_response(request, JsonResponse({"ok": True, "csrfToken": get_token(request)}))
 

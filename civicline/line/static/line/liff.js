@@ -68,7 +68,7 @@
     return at && new Date().getTime() - at < LOOP_GUARD_MS;
   }
 
-  function openSession(idToken) {
+  function openSession(idToken, language) {
     var request = new XMLHttpRequest();
     request.open("POST", config.sessionUrl, true);
     request.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
@@ -83,7 +83,7 @@
       }
     };
     request.onerror = function () { refuse("unavailable"); };
-    request.send("id_token=" + encodeURIComponent(idToken));
+    request.send("id_token=" + encodeURIComponent(idToken) + "&language=" + encodeURIComponent(language || ""));
   }
 
   function authenticate(liff) {
@@ -91,7 +91,8 @@
     if (!liff.isLoggedIn()) { refuse("not_in_line"); return; }
     var idToken = liff.getIDToken();
     if (!idToken) { refuse("not_in_line"); return; }
-    openSession(idToken);
+    // The LINE app's language: a resident who opens a page before following is still spoken to in it.
+    openSession(idToken, typeof liff.getLanguage === "function" ? liff.getLanguage() : "");
   }
 
   function showCloseButtons(liff) {
