@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from linebot.v3.messaging import Message
 
+from civicline.core import languages, translations
 from civicline.line.liff.links import liff_url
 
 from . import images
@@ -54,6 +56,8 @@ class MessageDraft:
     alt_text: str = ""
     image: ImageLike | None = None
     actions: list[dict[str, str]] = field(default_factory=list)
+    # Other languages' texts: {language: {"title", "text", "alt_text", "label1"…}} (issue 21).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, message: DeliveryMessage) -> MessageDraft:
@@ -64,7 +68,64 @@ class MessageDraft:
             alt_text=message.alt_text,
             image=message.image,
             actions=list(message.actions or []),
+            translations=dict(message.translations or {}),
         )
+
+    def _content(self) -> SimpleNamespace:
+        """The texts a resident reads, buttons' labels as ``label<n>``, for ``core.translations``."""
+        labels = {label_field(i): a.get("label", "") for i, a in enumerate(self.actions, start=1)}
+        return SimpleNamespace(
+            title=self.title, text=self.text, alt_text=self.alt_text, translations=self.translations, **labels
+        )
+
+    def translated_fields(self) -> list[str]:
+        return [
+            *DeliveryMessage.TRANSLATED_FIELDS,
+            *(label_field(i) for i in range(1, len(self.actions) + 1)),
+        ]
+
+    def in_language(self, language: str) -> MessageDraft:
+        """The version a reader of ``language`` gets: each text by the city's fallbacks, else Japanese."""
+        if not self.translations:
+            return self
+        content = self._content()
+        return replace(
+            self,
+            title=translations.translated(content, "title", language),
+            text=translations.translated(content, "text", language),
+            alt_text=translations.translated(content, "alt_text", language),
+            actions=[
+                {**a, "label": translations.translated(content, label_field(i), language)}
+                for i, a in enumerate(self.actions, start=1)
+            ],
+            translations={},
+        )
+
+    def missing_languages(self) -> list[str]:
+        return translations.missing_languages(self._content(), self.translated_fields())
+
+
+def label_field(position: int) -> str:
+    """Where the label of a message's ``position``-th button is kept among its translations."""
+    return f"label{position}"
+
+
+def versions_of(drafts: Sequence[MessageDraft]) -> list[str]:
+    """The languages a delivery goes out in: Japanese, and each offered one some message is written in."""
+    written = {code for draft in drafts for code, texts in draft.translations.items() if texts}
+    return [languages.JAPANESE, *(code for code in languages.translation_languages() if code in written)]
+
+
+def missing_of(drafts: Sequence[MessageDraft]) -> list[str]:
+    """Offered languages in which some text of the delivery has no version (the console's 未翻訳)."""
+    missing = {code for draft in drafts for code in draft.missing_languages()}
+    return [code for code in languages.translation_languages() if code in missing]
+
+
+def version_for(versions: Sequence[str], language: str) -> str:
+    """Which of the delivery's ``versions`` a reader of ``language`` gets (by the city's fallbacks)."""
+    found = languages.pick(dict.fromkeys(versions, True), language)
+    return found[0] if found else languages.JAPANESE
 
 
 def is_link(value: str) -> bool:

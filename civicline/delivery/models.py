@@ -17,8 +17,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core import languages
 from civicline.core.crypto import EncryptedCharField, EncryptedTextField
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 # --- the city's lists -----------------------------------------------------------------------------
 
@@ -232,6 +234,9 @@ class Delivery(models.Model):
     finished_at = models.DateTimeField(_("配信完了"), null=True, blank=True)
     audience_ready = models.BooleanField(default=False)
     sent_messages = models.JSONField(default=list, blank=True)
+    # The other languages' versions, fixed at the start like ``sent_messages`` (the Japanese one):
+    # {language: messages}. Empty for a delivery written in Japanese only, which goes out as before.
+    sent_versions = models.JSONField(default=dict, blank=True)
     email_body = models.TextField(blank=True)
     audience_summary = models.JSONField(default=dict, blank=True)
     target_count = models.PositiveIntegerField(_("配信対象"), default=0)
@@ -276,9 +281,21 @@ class Delivery(models.Model):
     @property
     def message_contents(self) -> list[dict[str, Any]]:
         return [
-            {"kind": m.kind, "title": m.title, "text": m.text, "actions": m.actions}
+            {
+                "kind": m.kind,
+                "title": m.title,
+                "text": m.text,
+                "actions": m.actions,
+                **({"translations": m.translations} if m.translations else {}),
+            }
             for m in self.messages.all()
         ]
+
+    @property
+    def is_broadcast(self) -> bool:
+        """Sent as LINE's one broadcast: to everyone, in Japanese only. A delivery to everyone that
+        has other languages goes as multicasts per language, so that nobody gets another's version."""
+        return self.audience == self.Audience.ALL and not self.sent_versions
 
     @property
     def is_editable(self) -> bool:
@@ -330,6 +347,10 @@ class DeliveryMessage(models.Model):
     )
     # [{"label": "詳しく見る", "value": "https://…" or a text the resident sends}]
     actions = models.JSONField(default=list, blank=True)
+    # Other languages' versions (issue 21): {language: {"title", "text", "alt_text", "label1"…}}, a
+    # button's label under "label<n>" for the n-th of ``actions`` (its link or words stay the same).
+    translations = TranslationsField()
+    TRANSLATED_FIELDS = ("title", "text", "alt_text")
 
     objects = DepartmentScopedQuerySet.as_manager()
 
@@ -396,6 +417,8 @@ class DeliveryBatch(models.Model):
     # The batch's highest friend id: a resumed send streams the audience on from the highest of all.
     last_friend_id = models.BigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # The version its friends read (a delivery in several languages sends each its own batches).
+    language = models.CharField(max_length=16, default=languages.JAPANESE)
     retry_key = models.UUIDField(default=uuid.uuid4, editable=False)
     request_id = models.CharField(max_length=64, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -3,6 +3,7 @@ the system administrator granted it (SD-7); resident reads only ever concern the
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,13 +19,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import access_or_404
 from civicline.line import client as line_client
 from civicline.line.messaging import MULTICAST_MAX_RECIPIENTS as MULTICAST_RECIPIENTS
 from civicline.line.models import Friend, OutboundSend
 
-from . import conditions
+from . import conditions, line_messages
 from .models import (
     Area,
     Child,
@@ -240,6 +242,45 @@ def _counts(matching: QuerySet[Friend], q: Q | None, *, capped: bool = True) -> 
     )
 
 
+def readers_of(versions: list[str]) -> dict[str, Q]:
+    """Per version of a delivery (``versions``: its languages, Japanese first): which friends read it,
+    as a condition on Friend's own language columns, to add to the audience query (issue 21).
+
+    A friend's language is what they chose in 受信設定, else their LINE app's (``languages.choose``):
+    the few distinct pairs of those two columns among followers are read once and each pair's version
+    decided here, so the audience query stays one set-based query per version whatever the number of
+    friends. Japanese is the rest: a friend whose pair appeared meanwhile is never left out.
+    """
+    if len(versions) <= 1:
+        return {languages.JAPANESE: Q()}
+    pairs = (
+        Friend.objects.filter(state=Friend.State.FOLLOWING)
+        .order_by()
+        .values_list("language", "preferred_language")
+        .distinct()
+    )
+    by_version: dict[str, list[Q]] = {}
+    for line_tag, preferred in pairs:
+        reads = languages.choose(preferred=preferred, line_language=line_tag)
+        version = line_messages.version_for(versions, reads)
+        if version != languages.JAPANESE:
+            by_version.setdefault(version, []).append(Q(language=line_tag, preferred_language=preferred))
+    others = {code: reduce(operator.or_, parts) for code, parts in by_version.items()}
+    japanese = ~reduce(operator.or_, others.values()) if others else Q()
+    return {languages.JAPANESE: japanese, **{code: others[code] for code in versions if code in others}}
+
+
+def delivery_language_counts(delivery: Delivery) -> dict[str, int]:
+    """Friends a started multicast delivery addressed, per language version (Japanese first)."""
+    rows = delivery.batches.order_by().values_list("language").annotate(n=Sum("size"))
+    counts = {language: n or 0 for language, n in rows}
+    return {
+        code: counts[code]
+        for code in [languages.JAPANESE, *languages.translation_languages()]
+        if code in counts
+    }
+
+
 def segment_count(segment: Segment, *, on: date | None = None) -> AudienceCount:
     return audience_count(segment_q(segment, on=on or timezone.localdate()))
 
@@ -294,7 +335,7 @@ def delivery_list_for(*, fetched_by: Staff, status: str = "") -> QuerySet[Delive
     deliveries = Delivery.objects.visible_to(fetched_by).select_related("department", "created_by")
     if status:
         deliveries = deliveries.filter(status=status)
-    return deliveries.prefetch_related("segments")
+    return deliveries.prefetch_related("segments", "messages__image")
 
 
 def access_delivery(*, fetched_by: Staff, pk: int) -> Delivery:
@@ -415,7 +456,7 @@ def delivery_progress(delivery: Delivery, *, now: datetime | None = None) -> Pro
         .select_related("send")
         .order_by("number")[:PROBLEMS_SHOWN]
     )
-    if delivery.audience == Delivery.Audience.ALL:
+    if delivery.is_broadcast:
         sizes = _broadcast_sizes(delivery)
     addressed = sum(sizes.values())
     not_batched = (

@@ -10,14 +10,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core import languages
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Staff
+from civicline.core.translations import TranslationsFormMixin
 from civicline.line import preview
 from civicline.line.models import PreviewRecipient
 
 from .. import selectors
 from ..images import StoredImage, image_store
-from ..line_messages import MAX_ACTIONS, MAX_MESSAGES
+from ..line_messages import MAX_ACTIONS, MAX_MESSAGES, label_field
 from ..models import Area, Delivery, DeliveryMessage, Segment, Topic
 from ..services import MessageInput
 
@@ -57,7 +59,9 @@ class DeliveryForm(ConsoleForm):
     emergency = forms.BooleanField(
         label=_("緊急配信（避難情報など）"),
         required=False,
-        help_text=_("1週間の配信上限を適用せず、対象の全員に届けます。命に関わるお知らせだけに使ってください。"),
+        help_text=_(
+            "1週間の配信上限を適用せず、対象の全員に届けます。命に関わるお知らせだけに使ってください。"
+        ),
     )
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any):
@@ -73,8 +77,21 @@ class DeliveryForm(ConsoleForm):
         return data
 
 
-class MessageForm(forms.Form):
-    """One of the five message slots; a slot whose kind is empty is not used."""
+# Which kinds of message show a text (the compose page hides the rest, its versions too).
+FIELD_KINDS = {
+    "title": "buttons card",
+    "text": "text buttons confirm card",
+    "alt_text": "buttons confirm card",
+    **{label_field(i): "buttons confirm card" for i in range(1, ACTION_SLOTS + 1)},
+}
+
+
+class MessageForm(TranslationsFormMixin, forms.Form):
+    """One of the five message slots; a slot whose kind is empty is not used.
+
+    Each text a resident reads (and each button's label) may be written in the other languages the
+    city offers (issue 21): folded per language below the slot, marked 未翻訳 where one is missing.
+    """
 
     kind = forms.ChoiceField(
         label=_("種類"), required=False, choices=[("", _("（使わない）")), *DeliveryMessage.Kind.choices]
@@ -98,12 +115,19 @@ class MessageForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, position: int, current_image: Any = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        position: int,
+        current_image: Any = None,
+        translations: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.position = position
         self.current_image = current_image
         for i in range(1, ACTION_SLOTS + 1):
-            self.fields[f"label{i}"] = forms.CharField(
+            self.fields[label_field(i)] = forms.CharField(
                 label=_("ボタン%(i)dの表示名") % {"i": i}, max_length=40, required=False
             )
             self.fields[f"value{i}"] = forms.CharField(
@@ -111,6 +135,17 @@ class MessageForm(forms.Form):
                 max_length=1000,
                 required=False,
             )
+        self.translation_fields_add(translations or {}, fields=tuple(FIELD_KINDS))
+
+    def language_versions(self) -> list[dict[str, Any]]:
+        """``translation_groups`` with each field's kinds, for the page to show only what applies."""
+        groups = self.translation_groups()
+        for group in groups:
+            group["rows"] = [
+                (bound, FIELD_KINDS[name])
+                for bound, name in zip(group["fields"], self.translated_field_names, strict=True)
+            ]
+        return groups
 
     @property
     def action_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
@@ -120,16 +155,37 @@ class MessageForm(forms.Form):
     def used(self) -> bool:
         return bool(self.cleaned_data.get("kind"))
 
+    def _used_rows(self) -> list[int]:
+        """The button rows filled in (a row left blank between two is skipped)."""
+        data = self.cleaned_data
+        return [
+            i
+            for i in range(1, ACTION_SLOTS + 1)
+            if data.get(label_field(i), "").strip() or data.get(f"value{i}", "").strip()
+        ]
+
     def actions(self) -> list[dict[str, str]]:
-        rows = []
-        for i in range(1, ACTION_SLOTS + 1):
-            label, value = (
-                self.cleaned_data.get(f"label{i}", "").strip(),
-                self.cleaned_data.get(f"value{i}", "").strip(),
-            )
-            if label or value:
-                rows.append({"label": label, "value": value})
-        return rows
+        data = self.cleaned_data
+        return [
+            {"label": data.get(label_field(i), "").strip(), "value": data.get(f"value{i}", "").strip()}
+            for i in self._used_rows()
+        ]
+
+    def translations(self) -> dict[str, dict[str, str]]:
+        """The versions written, a button's label kept under the place its button will have."""
+        renumbered = {
+            label_field(row): label_field(place) for place, row in enumerate(self._used_rows(), start=1)
+        }
+        result = {}
+        for code, texts in self.translations_cleaned().items():
+            kept = {
+                renumbered.get(name, name): text
+                for name, text in texts.items()
+                if not name.startswith("label") or name in renumbered
+            }
+            if kept:
+                result[code] = kept
+        return result
 
     def to_input(self, new_image: StoredImage | None) -> MessageInput:
         data = self.cleaned_data
@@ -142,6 +198,7 @@ class MessageForm(forms.Form):
             new_image=new_image,
             keep_image=not data["remove_image"],
             slot=self.position,
+            translations=self.translations(),
         )
 
 
@@ -161,7 +218,10 @@ def message_forms(
                 "alt_text": message.alt_text,
             }
             for i, action in enumerate(message.actions, start=1):
-                initial[f"label{i}"], initial[f"value{i}"] = action.get("label", ""), action.get("value", "")
+                initial[label_field(i)], initial[f"value{i}"] = (
+                    action.get("label", ""),
+                    action.get("value", ""),
+                )
         elif delivery is None and position == 1:
             initial = {"kind": DeliveryMessage.Kind.TEXT}
         forms_.append(
@@ -172,6 +232,7 @@ def message_forms(
                 position=position,
                 initial=initial,
                 current_image=message.image if message else None,
+                translations=message.translations if message else None,
             )
         )
     return forms_
@@ -211,10 +272,20 @@ class TestSendForm(ConsoleForm):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("テスト送信先のテスト端末を選んでください。")},
     )
+    language = forms.ChoiceField(
+        label=_("言語"),
+        required=False,
+        choices=(),
+        help_text=_(
+            "その言語の住民に届く版を送ります（その言語の版がなければ、住民と同じく代わりの言語の版）。"
+        ),
+        error_messages={"invalid_choice": _("選べない言語です。一覧から選んでください。")},
+    )
 
     def __init__(self, *args: Any, staff: Staff, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["recipients"].queryset = preview.preview_recipient_list_for(fetched_by=staff)
+        self.fields["language"].choices = [("", _("テスト端末のLINEの言語")), *languages.resident_choices()]
 
 
 class SegmentForm(ConsoleForm):

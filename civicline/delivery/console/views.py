@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from civicline.core import languages
 from civicline.core.console.decorators import staff_required, system_admin_required
 from civicline.core.models import Department
 from civicline.line.phone import phone_url
 
-from .. import conditions, images, selectors, services
+from .. import conditions, images, line_messages, selectors, services
 from ..line_messages import MessageDraft
 from ..models import Area, Delivery, Topic
 from .forms import (
@@ -133,6 +134,21 @@ def _links(delivery: Delivery) -> list[tuple[Any, int | None]]:
     return [(link, line_clicks.get(services.tracked_url(link))) for link in delivery.links.all()]
 
 
+def _versions(request: HttpRequest, drafts: list[MessageDraft]) -> dict[str, Any]:
+    """The delivery's languages for the page: which it goes out in, which lack a version, and the
+    drafts in the one the preview shows (``?language=``, Japanese by default)."""
+    names = languages.names()
+    versions = line_messages.versions_of(drafts)
+    shown = request.GET.get("language", "")
+    shown = shown if shown in versions else languages.JAPANESE
+    return {
+        "drafts": [d.in_language(shown) for d in drafts],
+        "versions": [(code, names[code]) for code in versions],
+        "version_shown": shown,
+        "missing_languages": [names[code] for code in line_messages.missing_of(drafts)],
+    }
+
+
 def _detail(request: HttpRequest, delivery: Delivery, *, status: int = 200, **forms: Any) -> HttpResponse:
     drafts = [MessageDraft.of(m) for m in delivery.messages.select_related("image")]
     started = delivery.started_at is not None
@@ -140,7 +156,12 @@ def _detail(request: HttpRequest, delivery: Delivery, *, status: int = 200, **fo
     names = conditions.Names()
     context = {
         "delivery": delivery,
-        "drafts": drafts,
+        **_versions(request, drafts),
+        "language_counts": (
+            [(languages.names()[code], n) for code, n in selectors.delivery_language_counts(delivery).items()]
+            if started and delivery.sent_versions
+            else []
+        ),
         "segments": [(s, conditions.describe(s.conditions, names)) for s in delivery.segments.all()],
         "estimate": None if started else selectors.delivery_estimate(delivery),
         "progress": selectors.delivery_progress(delivery) if started else None,
@@ -167,7 +188,10 @@ def delivery_test(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _detail(request, delivery, status=400, test_form=form)
     sends = services.delivery_test_send(
-        actor=request.user, delivery=delivery, recipient_ids=[r.pk for r in form.cleaned_data["recipients"]]
+        actor=request.user,
+        delivery=delivery,
+        recipient_ids=[r.pk for r in form.cleaned_data["recipients"]],
+        language=form.cleaned_data["language"],
     )
     result = list(zip(form.cleaned_data["recipients"], sends, strict=True))
     return _detail(request, delivery, test_form=form, test_result=result)

@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core import languages
+
 from .. import selectors
 from ..models import Gender
 
@@ -49,9 +51,18 @@ class ResidentSettingsForm(forms.Form):
     gender = forms.ChoiceField(
         label=_("性別"), required=False, widget=forms.RadioSelect, choices=Gender.choices
     )
+    # Issue 21: the language the resident reads everything in; blank follows their LINE app's.
+    language = forms.ChoiceField(
+        label=_("表示言語"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=(),
+        error_messages={"invalid_choice": _("選べない言語です。一覧から選んでください。")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("LINEの設定に合わせる")), *languages.resident_choices()]
         self.fields["birth_year"].choices = birth_year_choices()
         self.fields["topics"].queryset = selectors.topic_list(active_only=True)
         self.fields["area"].queryset = selectors.area_list(active_only=True)

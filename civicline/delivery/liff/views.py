@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -13,6 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from civicline.line import services as line_services
 from civicline.line.liff.auth import resident_required
 
 from .. import images, selectors, services
@@ -35,19 +37,23 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         children = [v for v in request.POST.getlist(CHILD_FIELD) if v.strip()]
         if form.is_valid():
             try:
-                services.resident_settings_save(
-                    friend=friend,
-                    area=form.cleaned_data["area"],
-                    birth_year=form.cleaned_data["birth_year"],
-                    gender=""
-                    if form.cleaned_data["gender"] == Gender.NO_ANSWER
-                    else form.cleaned_data["gender"],
-                    topics=list(form.cleaned_data["topics"]),
-                    children=form.cleaned_data["children"],
-                )
+                with transaction.atomic():  # the settings and the language together, or neither
+                    services.resident_settings_save(
+                        friend=friend,
+                        area=form.cleaned_data["area"],
+                        birth_year=form.cleaned_data["birth_year"],
+                        gender=""
+                        if form.cleaned_data["gender"] == Gender.NO_ANSWER
+                        else form.cleaned_data["gender"],
+                        topics=list(form.cleaned_data["topics"]),
+                        children=form.cleaned_data["children"],
+                    )
+                    line_services.friend_language_set(friend=friend, language=form.cleaned_data["language"])
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                # The next page is in the language just chosen: resident_required speaks the
+                # resident's language, read afresh on every request.
                 return redirect(reverse("delivery_liff:settings") + "?saved=1")
     else:
         form = ResidentSettingsForm(
@@ -56,6 +62,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 "area": current.area_id,
                 "birth_year": current.birth_year or "",
                 "gender": current.gender or Gender.NO_ANSWER,
+                "language": friend.preferred_language,
             }
         )
         children = [c.isoformat() for c in current.children]

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicline.core import languages, translations
 from civicline.core.audit import Action, audit_record, audited_change, audited_delete
 from civicline.core.models import Department, Staff
 from civicline.core.permissions import require_department
@@ -42,6 +44,8 @@ class MessageInput:
     new_image: images.StoredImage | None = None
     keep_image: bool = True
     slot: int | None = None  # the form's place (1–5): a kept picture is that place's
+    # Other languages' texts (issue 21): {language: {"title", "text", "alt_text", "label<n>"}}.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,6 +87,7 @@ def _drafts(inputs: list[MessageInput], old_images: dict[int, DeliveryImage | No
                 alt_text=item.alt_text,
                 image=item.new_image or kept,
                 actions=item.actions,
+                translations=translations.cleaned(item.translations),
             )
         )
     return drafts
@@ -104,10 +109,19 @@ def _check_messages(drafts: list[MessageDraft]) -> None:
         for i, draft in enumerate(drafts, start=1)
         for error in line_messages.draft_errors(draft)
     ]
+    # Each language's version must be one LINE takes too (a translation is often longer).
+    names = languages.names()
+    for code in line_messages.versions_of(drafts)[1:]:
+        problems.extend(
+            _("%(i)d件目（%(language)s）: %(error)s") % {"i": i, "language": names[code], "error": error}
+            for i, draft in enumerate(drafts, start=1)
+            for error in line_messages.draft_errors(draft.in_language(code))
+        )
     if problems:
         raise ValidationError(problems)
     try:
-        line_messages.build_all(drafts)
+        for code in line_messages.versions_of(drafts):
+            line_messages.build_all([draft.in_language(code) for draft in drafts])
     except ValueError as exc:
         raise ValidationError(_("LINEで送れない形式のメッセージがあります: %(e)s") % {"e": exc}) from exc
 
@@ -142,6 +156,7 @@ def _save_messages(delivery: Delivery, inputs: list[MessageInput]) -> list[str]:
             alt_text=item.alt_text.strip(),
             image=image,
             actions=item.actions,
+            translations=draft.translations,
         )
     unused = [i for i in old_images.values() if i is not None and i.pk not in used]
     DeliveryImage.objects.filter(pk__in=[i.pk for i in unused]).delete()
@@ -210,29 +225,60 @@ def drafts_of(delivery: Delivery) -> list[MessageDraft]:
     return [MessageDraft.of(m) for m in delivery.messages.select_related("image")]
 
 
+def versions_build(
+    drafts: Sequence[MessageDraft], link: line_messages.Linker, codes: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """LINE's messages of each language in ``codes``, built speaking it (a default alt text too)."""
+    built = {}
+    for code in codes:
+        with languages.speaking(code):
+            built[code] = line_messages.build_all([draft.in_language(code) for draft in drafts], link)
+    return built
+
+
 def delivery_test_send(
-    *, actor: Staff, delivery: Delivery, recipient_ids: Sequence[int]
+    *, actor: Staff, delivery: Delivery, recipient_ids: Sequence[int], language: str = ""
 ) -> list[OutboundSend]:
-    """Push the delivery to the chosen test devices of the caller's department, and to nobody else."""
+    """Push the delivery to the chosen test devices of the caller's department, and to nobody else.
+
+    Each device gets the version in ``language``, or, when none is chosen, the one its LINE account
+    would get as a resident.
+    """
     require_department(actor, delivery)
     if not recipient_ids:
         raise ValidationError(_("テスト送信先のテスト端末を選んでください。"))
-    messages = line_messages.build_all(drafts_of(delivery), linker(delivery, preview=True))
-    sends = []
+    if language and language not in languages.resident_languages():
+        raise ValidationError(_("選べない言語です。一覧から選んでください。"))
+    drafts = drafts_of(delivery)
+    versions = line_messages.versions_of(drafts)
+    built: dict[str, list[dict[str, Any]]] = {}
+    sends, sent_in = [], []
     for recipient_id in recipient_ids:
+        reader = language or _device_language(actor, recipient_id)
+        code = line_messages.version_for(versions, reader)
+        if code not in built:
+            built.update(versions_build(drafts, linker(delivery, preview=True), [code]))
         _recipient, send = preview.preview_message_send(
-            actor=actor, recipient_id=recipient_id, messages=messages
+            actor=actor, recipient_id=recipient_id, messages=built[code]
         )
         sends.append(send)
+        sent_in.append(code)
     audit_record(
         action=Action.SEND,
         actor=actor,
         target=delivery,
         summary=_("配信「%(title)s」をテスト端末%(n)d台にテスト送信")
         % {"title": delivery.title, "n": len(sends)},
-        changes={"send_ids": [s.pk for s in sends]},
+        changes={"send_ids": [s.pk for s in sends], "languages": sent_in},
     )
     return sends
+
+
+def _device_language(actor: Staff, recipient_id: int) -> str:
+    """The language a test device's LINE account reads (Japanese for a device not the caller's:
+    ``preview_message_send`` refuses it right after)."""
+    device = preview.preview_recipient_list_for(fetched_by=actor).filter(pk=recipient_id).first()
+    return device.friend.resident_language if device else languages.JAPANESE
 
 
 # --- deliveries made by the system (the city's alert policy: emergency actions) ------------------

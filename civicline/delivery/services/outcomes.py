@@ -53,7 +53,7 @@ def delivery_insight_refresh(*, delivery: Delivery) -> bool:
     """Fetch LINE's statistics of a started delivery; False when LINE gave none (kept as before)."""
     if delivery.started_at is None:
         return False
-    if delivery.audience == Delivery.Audience.ALL:
+    if delivery.is_broadcast:
         batch = delivery.batches.select_related("send").first()
         request_id = batch.send.request_id if batch and batch.send else ""
         data = insight.message_event(request_id) if request_id else None

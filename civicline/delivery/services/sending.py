@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -19,6 +19,8 @@ from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
+from civicline.core.audit import Action, audit_record
 from civicline.line import messaging
 from civicline.line.models import Friend, OutboundSend
 
@@ -30,7 +32,7 @@ from ..models import (
     EmailBatch,
     Topic,
 )
-from .drafts import drafts_of
+from .drafts import drafts_of, versions_build
 from .links import linker
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,8 @@ def _prepare(delivery: Delivery) -> None:
     drafts = drafts_of(delivery)
     link = linker(delivery)
     messages = line_messages.build_all(drafts, link)
+    # Other languages' versions (issue 21); none for a delivery written in Japanese only.
+    versions = versions_build(drafts, link, line_messages.versions_of(drafts)[1:])
     segments = list(delivery.segments.all())
     topic_ids = selectors.email_topic_ids(delivery)
     with transaction.atomic():
@@ -111,6 +115,7 @@ def _prepare(delivery: Delivery) -> None:
         }
         Delivery.objects.filter(pk=delivery.pk).update(
             sent_messages=messages,
+            sent_versions=versions,
             email_body=mail.body_text(drafts, link) if delivery.email_too else "",
             target_count=count.following,
             blocked_count=count.blocked,
@@ -123,7 +128,9 @@ def _prepare(delivery: Delivery) -> None:
 
 
 def _recipients(delivery: Delivery) -> QuerySet[Friend]:
-    """The friends a segment delivery goes to, judged on its start date (the count's query)."""
+    """The friends a multicast delivery goes to, judged on its start date (the count's query)."""
+    if delivery.audience == Delivery.Audience.ALL:
+        return selectors.recipients(None)
     on = timezone.localdate(delivery.started_at)
     q = selectors.audience_q(list(delivery.segments.all()), combine=delivery.combine, on=on)
     return selectors.recipients(
@@ -153,21 +160,30 @@ def _audience_rows_insert(delivery: Delivery, first_batch: int, friend_ids: list
 
 @dataclass
 class _Stream:
-    """The requests of a segment delivery: first the recorded batches LINE has not answered, then
-    the rest of the audience, recorded as it is read. ``done`` once the audience is exhausted."""
+    """The requests of a multicast delivery: first the recorded batches LINE has not answered, then
+    the rest of the audience, recorded as it is read. ``done`` once the audience is exhausted.
+
+    A delivery in several languages streams its audience once per version, each time the friends
+    who read it (``selectors.readers_of``), in batches of that version alone.
+    """
 
     delivery: Delivery
-    body: dict[str, Any]
+    bodies: dict[str, dict[str, Any]]  # per version language
     done: bool = False
     now: datetime = field(default_factory=timezone.now)
 
     def requests(self) -> Iterator[messaging.BulkRequest]:
         yield from self._unanswered()
-        yield from self._new()
+        number = self.delivery.batches.aggregate(number=Max("number"))["number"] or 0
+        for language, readers in selectors.readers_of(list(self.bodies)).items():
+            number = yield from self._new(language, readers, number)
         self.done = True
 
-    def _request(self, batch_pk: int, attempts: int, user_ids: list[str], key: Any) -> messaging.BulkRequest:
-        return messaging.BulkRequest((batch_pk, attempts), {**self.body, "to": user_ids}, str(key))
+    def _request(
+        self, batch_pk: int, attempts: int, user_ids: list[str], key: Any, language: str
+    ) -> messaging.BulkRequest:
+        body = self.bodies.get(language) or self.bodies[languages.JAPANESE]
+        return messaging.BulkRequest((batch_pk, attempts), {**body, "to": user_ids}, str(key))
 
     def _unanswered(self) -> Iterator[messaging.BulkRequest]:
         waiting = list(
@@ -175,9 +191,9 @@ class _Stream:
                 status__in=[DeliveryBatch.Status.PENDING, DeliveryBatch.Status.RETRYING], send=None
             )
             .order_by("number")
-            .values_list("pk", "number", "retry_key", "attempts", "created_at")
+            .values_list("pk", "number", "retry_key", "attempts", "created_at", "language")
         )
-        for pk, number, key, attempts, created_at in waiting:
+        for pk, number, key, attempts, created_at, language in waiting:
             if created_at < self.now - RETRY_KEY_LIFETIME:
                 DeliveryBatch.objects.filter(pk=pk).update(
                     status=DeliveryBatch.Status.FAILED,
@@ -187,12 +203,20 @@ class _Stream:
                 )
                 continue
             audience = DeliveryAudience.objects.filter(delivery=self.delivery, batch=number)
-            yield self._request(pk, attempts, list(audience.values_list("friend__user_id", flat=True)), key)
+            user_ids = list(audience.values_list("friend__user_id", flat=True))
+            yield self._request(pk, attempts, user_ids, key, language)
 
-    def _new(self) -> Iterator[messaging.BulkRequest]:
-        progress = self.delivery.batches.aggregate(last=Max("last_friend_id"), number=Max("number"))
-        last, number = progress["last"] or 0, progress["number"] or 0
-        friends = _recipients(self.delivery).filter(pk__gt=last).order_by("pk").values_list("pk", "user_id")
+    def _new(self, language: str, readers: Q, number: int) -> Generator[messaging.BulkRequest, None, int]:
+        """The rest of the friends reading ``language`` (after the highest recorded for it), batches
+        numbered on from ``number``; returns the last number used."""
+        progress = self.delivery.batches.filter(language=language).aggregate(last=Max("last_friend_id"))
+        last = progress["last"] or 0
+        friends = (
+            _recipients(self.delivery)
+            .filter(readers, pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "user_id")
+        )
         # One query for the whole audience, read a chunk at a time (a server-side cursor on
         # PostgreSQL): memory holds one chunk, and the database evaluates the segment once.
         with selectors.friend_order_plans():
@@ -207,14 +231,18 @@ class _Stream:
                         number=number + i,
                         size=len(chunk),
                         last_friend_id=chunk[-1][0],
+                        language=language,
                     )
                     for i, chunk in enumerate(chunks, start=1)
                 )
                 _audience_rows_insert(self.delivery, number + 1, [pk for pk, _user_id in rows])
             number += len(chunks)
             for batch, chunk in zip(batches, chunks, strict=True):
-                yield self._request(batch.pk, 0, [user_id for _pk, user_id in chunk], batch.retry_key)
+                yield self._request(
+                    batch.pk, 0, [user_id for _pk, user_id in chunk], batch.retry_key, language
+                )
             rows = list(islice(stream, SEND_CHUNK))
+        return number
 
 
 class _Outcomes:
@@ -325,13 +353,17 @@ class _Ahead:
 
 
 def _send_multicasts(delivery: Delivery) -> bool:
-    """Send what is left of a segment delivery; True once every batch has been answered."""
-    body: dict[str, Any] = {
-        "messages": delivery.sent_messages,
-        # LINE's statistics per delivery (SD-8): every request carries the delivery's unit.
-        "customAggregationUnits": [delivery.aggregation_unit],
+    """Send what is left of a multicast delivery; True once every batch has been answered."""
+    versions = {languages.JAPANESE: delivery.sent_messages, **delivery.sent_versions}
+    bodies: dict[str, dict[str, Any]] = {
+        language: {
+            "messages": messages,
+            # LINE's statistics per delivery (SD-8): every request carries the delivery's unit.
+            "customAggregationUnits": [delivery.aggregation_unit],
+        }
+        for language, messages in versions.items()
     }
-    stream = _Stream(delivery, body)
+    stream = _Stream(delivery, bodies)
     sender = messaging.BulkSender("multicast", MULTICAST_PATH)
     outcomes = _Outcomes(delivery)
     requests = _Ahead(stream.requests()) if not connection.in_atomic_block else stream.requests()
@@ -424,7 +456,7 @@ def delivery_send(*, delivery_id: int) -> Delivery:
                 _fail(delivery, refusal)
                 return Delivery.objects.get(pk=delivery_id)
             _prepare(delivery)
-        if delivery.audience == Delivery.Audience.ALL:
+        if delivery.is_broadcast:
             _plan_broadcast(delivery)
         elif not _send_multicasts(delivery):
             _retry_later(delivery)
@@ -440,7 +472,7 @@ def delivery_send(*, delivery_id: int) -> Delivery:
         Delivery.objects.filter(pk=delivery_id).update(planning_since=None)
         raise
     fields: dict[str, Any] = {"planned_at": timezone.now(), "planning_since": None, "retry_at": None}
-    if delivery.audience == Delivery.Audience.SEGMENTS:
+    if not delivery.is_broadcast:
         # The number addressed; the count at the start differs only if friends changed meanwhile.
         fields["target_count"] = sum(delivery.batches.values_list("size", flat=True))
     Delivery.objects.filter(pk=delivery_id).update(**fields)
@@ -465,7 +497,7 @@ def delivery_finish_check(*, delivery_id: int) -> Delivery:
     delivery = Delivery.objects.get(pk=delivery_id)
     if delivery.status != Delivery.Status.SENDING or delivery.planned_at is None:
         return delivery
-    if delivery.audience == Delivery.Audience.ALL:
+    if delivery.is_broadcast:
         batches = list(delivery.batches.select_related("send"))
         if any(b.send is not None and not b.send.is_finished for b in batches):
             return delivery
@@ -495,10 +527,32 @@ def delivery_finish_check(*, delivery_id: int) -> Delivery:
         if unknown
         else ""
     )
-    Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
-        status=status, finished_at=timezone.now(), error=error or delivery.error
-    )
+    with transaction.atomic():
+        settled = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.SENDING).update(
+            status=status, finished_at=timezone.now(), error=error or delivery.error
+        )
+        if settled and delivery.sent_versions:
+            _languages_audit(delivery)
     return Delivery.objects.get(pk=delivery_id)
+
+
+def _languages_audit(delivery: Delivery) -> None:
+    """Record which languages a delivery in several went out in, and to how many friends each."""
+    counts = selectors.delivery_language_counts(delivery)
+    names = languages.names()
+    audit_record(
+        action=Action.SEND,
+        target=delivery,
+        summary=_("配信「%(title)s」を言語別に送信: %(counts)s")
+        % {
+            "title": delivery.title,
+            "counts": "、".join(
+                _("%(language)s %(n)d人") % {"language": names.get(code, code), "n": n}
+                for code, n in counts.items()
+            ),
+        },
+        changes={"languages": counts},
+    )
 
 
 def deliveries_sweep(*, now: datetime | None = None) -> None:

@@ -7,7 +7,12 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from civicline.core import languages
+
+from .. import line_messages
 from ..insight import PRIVACY_FLOOR
+from ..line_messages import MessageDraft
+from ..models import Delivery
 
 register = template.Library()
 
@@ -35,3 +40,11 @@ def unfollow_rate(unfollows: int | None, reached: int) -> str:
     if unfollows is None or not reached:
         return ""
     return f"{100 * unfollows / reached:.2f}%"
+
+
+@register.inclusion_tag("core/includes/missing_languages.html")
+def delivery_missing_languages(delivery: Delivery) -> dict[str, Any]:
+    """The 未翻訳 badge of a delivery: languages some of its texts have no version in (issue 21)."""
+    names = languages.names()
+    drafts = [MessageDraft.of(m) for m in delivery.messages.all()]
+    return {"missing": [names[code] for code in line_messages.missing_of(drafts)]}
