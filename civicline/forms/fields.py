@@ -34,8 +34,14 @@ def _scale_label(n: int) -> str:
     return str(ends.get(n, n))
 
 
+def _choices(question: Question, values: list[str]) -> list[tuple[str, str]]:
+    """(Japanese choice posted and kept, label the reader sees) for a localized question."""
+    return [(value, schema.choice_label(question, value)) for value in values]
+
+
 def question_field(question: Question, answers: Answers, *, has_photo: bool = False) -> forms.Field:
-    """The field for ``question`` as this resident sees it (choices switched by earlier answers)."""
+    """The field for ``question`` as this resident sees it (choices switched by earlier answers;
+    texts in their language when ``question`` was localized)."""
     kind = question["type"]
     common: dict[str, Any] = {
         "label": question["label"],
@@ -43,7 +49,7 @@ def question_field(question: Question, answers: Answers, *, has_photo: bool = Fa
         "help_text": question.get("help", ""),
     }
     if kind in schema.CHOICE_TYPES:
-        choices = [(c, c) for c in schema.choices_for(question, answers)]
+        choices = _choices(question, schema.choices_for(question, answers))
         if kind == "multiple":
             return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
         if kind == "dropdown":
@@ -130,9 +136,11 @@ def value_ok(question: Question, value: Any) -> bool:
 
 
 class PageForm(forms.Form):
-    """The questions shown on one page, initialised from the draft's answers."""
+    """The questions shown on one page, initialised from the draft's answers, in the language being
+    spoken (issue 21): every form a resident fills in, whichever feature owns it."""
 
     def __init__(self, *args: Any, questions: list[Question], answers: Answers, **kwargs: Any) -> None:
+        questions = [schema.localized(q) for q in questions]
         initial = {}
         for question in questions:
             value = answers.get(question["key"])
@@ -228,12 +236,12 @@ class WholeForm(PageForm):
 
     def __init__(self, *args: Any, questions: list[Question], answers: Answers, **kwargs: Any) -> None:
         super().__init__(*args, questions=questions, answers=answers, **kwargs)
-        for question in questions:
+        for question in self.questions:
             field = self.fields[question["key"]]
             if question.get("condition"):
                 field.required = False
             if question.get("alt_choices"):
-                offered = [(c, c) for c in schema.all_choices(question)]
+                offered = _choices(question, schema.all_choices(question))
                 if question["type"] == "dropdown":
                     offered = [("", _("選択してください")), *offered]
                 field.choices = offered

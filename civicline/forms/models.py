@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.crypto import EncryptedJSONField
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 
 class Form(models.Model):
@@ -32,7 +33,11 @@ class Form(models.Model):
     all_personal = models.BooleanField(_("すべての回答を個人情報として扱う"), default=False)
     # The number of the next question key (q1, q2…); it only grows, so no key is ever reused.
     key_counter = models.PositiveIntegerField(default=1)
+    # The title in other languages (issue 21); its questions carry theirs in the version's schema.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    TRANSLATED_FIELDS = ("title",)
 
     objects = DepartmentScopedQuerySet.as_manager()
 

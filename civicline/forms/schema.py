@@ -14,6 +14,13 @@ Keys are stable across versions (a question keeps its key when edited, a new one
 so answers given to an earlier version stay comparable. A condition or a choice switch only refers
 to an earlier question; a question that depends on another of its own page starts a new page, so
 every branch is decided by answers already given and no page needs script to hide a question.
+
+A question may carry its texts in other languages (issue 21)::
+
+    "translations": {"en": {"label": "Satisfaction", "help": "", "choices": ["Satisfied", "Not"]}}
+
+Choices are translated position by position; answers keep the Japanese choice (what conditions,
+results and exports count), and ``localized`` gives the question as a reader of a language sees it.
 """
 
 from __future__ import annotations
@@ -25,8 +32,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from civicline.core import languages
 
 TYPES = {
     "short_text": gettext_lazy("記述（1行）"),
@@ -210,7 +220,65 @@ def question_validate(raw: Any, *, index: int, earlier: dict[str, Question]) -> 
         alternative = raw["alt_choices"]
         rule = _rule(alternative, where, earlier)
         question["alt_choices"] = {**rule, "choices": _choices(alternative.get("choices"), where)}
+    translations = _translations(raw.get("translations"), question, where)
+    if translations:
+        question["translations"] = translations
     return question
+
+
+def _master_choices(question: Question, field: str) -> list[str]:
+    if field == "choices":
+        return question.get("choices", [])
+    return (question.get("alt_choices") or {}).get("choices", [])
+
+
+def _translations(raw: Any, question: Question, where: str) -> dict[str, dict[str, Any]]:
+    """The question's texts in the offered languages, blanks dropped; a translated choice list must
+    match the Japanese one item for item, as answers are kept in Japanese."""
+    if not raw:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValidationError(_("%(where)s: 翻訳の形式が正しくありません。") % {"where": where})
+    names = languages.names()
+    result: dict[str, dict[str, Any]] = {}
+    for code in languages.translation_languages():
+        version = raw.get(code) or {}
+        if not isinstance(version, dict):
+            raise ValidationError(_("%(where)s: 翻訳の形式が正しくありません。") % {"where": where})
+        place = {"where": where, "language": names[code]}
+        kept: dict[str, Any] = {}
+        label = str(version.get("label") or "").strip()
+        if len(label) > MAX_LABEL:
+            raise ValidationError(
+                _("%(where)s（%(language)s）: 質問文は%(n)s文字までです。") % {**place, "n": MAX_LABEL}
+            )
+        if label:
+            kept["label"] = label
+        help_text = str(version.get("help") or "").strip()[:MAX_HELP]
+        if help_text:
+            kept["help"] = help_text
+        for field in ("choices", "alt_choices"):
+            master = _master_choices(question, field)
+            items = [str(c).strip() for c in (version.get(field) or []) if str(c).strip()]
+            if not items or not master:
+                continue
+            if len(items) != len(master):
+                raise ValidationError(
+                    _(
+                        "%(where)s（%(language)s）: 選択肢の訳は、日本語の選択肢と同じ順に"
+                        "同じ数（%(n)s個）だけ1行に1つずつ入力してください。"
+                    )
+                    % {**place, "n": len(master)}
+                )
+            if any(len(c) > MAX_CHOICE_LABEL for c in items):
+                raise ValidationError(
+                    _("%(where)s（%(language)s）: 選択肢は1つ%(n)s文字までです。")
+                    % {**place, "n": MAX_CHOICE_LABEL}
+                )
+            kept[field] = items
+        if kept:
+            result[code] = kept
+    return result
 
 
 def schema_validate(raw: Any) -> list[Question]:
@@ -228,6 +296,42 @@ def schema_validate(raw: Any) -> list[Question]:
         earlier[question["key"]] = question
         result.append(question)
     return result
+
+
+# --- languages (issue 21) ----------------------------------------------------------------------------
+
+
+def localized(question: Question, language: str | None = None) -> Question:
+    """``question`` as a reader of ``language`` (default: the language being spoken) sees it: label and
+    help in the first language of their fallback chain that has them, and ``choice_labels`` mapping
+    each Japanese choice to the label shown. Keys, choices and conditions stay the Japanese master's,
+    so everything that reads answers works on a localized question alike."""
+    versions = question.get("translations") or {}
+    chain = []
+    for code in languages.fallback_chain(language or languages.current()):
+        if code == languages.JAPANESE:
+            break
+        if code in versions:
+            chain.append(versions[code])
+    shown = dict(question)
+    for field in ("label", "help"):
+        text = next((version[field] for version in chain if version.get(field)), None)
+        if text:
+            shown[field] = text
+    labels: dict[str, str] = {}
+    for field in ("choices", "alt_choices"):
+        master = _master_choices(question, field)
+        items = next((v[field] for v in chain if master and len(v.get(field) or []) == len(master)), None)
+        if items:
+            labels.update(zip(master, items, strict=True))
+    if labels:
+        shown["choice_labels"] = labels
+    return shown
+
+
+def choice_label(question: Question, choice: str) -> str:
+    """How a choice reads to the reader ``question`` was localized for (the choice itself otherwise)."""
+    return str((question.get("choice_labels") or {}).get(choice, choice))
 
 
 # --- branching (PC-6) -------------------------------------------------------------------------------
@@ -371,7 +475,7 @@ def display(question: Question, value: Any) -> str:
     if isinstance(value, list):
         if kind == "photo" or (value and isinstance(value[0], dict)):
             return _("写真 %(n)s枚") % {"n": len(value)}
-        return "、".join(str(v) for v in value)
+        return _("、").join(choice_label(question, str(v)) for v in value)
     if kind == "location" and isinstance(value, dict):
         place = value.get("place", "")
         if value.get("lat") is not None and value.get("lng") is not None:
@@ -385,16 +489,20 @@ def display(question: Question, value: Any) -> str:
             day = date.fromisoformat(value)
         except ValueError:
             return value
-        return f"{day.year}年{day.month}月{day.day}日"
+        return formats.date_format(day, "DATE_FORMAT")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if kind in CHOICE_TYPES:
+        return choice_label(question, str(value))
     return str(value)
 
 
 def displayed(questions: list[Question], answers: Answers) -> list[tuple[Question, str]]:
-    """(question, answer as people read it) for each question shown, given the answers."""
+    """(question, answer as people read it) for each question shown, given the answers, both in the
+    language being spoken: what a resident checks before sending."""
     kept = effective_answers(questions, answers)
-    return [(q, display(q, kept.get(q["key"]))) for q in visible_questions(questions, kept)]
+    shown = [localized(q) for q in visible_questions(questions, kept)]
+    return [(q, display(q, kept.get(q["key"]))) for q in shown]
 
 
 def question_by_key(questions: list[Question]) -> dict[str, Question]:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from civicline.core.audit import Action, audit_record
 from civicline.core.models import Department, Staff
 from civicline.core.permissions import require_department
+from civicline.core.translations import cleaned
 from civicline.line.models import Friend
 
 from . import fields, schema
@@ -116,9 +117,13 @@ def form_questions_save(*, actor: Staff, form: Form, questions: list[dict[str, A
     return version
 
 
-def form_rename(*, form: Form, title: str) -> None:
-    """Keep the form's name in step with its owner's title (the owner audits the change)."""
-    Form.objects.filter(pk=form.pk).update(title=title[:200])
+def form_rename(*, form: Form, title: str, titles: dict[str, str] | None = None) -> None:
+    """Keep the form's name in step with its owner's title, and its ``titles`` in other languages
+    ({language: title}, issue 21) when given (the owner audits the change)."""
+    changes: dict[str, Any] = {"title": title[:200]}
+    if titles is not None:
+        changes["translations"] = cleaned({code: {"title": text[:200]} for code, text in titles.items()})
+    Form.objects.filter(pk=form.pk).update(**changes)
 
 
 # --- drafts ------------------------------------------------------------------------------------------

@@ -80,7 +80,9 @@ def _options(question: Question, answers: Answers) -> list[str]:
 def question_message(
     question: Question, answers: Answers, *, position: int, total: int, postback: Postback
 ) -> dict[str, Any]:
-    """The message asking ``question``, with quick replies for its choices, skip and stop."""
+    """The message asking ``question``, with quick replies for its choices, skip and stop, in the
+    language being spoken (the handler speaks the resident's)."""
+    question = schema.localized(question)
     kind, key = question["type"], question["key"]
     lines = [f"【{position}/{total}】{question['label']}"]
     if question.get("help"):
@@ -94,20 +96,22 @@ def question_message(
         elif kind == "multiple":
             lines.append(_("当てはまるものをすべて選び、最後に「選び終わった」を押してください。"))
             if chosen:
-                lines.append(_("選択中: %(items)s") % {"items": "、".join(chosen)})
+                lines.append(_("選択中: %(items)s") % {"items": schema.display(question, chosen)})
         else:
             lines.append(_("下のボタンから選んでください。"))
         if len(options) > MAX_CHOICE_BUTTONS:
             lines.append(_("番号を送ってください。"))
-            lines += [f"{n}. {label}" for n, label in enumerate(options, start=1)]
+            lines += [
+                f"{n}. {schema.choice_label(question, option)}" for n, option in enumerate(options, start=1)
+            ]
         else:
             items += [
                 _postback(
-                    ("✓ " if label in chosen else "") + label,
+                    ("✓ " if option in chosen else "") + schema.choice_label(question, option),
                     postback("talk_answer", {"q": key, "v": index}),
-                    label,
+                    schema.choice_label(question, option),
                 )
-                for index, label in enumerate(options)
+                for index, option in enumerate(options)
             ]
         if kind == "multiple" and (chosen or not question["required"]):
             items.append(_postback(_("選び終わった"), postback("talk_done", {"q": key}), _("選び終わった")))
@@ -140,11 +144,17 @@ def _normal(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-def _choice(options: list[str], text: str) -> str | None:
+def _choice(question: Question, options: list[str], text: str) -> str | None:
+    """The option a typed text names: by the option itself, its label in the resident's language, or
+    its number."""
     wanted = _normal(text)
-    for label in options:
-        if _normal(label) == wanted:
-            return label
+    shown = schema.localized(question)
+    for option in options:
+        if wanted.casefold() in (
+            _normal(option).casefold(),
+            _normal(schema.choice_label(shown, option)).casefold(),
+        ):
+            return option
     if wanted.isdigit() and 1 <= int(wanted) <= len(options):
         return options[int(wanted) - 1]
     return None
@@ -158,12 +168,12 @@ def answer_from_text(question: Question, text: str, answers: Answers) -> Any:
         raise ValidationError(_("回答を入力してください。"))
     options = _options(question, answers)
     if kind in ("single", "dropdown", "scale"):
-        label = _choice(options, value)
+        label = _choice(question, options, value)
         if label is None:
             raise ValidationError(_("選択肢の中から選んでください。"))
         return int(label) if kind == "scale" else label
     if kind == "multiple":
-        picked = [_choice(options, part) for part in LIST_SEPARATORS.split(value) if part]
+        picked = [_choice(question, options, part) for part in LIST_SEPARATORS.split(value) if part]
         if not picked or None in picked:
             raise ValidationError(_("選択肢の中から選んでください。"))
         return list(dict.fromkeys(picked))

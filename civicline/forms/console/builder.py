@@ -4,7 +4,8 @@ One row per question (a Django formset): type, text, help, required, personal, p
 type's settings, and the branching (PC-6) — show or skip the question on an earlier answer, and
 switch its choices on an earlier answer. Rules name the earlier question by its row, so a rule may
 refer to a question added in the same save. Rows are reordered by their number; an emptied row or
-a ticked 削除 removes the question.
+a ticked 削除 removes the question. Each row folds its texts in the other languages (issue 21):
+question, help and choices, the choices one a line in the Japanese order.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicline.core.translations import TranslationsFormMixin
+
 from .. import schema, services
 from ..models import Form
 
@@ -30,7 +33,12 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class QuestionForm(forms.Form):
+# The texts of a question that are written per language; choices as lines, like the master's.
+TRANSLATED = ("label", "help", "choices", "alt_choices")
+LISTS = ("choices", "alt_choices")
+
+
+class QuestionForm(TranslationsFormMixin, forms.Form):
     key = forms.CharField(required=False, widget=forms.HiddenInput)
     ref = forms.CharField(required=False, widget=forms.HiddenInput)
     label = forms.CharField(label=gettext_lazy("質問文"), max_length=schema.MAX_LABEL, required=False)
@@ -75,6 +83,16 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.initial.get("translations") or {}, fields=TRANSLATED)
+
+    def question_translations(self) -> dict[str, dict[str, Any]]:
+        return {
+            code: {field: _lines(text) if field in LISTS else text for field, text in version.items()}
+            for code, version in self.translations_cleaned().items()
+        }
+
     def question(self) -> dict[str, Any] | None:
         """The row as a question for ``schema``; None for an empty row."""
         data = self.cleaned_data
@@ -93,6 +111,7 @@ class QuestionForm(forms.Form):
             "min": data.get("min"),
             "max": data.get("max"),
             "max_length": data.get("max_length"),
+            "translations": self.question_translations(),
         }
         if data.get("cond_action"):
             question["condition"] = {
@@ -126,6 +145,10 @@ def _initial(question: dict[str, Any]) -> dict[str, Any]:
         "min": question.get("min"),
         "max": question.get("max"),
         "max_length": question.get("max_length"),
+        "translations": {
+            code: {field: "\n".join(text) if field in LISTS else text for field, text in version.items()}
+            for code, version in (question.get("translations") or {}).items()
+        },
     }
     condition = question.get("condition")
     if condition:
