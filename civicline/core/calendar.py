@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import holidays
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,14 +55,21 @@ _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-〜~ー－−]\s*(\d{1,2}):(\d{2
 # --- which days are kept ------------------------------------------------------------------------
 
 
+# The ``holidays`` package names Japan's holidays in Japanese and English only: a reader of English
+# gets the English names, every other reader the Japanese ones (the city's fallback ends there).
+_HOLIDAY_NAME_LANGUAGES = {"en": "en_US"}
+
+
 @lru_cache(maxsize=64)
-def _japanese_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("JP", years=year, language="ja")
+def _japanese_holidays(year: int, language: str = "ja") -> holidays.HolidayBase:
+    return holidays.country_holidays("JP", years=year, language=language)
 
 
 def holiday_name(day: date) -> str:
-    """The public holiday's name (「振替休日」 included), or "" for an ordinary day."""
-    return _japanese_holidays(day.year).get(day, "")
+    """The public holiday's name (「振替休日」 included) in the language being spoken, or "" for an
+    ordinary day."""
+    language = _HOLIDAY_NAME_LANGUAGES.get(translation.get_language() or "", "ja")
+    return _japanese_holidays(day.year, language).get(day, "")
 
 
 def is_year_end(day: date) -> bool:

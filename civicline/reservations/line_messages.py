@@ -1,5 +1,8 @@
 """The LINE messages of reservations. They carry no personal data (RS-6, X-1): the service, the date
 and time and the receipt number only; names, contacts and answers stay in the LIFF pages.
+
+They are built in the language being spoken (issue 21): the resident's own in their LIFF request and
+in LINE handlers, and inside ``speaking_to`` for a push from a staff action or the worker.
 """
 
 from __future__ import annotations
@@ -10,18 +13,24 @@ from urllib.parse import urlencode
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from civicline.core.translations import translated
 from civicline.line.liff.links import liff_url
 
 from .models import Booking
 
 FEATURE = "reservations"
-WEEKDAYS = "月火水木金土日"
 
 
 def when(booking: Booking) -> str:
-    """「2025年2月25日(火) 10:00〜10:30」"""
+    """「2025年2月25日(火) 10:00〜10:30」, or "Feb. 25, 2025 (Tue) 10:00–10:30" to an English reader:
+    the date and weekday in the formats of the language being spoken."""
     start, end = timezone.localtime(booking.starts_at), timezone.localtime(booking.ends_at)
-    return f"{start:%Y年%-m月%-d日}({WEEKDAYS[start.weekday()]}) {start:%H:%M}〜{end:%H:%M}"
+    return _("%(date)s(%(weekday)s) %(start)s〜%(end)s") % {
+        "date": formats.date_format(start, "DATE_FORMAT"),
+        "weekday": formats.date_format(start, "D"),
+        "start": f"{start:%H:%M}",
+        "end": f"{end:%H:%M}",
+    }
 
 
 def postback(action: str, booking: Booking) -> str:
@@ -46,9 +55,11 @@ def _row(label: str, value: str) -> dict[str, Any]:
 
 
 def _card(booking: Booking, *, title: str, color: str, note: str = "", cancel: bool) -> dict[str, Any]:
+    service, counter = booking.service, booking.service.counter
+    service_name = translated(service, "name")
     body = [
         {"type": "text", "text": title, "weight": "bold", "color": color, "size": "sm"},
-        {"type": "text", "text": booking.service.name, "weight": "bold", "size": "lg", "wrap": True},
+        {"type": "text", "text": service_name, "weight": "bold", "size": "lg", "wrap": True},
         {
             "type": "box",
             "layout": "vertical",
@@ -56,8 +67,8 @@ def _card(booking: Booking, *, title: str, color: str, note: str = "", cancel: b
             "spacing": "sm",
             "contents": [
                 _row(_("日時"), when(booking)),
-                _row(_("窓口"), booking.service.counter.name),
-                *([_row(_("場所"), booking.service.counter.place)] if booking.service.counter.place else []),
+                _row(_("窓口"), translated(counter, "name")),
+                *([_row(_("場所"), translated(counter, "place"))] if counter.place else []),
                 _row(_("受付番号"), booking.receipt_number),
             ],
         },
@@ -89,7 +100,7 @@ def _card(booking: Booking, *, title: str, color: str, note: str = "", cancel: b
         )
     return {
         "type": "flex",
-        "altText": f"{title}: {booking.service.name} {when(booking)}"[:400],
+        "altText": f"{title}: {service_name} {when(booking)}"[:400],
         "contents": {
             "type": "bubble",
             "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body},
@@ -107,7 +118,7 @@ def reminder(booking: Booking) -> dict[str, Any]:
         booking,
         title=_("本日はご予約の日です"),
         color="#1a73e8",
-        note=booking.service.reminder_text,
+        note=translated(booking.service, "reminder_text"),
         cancel=False,
     )
 
@@ -119,7 +130,7 @@ def cancelled(booking: Booking) -> dict[str, Any]:
 
 def cancel_question(booking: Booking) -> dict[str, Any]:
     text = _("%(service)s\n%(when)s\n受付番号 %(number)s\nこの予約を取り消しますか？") % {
-        "service": booking.service.name,
+        "service": translated(booking.service, "name"),
         "when": when(booking),
         "number": booking.receipt_number,
     }
@@ -148,9 +159,10 @@ def cancel_question(booking: Booking) -> dict[str, Any]:
 
 
 def deadline_passed(booking: Booking, deadline) -> str:
+    local = timezone.localtime(deadline)
     return _(
         "取消の受付期限（%(deadline)s）を過ぎているため、LINEからは取り消せません。%(counter)sへお電話ください。"
     ) % {
-        "deadline": formats.date_format(timezone.localtime(deadline), "Y年n月j日 H:i"),
-        "counter": booking.service.counter.name,
+        "deadline": f"{formats.date_format(local, 'DATE_FORMAT')} {local:%H:%M}",
+        "counter": translated(booking.service.counter, "name"),
     }

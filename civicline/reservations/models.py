@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.crypto import EncryptedCharField, EncryptedJSONField
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 
 class Counter(models.Model):
@@ -32,7 +33,11 @@ class Counter(models.Model):
     place = models.CharField(_("場所"), max_length=200, blank=True)
     description = models.TextField(_("説明"), blank=True)
     is_active = models.BooleanField(_("受付中"), default=True)
+    # What residents read, per language (issue 21); the fields above are the Japanese master.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    TRANSLATED_FIELDS = ("name", "category", "place", "description")
 
     objects = DepartmentScopedQuerySet.as_manager()
 
@@ -106,8 +111,12 @@ class Service(models.Model):
         max_length=500,
         help_text=_("予約日の朝に送るメッセージに添えます（持ち物など）。個人情報は書かないでください。"),
     )
+    # What residents read, per language (issue 21); the fields above are the Japanese master.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("name", "description", "reminder_text")
 
     objects = DepartmentScopedQuerySet.as_manager()
 

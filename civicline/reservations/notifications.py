@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from . import line_messages, selectors
 from .models import Booking
@@ -19,6 +20,12 @@ SUBJECTS = {"created": "新しい予約", "cancelled": "予約の取消"}
 
 
 def department_email_send(*, booking_id: int, event: str) -> None:
+    # The department reads Japanese, whichever resident's request queued this (issue 21).
+    with translation.override(settings.LANGUAGE_CODE):
+        _department_email_send(booking_id=booking_id, event=event)
+
+
+def _department_email_send(*, booking_id: int, event: str) -> None:
     booking = Booking.objects.select_related("service__counter__department").get(pk=booking_id)
     service = booking.service
     recipient = service.notification_email or service.department.email

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.features import HistoryItem
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import access_or_404
+from civicline.core.translations import translated
 from civicline.forms import selectors as form_selectors
 from civicline.line.models import Friend
 
@@ -219,24 +220,38 @@ def _open_services() -> QuerySet[Service]:
     )
 
 
+def _searched_text(service: Service) -> str:
+    """What a resident's search words are looked for in: the Japanese master and the reader's language."""
+    counter = service.counter
+    texts = [
+        service.name,
+        service.description,
+        counter.name,
+        counter.category,
+        counter.department.name,
+        translated(service, "name"),
+        translated(service, "description"),
+        translated(counter, "name"),
+        translated(counter, "category"),
+    ]
+    return " ".join(texts).casefold()
+
+
 def service_catalogue(*, query: str = "") -> dict[str, list[Service]]:
-    """Services residents can book, grouped by the counters' categories; ``query`` searches names."""
+    """Services residents can book, grouped by the counters' categories in the language being spoken;
+    ``query`` searches names and descriptions, in Japanese or in that language (a city offers tens of
+    services, not thousands: they are matched here rather than in the database's JSON)."""
     services = (
         _open_services()
         .select_related("counter__department")
         .order_by("counter__category", "counter__department__name", "counter__name", "name")
     )
-    for word in query.split():
-        services = services.filter(
-            Q(name__icontains=word)
-            | Q(description__icontains=word)
-            | Q(counter__name__icontains=word)
-            | Q(counter__category__icontains=word)
-            | Q(counter__department__name__icontains=word)
-        )
+    words = query.casefold().split()
     groups: dict[str, list[Service]] = defaultdict(list)
     for service in services:
-        groups[service.counter.category].append(service)
+        if words and not all(word in _searched_text(service) for word in words):
+            continue
+        groups[translated(service.counter, "category")].append(service)
     return dict(groups)
 
 

@@ -35,6 +35,7 @@ from civicline.core.permissions import require_department
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.forms import services as form_services
 from civicline.forms.models import FormVersion
+from civicline.line.languages import speaking_to
 from civicline.line.messaging import message_multicast
 from civicline.line.models import Friend
 
@@ -73,7 +74,10 @@ def service_update(*, actor: Staff, service: Service, data: dict[str, Any]) -> l
     require_department(actor, service)
     with transaction.atomic():
         audited_update(actor=actor, obj=service, data=data, summary=_("予約メニューを変更"))
-        form_services.form_rename(form=service.form, title=service.name)
+        titles = {
+            code: version["name"] for code, version in service.translations.items() if version.get("name")
+        }
+        form_services.form_rename(form=service.form, title=service.name, titles=titles)
     return booking_misfits(service=service)
 
 
@@ -261,7 +265,10 @@ def booking_create(
             receipt_number=receipt_number,
         )
         if friend.is_following:
-            message_multicast(to=[friend.user_id], messages=line_messages.booked(booking), background=True)
+            # In the resident's language wherever the booking is made (their LIFF page already speaks it).
+            with speaking_to(friend):
+                confirmation = line_messages.booked(booking)
+            message_multicast(to=[friend.user_id], messages=confirmation, background=True)
         _notify_department(booking, "created")
     return booking
 
@@ -363,9 +370,10 @@ def booking_cancel_by_staff(*, actor: Staff, booking: Booking, reason: str) -> B
         if not cancelled:
             raise ValidationError(_("予約中の予約だけ取り消せます。"))
         if booking.friend is not None and booking.friend.is_following:
-            message_multicast(
-                to=[booking.friend.user_id], messages=line_messages.cancelled(booking), background=True
-            )
+            # Built for the resident, in their language, not the clerk's.
+            with speaking_to(booking.friend):
+                notice = line_messages.cancelled(booking)
+            message_multicast(to=[booking.friend.user_id], messages=notice, background=True)
         _notify_department(booking, "cancelled")
     return booking
 
@@ -484,8 +492,8 @@ def booking_reminders_send(*, now: datetime | None = None) -> int:
                 reminder_sent_at=now
             ):
                 assert booking.friend is not None  # the query asked for a following friend
-                message_multicast(
-                    to=[booking.friend.user_id], messages=line_messages.reminder(booking), background=True
-                )
+                with speaking_to(booking.friend):
+                    reminder = line_messages.reminder(booking)
+                message_multicast(to=[booking.friend.user_id], messages=reminder, background=True)
                 sent += 1
     return sent

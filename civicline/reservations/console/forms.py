@@ -14,6 +14,7 @@ from civicline.core.calendar import HOURS_HELP, ranges_parse
 from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
+from civicline.core.translations import TranslationsFormMixin
 from civicline.forms.fields import WholeForm
 from civicline.forms.files import photo_store
 
@@ -22,7 +23,7 @@ from ..models import Booking, Counter, Service, SpecialDay
 from ..selectors import BookingFilters
 
 
-class CounterForm(ConsoleModelForm):
+class CounterForm(TranslationsFormMixin, ConsoleModelForm):
     department = forms.ModelChoiceField(label=_("担当課"), queryset=Department.objects.filter(is_active=True))
 
     class Meta:
@@ -35,9 +36,11 @@ class CounterForm(ConsoleModelForm):
         if not staff.is_system_admin:
             # Department staff always work for their own department; the field is not theirs to choose.
             del self.fields["department"]
+        self.translation_fields_add(self.instance, fields=Counter.TRANSLATED_FIELDS)
 
     def counter_data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "department"}
+        data = {name: self.cleaned_data[name] for name in self._meta.fields or () if name != "department"}
+        return {**data, "translations": self.translations_cleaned()}
 
 
 SERVICE_SECTIONS = [
@@ -60,7 +63,7 @@ SERVICE_SECTIONS = [
 ]
 
 
-class ServiceForm(WeeklyHoursFields, ConsoleModelForm):
+class ServiceForm(TranslationsFormMixin, WeeklyHoursFields, ConsoleModelForm):
     class Meta:
         model = Service
         fields = [
@@ -77,6 +80,7 @@ class ServiceForm(WeeklyHoursFields, ConsoleModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hours_fields_add(self.instance.hours)
+        self.translation_fields_add(self.instance, fields=Service.TRANSLATED_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -92,7 +96,7 @@ class ServiceForm(WeeklyHoursFields, ConsoleModelForm):
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
-        data.update(hours=self.cleaned_data["hours"])
+        data.update(hours=self.cleaned_data["hours"], translations=self.translations_cleaned())
         return data
 
 

@@ -88,8 +88,7 @@ def service(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "service": service,
         "weeks": [[(d, free.get(d), d.month == number) for d in week] for week in weeks],
-        "year": year,
-        "month": number,
+        "month_start": date(year, number, 1),
         "previous": months[index - 1] if index > 0 else None,
         "next": months[index + 1] if index + 1 < len(months) else None,
         "has_free": any(d.free for d in free.values()),
