@@ -214,3 +214,58 @@ def test_holiday_names_follow_the_language():
         assert holiday_name(day) == "成人の日"
     with speaking("ja"):
         assert holiday_name(day) == "成人の日"
+
+
+# --- the console ---------------------------------------------------------------------------------
+
+
+def test_staff_write_a_counter_and_a_service_in_english_and_the_list_marks_what_is_missing(
+    staff_client, service
+):
+    """issue 21: the English versions are kept beside the Japanese master; 未翻訳 shows the rest."""
+    counter = service.counter
+    staff_client.post(
+        f"/console/reservations/counters/{counter.pk}/edit",
+        {
+            "name": "こども相談窓口",
+            "category": "子育て",
+            "place": "市役所 2階",
+            "is_active": "on",
+            "name__en": "Child Desk",
+            "category__en": "Childcare",
+            "place__en": "City Hall 2F",
+            "name__vi": "Quầy tư vấn trẻ em",
+        },
+    )
+    edit = f"/console/reservations/services/{service.pk}/edit"
+    data = {
+        "name": "子育て相談",
+        "description": "",
+        "is_active": "on",
+        "slot_minutes": "30",
+        "seats_per_slot": "2",
+        **{f"hours_{d}": "9:00-12:00" for d in range(5)},
+        "hours_5": "",
+        "hours_6": "",
+        "hours_holiday": "",
+        "book_from_days": "1",
+        "book_until_days": "60",
+        "cancel_days_before": "1",
+        "max_open_per_resident": "0",
+        "reminder_time": "08:00",
+        "reminder_text": "",
+        "name__en": "Parenting advice",
+    }
+    assert staff_client.post(edit, data).status_code == 302
+
+    counter.refresh_from_db()
+    service.refresh_from_db()
+    assert counter.translations == {
+        "en": {"name": "Child Desk", "category": "Childcare", "place": "City Hall 2F"},
+        "vi": {"name": "Quầy tư vấn trẻ em"},
+    }
+    assert service.translations == {"en": {"name": "Parenting advice"}}
+    assert service.form.translations == {"en": {"title": "Parenting advice"}}
+    assert "Parenting advice" in staff_client.get(edit).content.decode()
+    listing = staff_client.get("/console/reservations/").content.decode()
+    assert "未翻訳" in listing  # Korean, Chinese… are not written yet
