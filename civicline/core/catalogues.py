@@ -66,6 +66,15 @@ RESIDENT_FACING = [
     "core/templates/core/busy.html",
     "core/images.py",
     "core/calendar.py",
+    # Refusals a resident reads on the booking pages and in LINE (full slot, window, limits, contact
+    # format), and the form engine's fields, answers, checks and talk questions every feature uses.
+    "reservations/services.py",
+    "reservations/schedule.py",
+    "reservations/contact.py",
+    "forms/schema.py",
+    "forms/fields.py",
+    "forms/services.py",
+    "forms/talk.py",
 ]
 
 # A JSON value for one msgid: its text, or for a plural msgid its forms (a list, or

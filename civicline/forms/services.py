@@ -177,19 +177,22 @@ def draft_discard(*, form: Form, friend: Friend) -> None:
 
 def response_check(*, version: FormVersion, answers: Answers) -> Answers:
     """The answers that count for ``version``; a ValidationError names the first one missing or
-    malformed. Reads nothing, so a feature may check before its own transaction begins."""
+    malformed, in the language being spoken (the resident reads it). Reads nothing, so a feature may
+    check before its own transaction begins."""
     questions = version.schema
     kept = schema.effective_answers(questions, answers)
     by_key = schema.question_by_key(questions)
     for key, value in kept.items():
         if not fields.value_ok(by_key[key], value):
             raise ValidationError(
-                _("「%(label)s」の回答の形式が正しくありません。") % {"label": by_key[key]["label"]}
+                _("「%(label)s」の回答の形式が正しくありません。")
+                % {"label": schema.localized(by_key[key])["label"]}
             )
     missing = schema.missing_required(questions, kept)
     if missing:
         raise ValidationError(
-            _("「%(label)s」に回答してください。") % {"label": missing[0]["label"]}, code="incomplete"
+            _("「%(label)s」に回答してください。") % {"label": schema.localized(missing[0])["label"]},
+            code="incomplete",
         )
     return kept
 
