@@ -14,7 +14,7 @@ from django.db import transaction
 from civicline.core.models import Department, Staff
 
 from . import services
-from .models import FacilityCategory, FacilityDataset, Shelter
+from .models import Facility, FacilityCategory, FacilityDataset, Shelter
 from .selectors import facility_nearest
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,25 @@ DATASETS = [
 ]
 # A few shelters near the city hall are open in the demo, so that the talk's shelter search answers.
 OPEN_IN_DEMO = 4
+# English versions of those shelters (and their neighbours) and of the shelter categories, as staff
+# would write them: an English-speaking demo resident sees their names in English (issue 21).
+ENGLISH_FACILITIES = {
+    "桜塚高等学校体育館及び校舎の一部": (
+        "Sakurazuka High School (gym and part of the school)",
+        "4-1-1 Nakasakurazuka, Toyonaka, Osaka",
+    ),
+    "さくらづか保育園": ("Sakurazuka Nursery School", "2-9-24 Nakasakurazuka, Toyonaka, Osaka"),
+    "地域共生センター": ("Community Inclusion Center", "2-28-8 Nakasakurazuka, Toyonaka, Osaka"),
+    "南桜塚小学校体育館及び校舎の一部": (
+        "Minami-Sakurazuka Elementary School (gym and part of the school)",
+        "2-2-1 Minamisakurazuka, Toyonaka, Osaka",
+    ),
+    "生活情報センターくらしかん": (
+        "Kurashikan Consumer Information Center",
+        "2-2-1 Kitasakurazuka, Toyonaka, Osaka",
+    ),
+}
+ENGLISH_CATEGORIES = {"shelter": "Evacuation shelter", "evacuation_space": "Emergency evacuation site"}
 
 
 @transaction.atomic
@@ -94,3 +113,15 @@ def seed() -> None:
         ):
             shelter = Shelter.objects.get(facility_id=nearby.pk)
             services.shelter_status_set(shelter=shelter, status=Shelter.Status.OPEN, actor=admin)
+    _english_seed(admin)
+
+
+def _english_seed(admin: Staff) -> None:
+    """English names for the demo's shelter categories and the shelters near the city hall."""
+    for category in FacilityCategory.objects.filter(key__in=ENGLISH_CATEGORIES, translations={}):
+        translations = {"en": {"name": ENGLISH_CATEGORIES[category.key]}}
+        services.category_update(category=category, actor=admin, data={"translations": translations})
+    for facility in Facility.objects.filter(name__in=ENGLISH_FACILITIES, translations={}):
+        name, address = ENGLISH_FACILITIES[facility.name]
+        translations = {"en": {"name": name, "address": address}}
+        services.facility_update(facility=facility, actor=admin, data={"translations": translations})

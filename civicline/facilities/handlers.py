@@ -16,7 +16,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
 from civicline.core.features import city_in_emergency
+from civicline.core.translations import translated
 from civicline.line.liff.links import liff_url
 from civicline.line.registry import LineContext
 
@@ -95,8 +97,9 @@ def on_location(ctx: LineContext) -> None:
 
 
 def map_link(*, facility_pk: int | None = None) -> str:
-    """The map page as a resident's LINE opens it: in the LIFF view when a LIFF app is configured."""
-    return liff_url(selectors.map_url(facility_pk=facility_pk))
+    """The map page as a resident's LINE opens it: in the LIFF view when a LIFF app is configured,
+    in the language the reply is built in (the resident's, issue 21)."""
+    return liff_url(selectors.map_url(facility_pk=facility_pk, language=languages.current()))
 
 
 def _kind_note(kind: str) -> str:
@@ -131,8 +134,10 @@ def no_open_shelter(kind: str) -> dict[str, Any]:
 
 def shelter_carousel(shelters: list[selectors.Nearby], kind: str) -> dict[str, Any]:
     """A Flex carousel: one bubble per shelter, nearest first (name, distance, status, map link)."""
-    alt = _("近くの開設中の避難所: ") + "、".join(
-        f"{s.name}（{distance_label(s.distance_m)}）" for s in shelters
+    alt = _("近くの開設中の避難所: ") + _("、").join(
+        _("%(name)s（%(distance)s）")
+        % {"name": translated(s, "name"), "distance": distance_label(s.distance_m)}
+        for s in shelters
     )
     return {
         "type": "flex",
@@ -144,7 +149,7 @@ def shelter_carousel(shelters: list[selectors.Nearby], kind: str) -> dict[str, A
 def _bubble(shelter: selectors.Nearby, kind: str) -> dict[str, Any]:
     status = Shelter.Status(shelter.status)
     body: list[dict[str, Any]] = [
-        {"type": "text", "text": shelter.name, "weight": "bold", "size": "lg", "wrap": True},
+        {"type": "text", "text": translated(shelter, "name"), "weight": "bold", "size": "lg", "wrap": True},
         {
             "type": "box",
             "layout": "baseline",
@@ -170,7 +175,8 @@ def _bubble(shelter: selectors.Nearby, kind: str) -> dict[str, Any]:
         },
     ]
     if shelter.address:
-        body.append({"type": "text", "text": shelter.address, "size": "sm", "color": "#555555", "wrap": True})
+        address = translated(shelter, "address")
+        body.append({"type": "text", "text": address, "size": "sm", "color": "#555555", "wrap": True})
     if kind:
         body.append(
             {"type": "text", "text": _kind_note(kind), "size": "xs", "color": "#888888", "wrap": True}

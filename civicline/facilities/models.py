@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.crypto import EncryptedJSONField, EncryptedTextField
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 
 class DisasterKind(models.TextChoices):
@@ -62,7 +63,11 @@ class FacilityCategory(models.Model):
         help_text=_("開設状況と対象の災害種別を管理し、近くの避難所の検索に含めます。"),
     )
     order = models.PositiveSmallIntegerField(_("表示順"), default=100)
+    # The name in residents' other languages (the map's filter chips) (issue 21).
+    translations = TranslationsField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("name",)
 
     class Meta:
         ordering = ["order", "pk"]
@@ -178,8 +183,13 @@ class Facility(models.Model):
     notes = models.TextField(_("備考"), blank=True)
     # The source row's other columns (方書, 標高, 法人番号…), kept so that an export round-trips.
     extra = models.JSONField(default=dict, blank=True)
+    # What residents read on the map, the shelter list and the talk's shelter cards, in their
+    # language (issue 21); kana and notes are for staff and Japanese readers only.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("name", "address", "hours", "accessibility", "description")
 
     objects = DepartmentScopedQuerySet.as_manager()
 

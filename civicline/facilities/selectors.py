@@ -10,16 +10,20 @@ import gzip
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db import connections, router
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 
+from civicline.core import languages
 from civicline.core.models import Staff
 from civicline.core.scoping import access_or_404
+from civicline.core.translations import Translations, translated
 
 from .geo import bounding_box, haversine_m
 from .models import (
@@ -120,6 +124,8 @@ class Nearby:
     longitude: float
     distance_m: float
     status: str  # "" for a facility that is not a shelter
+    # The facility's name and address in other languages: ``translated(nearby, "name")`` (issue 21).
+    translations: Translations = field(default_factory=dict)
 
 
 def shelters_for_kind(kind: str) -> Q:
@@ -158,11 +164,20 @@ def facility_nearest(
         box = bounding_box(latitude, longitude, radius)
         candidates = facilities.filter(
             latitude__range=(box.south, box.north), longitude__range=(box.west, box.east)
-        ).values_list("pk", "name", "address", "latitude", "longitude", "shelter__status")
+        ).values_list("pk", "name", "address", "latitude", "longitude", "shelter__status", "translations")
         ranked = sorted(
             (
-                Nearby(pk, name, address, lat, lng, haversine_m(latitude, longitude, lat, lng), status or "")
-                for pk, name, address, lat, lng, status in candidates
+                Nearby(
+                    pk,
+                    name,
+                    address,
+                    lat,
+                    lng,
+                    haversine_m(latitude, longitude, lat, lng),
+                    status or "",
+                    versions or {},
+                )
+                for pk, name, address, lat, lng, status, versions in candidates
             ),
             key=lambda n: (n.distance_m, n.pk),
         )
@@ -223,27 +238,31 @@ def per_revision(key: tuple, revision: str, build: Callable[[], Any]) -> Any:
     return value
 
 
-def map_geojson(*, compressed: bool = False, revision: str | None = None) -> bytes:
+def map_geojson(
+    *, compressed: bool = False, revision: str | None = None, language: str | None = None
+) -> bytes:
     """All facilities as compact GeoJSON for the map page, cached until the data's next change.
 
     ``compressed``: gzipped once per revision, not per request — at a disaster's peak thousands
     of phones ask for the same megabytes within minutes. ``revision``: the one just read for the
-    ETag, if any.
+    ETag, if any. ``language``: the residents' language the names are in (default: the one being
+    spoken); each language is built and cached on its own (issue 21).
     """
     revision = revision or map_revision()
+    language = language or languages.current()
 
     def from_cache() -> bytes:
         state = MapState.current()
-        key = f"facilities:map:{state.revision}:{'gz' if compressed else 'raw'}"
+        key = f"facilities:map:{state.revision}:{language}:{'gz' if compressed else 'raw'}"
         data = cache.get(key)
         if data is None:
-            data = _build_map_geojson(state)
+            data = _build_map_geojson(state, language)
             if compressed:
                 data = gzip.compress(data, compresslevel=6, mtime=0)
             cache.set(key, data, MAP_CACHE_SECONDS)
         return data
 
-    return per_revision(("geojson", compressed), revision, from_cache)
+    return per_revision(("geojson", language, compressed), revision, from_cache)
 
 
 # Short property names keep the payload small on a phone's connection.
@@ -260,7 +279,7 @@ _PROPERTIES = (
 )
 
 
-def _build_map_geojson(state: MapState) -> bytes:
+def _build_map_geojson(state: MapState, language: str) -> bytes:
     categories = list(FacilityCategory.objects.all())
     kinds = [kind.value for kind in DisasterKind]
     columns = [name for _short, name in _PROPERTIES]
@@ -271,12 +290,19 @@ def _build_map_geojson(state: MapState) -> bytes:
         "category__key",
         "category__is_shelter",
         "shelter__status",
+        "translations",
         *columns,
         *(f"shelter__{kind}" for kind in kinds),
     )
     features = []
-    for pk, lat, lng, category_key, is_shelter, status, *rest in rows.iterator(chunk_size=2000):
+    for pk, lat, lng, category_key, is_shelter, status, versions, *rest in rows.iterator(chunk_size=2000):
         values, flags = rest[: len(columns)], rest[len(columns) :]
+        if versions:  # the resident's language where staff wrote it, else the fallbacks (issue 21)
+            facility = SimpleNamespace(translations=versions, **dict(zip(columns, values, strict=True)))
+            values = [
+                translated(facility, name, language) if name in Facility.TRANSLATED_FIELDS else value
+                for name, value in zip(columns, values, strict=True)
+            ]
         properties: dict[str, Any] = {"c": category_key}
         properties.update(
             {short: value for (short, _name), value in zip(_PROPERTIES, values, strict=True) if value}
@@ -304,7 +330,13 @@ def _build_map_geojson(state: MapState) -> bytes:
         "revision": state.revision,
         "disasterKind": state.disaster_kind,
         "categories": [
-            {"key": c.key, "name": c.name, "icon": c.icon, "colour": c.colour, "shelter": c.is_shelter}
+            {
+                "key": c.key,
+                "name": translated(c, "name", language),
+                "icon": c.icon,
+                "colour": c.colour,
+                "shelter": c.is_shelter,
+            }
             for c in categories
         ],
         "attributions": attributions,
@@ -313,10 +345,16 @@ def _build_map_geojson(state: MapState) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def map_url(*, facility_pk: int | None = None) -> str:
-    """The map page's path, opened on one facility when given."""
+def map_url(*, facility_pk: int | None = None, language: str | None = None) -> str:
+    """The map page's path, opened on one facility when given, in ``language`` when given.
+
+    The page needs no sign-in, so it cannot know the resident: a link sent to one names their
+    language (issue 21); without it the page follows the LINE app's.
+    """
+    query = {"facility": facility_pk or None, "lang": language}
+    params = urlencode({name: value for name, value in query.items() if value})
     url = reverse("facilities_liff:map")
-    return f"{url}?facility={facility_pk}" if facility_pk else url
+    return f"{url}?{params}" if params else url
 
 
 # --- shelter check-in (MP-4) ----------------------------------------------------------------------

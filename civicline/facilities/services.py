@@ -45,9 +45,9 @@ from .models import (
 )
 from .opendata import normalize_key
 
-CATEGORY_FIELDS = ("key", "name", "icon", "colour", "is_shelter", "order")
+CATEGORY_FIELDS = ("key", "name", "icon", "colour", "is_shelter", "order", "translations")
 DATASET_FIELDS = ("name", "code", "kind", "category", "attribution")
-FACILITY_FIELDS = ("category", *ROW_FIELDS)
+FACILITY_FIELDS = ("category", *ROW_FIELDS, "translations")
 # What a facility's audit entries record: its fields and, for a shelter, the disaster kinds covered.
 AUDITED_FACILITY_FIELDS = (*FACILITY_FIELDS, "kinds")
 KIND_FIELDS = tuple(kind.value for kind in DisasterKind)

@@ -58,7 +58,7 @@ def test_mp4_location_gets_the_nearest_open_shelters_as_a_carousel(deliver):
     assert status["text"] == "開設中" and distance["text"] == "現在地から約 250 m"
     route, map_link = (c["action"]["uri"] for c in cards[0]["footer"]["contents"])
     assert route.startswith("https://www.google.com/maps/dir/?api=1&destination=34.")
-    assert map_link == f"https://liff.line.me/1650000001-testliff/facilities/?facility={first.facility.pk}"
+    assert map_link == f"https://liff.line.me/1650000001-testliff/facilities/?facility={first.facility.pk}&lang=ja"
     assert "第一小学校（250 m）" in messages[0]["altText"]
 
 
@@ -83,7 +83,7 @@ def test_mp4_no_open_shelter_says_so_with_the_disaster_kind_and_a_map_link(deliv
         "お近くに開設中の避難所はありません。災害種別「洪水」に対応した避難先です。"
     )
     (item,) = message["quickReply"]["items"]
-    assert item["action"]["uri"] == "https://liff.line.me/1650000001-testliff/facilities/"
+    assert item["action"]["uri"] == "https://liff.line.me/1650000001-testliff/facilities/?lang=ja"
 
 
 def test_mp3_map_link_is_the_site_url_without_a_liff_app(deliver, settings):
@@ -93,7 +93,7 @@ def test_mp3_map_link_is_the_site_url_without_a_liff_app(deliver, settings):
     (card,) = bubbles(deliver(location_event("U1", *CITY_HALL)))
 
     link = card["footer"]["contents"][1]["action"]["uri"]
-    assert link == f"https://line.city.example.jp/liff/facilities/?facility={shelter.facility.pk}"
+    assert link == f"https://line.city.example.jp/liff/facilities/?facility={shelter.facility.pk}&lang=ja"
 
 
 def test_mp4_nearest_shelter_button_asks_for_the_location(deliver):

@@ -28,7 +28,7 @@ def test_mp1_map_page_opens_without_a_resident_session(client, settings):
     assert '<script src="/static/facilities/vendor/leaflet/leaflet.js"' in page  # served by us, no CDN
     config = config_of(page)
     assert config["tileUrl"] == "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-    assert config["focus"] == 12 and config["dataUrl"] == "/liff/facilities/facilities.geojson"
+    assert config["focus"] == 12 and config["dataUrl"] == "/liff/facilities/facilities.geojson?lang=ja"
     assert config["statuses"]["open"] == "開設中" and config["kinds"]["landslide"] == "崖崩れ・土石流・地滑り"
     assert "no-cache" in response["Cache-Control"]
 

@@ -6,16 +6,21 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.models import Department, Staff
+from civicline.core.translations import TranslationsFormMixin
 
 from ..models import DisasterKind, Facility, FacilityCategory, FacilityDataset, Shelter
 from ..opendata import MAX_FILE_BYTES
 
 
-class CategoryForm(forms.ModelForm):
+class CategoryForm(TranslationsFormMixin, forms.ModelForm):
     class Meta:
         model = FacilityCategory
         fields = ["key", "name", "icon", "colour", "is_shelter", "order"]
         widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.instance, fields=FacilityCategory.TRANSLATED_FIELDS)
 
 
 def _department_field(staff: Staff) -> forms.ModelChoiceField:
@@ -36,7 +41,7 @@ class DatasetForm(forms.ModelForm):
             self.fields = {"department": _department_field(staff), **self.fields}
 
 
-class FacilityForm(forms.ModelForm):
+class FacilityForm(TranslationsFormMixin, forms.ModelForm):
     url = forms.URLField(label=_("URL"), max_length=500, required=False, assume_scheme="https")
     kinds = forms.MultipleChoiceField(
         label=_("対象の災害種別（避難先のみ）"),
@@ -76,6 +81,7 @@ class FacilityForm(forms.ModelForm):
         shelter = getattr(self.instance, "shelter", None) if self.instance.pk else None
         if shelter is not None:
             self.fields["kinds"].initial = [k.value for k in shelter.kinds]
+        self.translation_fields_add(self.instance, fields=Facility.TRANSLATED_FIELDS)
 
 
 class FacilityFilterForm(forms.Form):

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from civicline.core.console.decorators import staff_required, system_admin_required
 from civicline.core.console.forms import form_page
 from civicline.core.exports import csv_response
+from civicline.core.translations import TranslationsFormMixin
 from civicline.line.liff.links import liff_url
 
 from .. import selectors, services
@@ -46,7 +47,11 @@ BOARD_FILTERS = ("q", "status", "page")
 
 
 def _model_data(form: forms.ModelForm) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in form._meta.fields}
+    """The form's model fields, and its per-language versions when it has them (issue 21)."""
+    data = {name: form.cleaned_data[name] for name in form._meta.fields}
+    if isinstance(form, TranslationsFormMixin):
+        data["translations"] = form.translations_cleaned()
+    return data
 
 
 def _department(request: HttpRequest, form: forms.Form) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +17,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_GET, require_http_methods
 
+from civicline.core import languages
 from civicline.line.liff.auth import liff_response, resident_required
 
 from .. import selectors, services
@@ -25,11 +28,31 @@ from ..models import DisasterKind, Need, Shelter
 DATA_MAX_AGE = 5
 
 
+def _page_language(request: HttpRequest) -> str:
+    """The language of a public page: the one its link names (the talk's links carry the resident's,
+    issue 21), else the browser's (the LINE app's)."""
+    asked = request.GET.get("lang", "")
+    return asked if asked in languages.resident_languages() else languages.current()
+
+
+def language_query(language: str | None = None) -> str:
+    """``lang=…`` for a link to a public page, so that it opens in the language being spoken."""
+    return urlencode({"lang": language or languages.current()})
+
+
 @require_GET
 def map_page(request: HttpRequest) -> HttpResponse:
+    with languages.speaking(_page_language(request)) as language:
+        response = render(request, "facilities/liff/map.html", {"config": _map_config(request, language)})
+    response.headers["Content-Language"] = language
+    return liff_response(request, response)
+
+
+def _map_config(request: HttpRequest, language: str) -> dict[str, object]:
     focus = request.GET.get("facility", "")
-    config = {
-        "dataUrl": reverse("facilities_liff:data"),
+    return {
+        # The data in the page's language: names staff wrote per language (a cache entry each).
+        "dataUrl": f"{reverse('facilities_liff:data')}?{language_query(language)}",
         "tileUrl": settings.MAP_TILE_URL,
         "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
         "centre": settings.MAP_CENTER,
@@ -62,12 +85,11 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "source": _("出典"),
         },
     }
-    return liff_response(request, render(request, "facilities/liff/map.html", {"config": config}))
 
 
 def _etag(request: HttpRequest) -> str:
     request.map_revision = selectors.map_revision()  # the view serves that revision's data
-    return f"map-{request.map_revision}"
+    return f"map-{request.map_revision}-{_page_language(request)}"
 
 
 @require_GET
@@ -75,10 +97,14 @@ def _etag(request: HttpRequest) -> str:
 def map_data(request: HttpRequest) -> HttpResponse:
     """All facilities as compact GeoJSON, rebuilt (and compressed) only when the data changed."""
     compressed = "gzip" in request.headers.get("Accept-Encoding", "")
+    language = _page_language(request)
     response = HttpResponse(
-        selectors.map_geojson(compressed=compressed, revision=getattr(request, "map_revision", None)),
+        selectors.map_geojson(
+            compressed=compressed, revision=getattr(request, "map_revision", None), language=language
+        ),
         content_type="application/geo+json",
     )
+    response.headers["Content-Language"] = language
     if compressed:
         response["Content-Encoding"] = "gzip"
     patch_vary_headers(response, ["Accept-Encoding"])
@@ -93,6 +119,13 @@ def map_data(request: HttpRequest) -> HttpResponse:
 def shelter_list(request: HttpRequest) -> HttpResponse:
     """Every shelter and whether it takes residents now: a plain page anyone can open, with or
     without LINE (the e-mail co-delivery links here), no script needed."""
+    with languages.speaking(_page_language(request)) as language:
+        response = _shelter_list(request)
+    response.headers["Content-Language"] = language
+    return liff_response(request, response)
+
+
+def _shelter_list(request: HttpRequest) -> HttpResponse:
     revision, kind = selectors.map_state_values()
 
     # The list is the same for everyone until the map data's next revision (every change to a
@@ -106,11 +139,11 @@ def shelter_list(request: HttpRequest) -> HttpResponse:
     context = {
         "items": mark_safe(items),  # noqa: S308 - our template's output, escaped when rendered
         "kind": DisasterKind(kind).label if kind else "",
-        "map_url": reverse("facilities_liff:map"),
+        "map_url": f"{reverse('facilities_liff:map')}?{language_query()}",
     }
     response = render(request, "facilities/liff/shelter_list.html", context)
     response["Cache-Control"] = f"public, max-age={DATA_MAX_AGE}"
-    return liff_response(request, response)
+    return response
 
 
 class CheckinForm(forms.Form):
