@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from civicline.line import registry
 from civicline.line.registry import LineContext
 
-from . import search, services
+from . import multilingual, search, services
 from .models import FaqEntry, GarbageItem, ScenarioNode, Status
 
 FEATURE = "chatbot"
@@ -78,17 +78,22 @@ def oversized_garbage_url() -> str:
 
 
 def garbage_messages(item: GarbageItem) -> list[dict[str, Any]]:
+    """The item's category and how to put it out, in the resident's language where staff wrote it."""
     category = item.category
+    shown = multilingual.shown
     lines = [
         _("「%(name)s」は【%(category)s】です。")
-        % {"name": item.name, "category": category.name if category else "―"}
+        % {
+            "name": shown(item, "name", mark=False),
+            "category": shown(category, "name", mark=False) if category else "―",
+        }
     ]
     if category and category.how_to:
-        lines.append(_("出し方: %(how)s") % {"how": category.how_to})
+        lines.append(_("出し方: %(how)s") % {"how": shown(category, "how_to")})
     if item.how_to:
-        lines.append(_("注意: %(how)s") % {"how": item.how_to})
+        lines.append(_("注意: %(how)s") % {"how": shown(item, "how_to")})
     if item.note:
-        lines.append(item.note)
+        lines.append(shown(item, "note"))
     if item.fee:
         lines.append(_("手数料: %(fee)s") % {"fee": item.fee})
     messages = [_text("\n".join(lines))]
@@ -111,16 +116,18 @@ def garbage_messages(item: GarbageItem) -> list[dict[str, Any]]:
 
 def faq_answer_text(entry: FaqEntry) -> str:
     """The answer, and the city's page about it: the page is kept whole, the answer cut if need be."""
+    answer = multilingual.faq_answer(entry)
     if not entry.url:
-        return entry.answer
+        return answer
     more = "\n\n" + _("詳しくはこちら: %(url)s") % {"url": entry.url}
-    return entry.answer[: MAX_TEXT - len(more)] + more
+    return answer[: MAX_TEXT - len(more)] + more
 
 
 def faq_messages(entry: FaqEntry) -> list[dict[str, Any]]:
     messages = [_text(faq_answer_text(entry))]
     if entry.flex:
-        messages.append({"type": "flex", "altText": entry.question[:400], "contents": entry.flex})
+        question = multilingual.shown(entry, "question", mark=False)
+        messages.append({"type": "flex", "altText": question[:400], "contents": entry.flex})
     return messages
 
 
@@ -192,11 +199,13 @@ def on_question(ctx: LineContext) -> None:
     if not candidates:
         _not_understood(ctx)
         return
+    titles = multilingual.titles(candidates)
     lines = [_("お探しの内容は次のどれですか？")]
-    lines.extend(f"{number}. {c.title}" for number, c in enumerate(candidates, start=1))
-    items = [
-        _postback(c.title, _data("answer", kind=c.kind, id=c.id, log=log.pk), c.title) for c in candidates
-    ]
+    lines.extend(f"{number}. {titles[c.kind, c.id]}" for number, c in enumerate(candidates, start=1))
+    items = []
+    for c in candidates:
+        title = titles[c.kind, c.id]
+        items.append(_postback(title, _data("answer", kind=c.kind, id=c.id, log=log.pk), title))
     items.append(_postback(_("どれでもない"), _data("feedback", log=log.pk, resolved=0), _("どれでもない")))
     ctx.reply(_with_quick_replies(_text("\n".join(lines)), items))
 

@@ -18,10 +18,12 @@ from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
 from civicline.core.models import Department, Staff
+from civicline.core.translations import Translations, cleaned, field_name
 
 from . import importers
-from .importers import FAQ_LABELS, GARBAGE_LABELS, Parsed
+from .importers import FAQ_LABELS, FAQ_TRANSLATED, GARBAGE_LABELS, GARBAGE_TRANSLATED, Parsed, column_label
 from .models import FaqEntry, GarbageCategory, GarbageItem, KnowledgeImport, Status
 
 # Rows listed in the preview's tables of new and changed entries; the counts are always complete.
@@ -118,7 +120,7 @@ class ImportPlan:
     def columns(self) -> list[tuple[str, str]]:
         """(field's label, the file's header) as the file was read, for staff to check."""
         labels = FAQ_LABELS if self.kind == KnowledgeImport.Kind.FAQ else GARBAGE_LABELS
-        return [(str(labels[name]), header) for name, header in self.parsed.columns.items()]
+        return [(column_label(name, labels), header) for name, header in self.parsed.columns.items()]
 
 
 # --- checks every row gets ----------------------------------------------------------------------
@@ -144,10 +146,44 @@ FAQ_LIMITS = {
 }
 
 
+# --- texts in residents' other languages (issue 21) ---------------------------------------------
+
+
+def flat_translations(obj: models.Model | None, fields: tuple[str, ...]) -> dict[str, str]:
+    """An entry's versions as a plan compares them: ``name__en`` → text, "" when missing."""
+    versions = getattr(obj, "translations", None) or {}
+    return {
+        field_name(field, code): (versions.get(code) or {}).get(field, "")
+        for code in languages.translation_languages()
+        for field in fields
+    }
+
+
+def nested_translations(after: dict[str, str]) -> Translations:
+    """A planned entry's ``name__en`` values as its ``translations``."""
+    versions: dict[str, dict[str, str]] = {}
+    for key, text in after.items():
+        parts = importers.language_key_parts(key)
+        if parts is not None:
+            versions.setdefault(parts[1], {})[parts[0]] = text
+    return cleaned(versions)
+
+
+def _language_limits(limits: dict[str, int], values: dict[str, str]) -> dict[str, int]:
+    """A version is as long as its master may be."""
+    found = {}
+    for key in values:
+        parts = importers.language_key_parts(key)
+        if parts is not None and parts[0] in limits:
+            found[key] = limits[parts[0]]
+    return found
+
+
 def _common_reasons(values: dict[str, str], limits: dict[str, int], labels: dict[str, Any]) -> list[str]:
+    limits = {**limits, **_language_limits(limits, values)}
     reasons = [
         _("%(field)sが長すぎます（%(n)d 文字、上限 %(max)d 文字）。")
-        % {"field": labels[name], "n": len(values[name]), "max": limit}
+        % {"field": column_label(name, labels), "n": len(values[name]), "max": limit}
         for name, limit in limits.items()
         if len(values.get(name, "")) > limit
     ]
@@ -164,12 +200,21 @@ def _duplicate_reason(line: int, what: str) -> str:
     }
 
 
+def _language_values(values: dict[str, str]) -> list[str]:
+    """The row's columns in other languages: a file without them leaves the versions as they are."""
+    return [key for key in values if importers.language_key_parts(key)]
+
+
 # --- garbage dictionary -------------------------------------------------------------------------
 
 GARBAGE_COMPARED = ("category", "reading", "how_to", "note", "fee", "status")
 
 
-def _garbage_state(item: GarbageItem) -> dict[str, str]:
+def _garbage_state(item: GarbageItem | None) -> dict[str, str]:
+    """An item's fields as a plan compares them; a new item's start empty."""
+    translations = flat_translations(item, GARBAGE_TRANSLATED)
+    if item is None:
+        return {"reading": "", "how_to": "", "note": "", "fee": "", **translations}
     return {
         "category": item.category.name if item.category else "",
         "reading": item.reading,
@@ -177,11 +222,14 @@ def _garbage_state(item: GarbageItem) -> dict[str, str]:
         "note": item.note,
         "fee": item.fee,
         "status": item.status,
+        **translations,
     }
 
 
 def _garbage_label(name: str) -> str:
-    return str(GARBAGE_LABELS.get(name) or _("状態"))
+    if name in GARBAGE_LABELS or importers.language_key_parts(name):
+        return column_label(name, GARBAGE_LABELS)
+    return str(_("状態"))
 
 
 def _display(name: str, value: str) -> str:
@@ -259,12 +307,12 @@ def garbage_plan(*, department: Department, parsed: Parsed) -> ImportPlan:
             continue
         item = existing.get(name)
         # A new item starts empty: the preview reads every field, whatever the file has.
-        after = _garbage_state(item) if item else {"reading": "", "how_to": "", "note": "", "fee": ""}
+        after = _garbage_state(item)
         after["category"] = values.get("category", "")
         reading = values.get("reading", "")
         if reading and not importers.index_letter(reading, name):
             after["reading"] = reading
-        for key in ("how_to", "note", "fee"):
+        for key in ("how_to", "note", "fee", *_language_values(values)):
             if key in values:
                 after[key] = values[key]
         after["status"] = Status.PUBLISHED if after["category"] else Status.DRAFT
@@ -278,7 +326,7 @@ def garbage_plan(*, department: Department, parsed: Parsed) -> ImportPlan:
         before = _garbage_state(item)
         planned.changes = [
             FieldChange(_garbage_label(key), _display(key, before[key]), _display(key, planned.after[key]))
-            for key in GARBAGE_COMPARED
+            for key in (*GARBAGE_COMPARED, *flat_translations(None, GARBAGE_TRANSLATED))
             if before[key] != planned.after[key]
         ]
         if planned.changes:
@@ -379,8 +427,9 @@ def faq_plan(*, actor: Staff | None, default_department: Department | None, pars
         seen[key] = (row.line, values)
         entry = existing.get(key)
         before = {"answer": entry.answer, "category": entry.category, "url": entry.url} if entry else {}
+        before.update(flat_translations(entry, FAQ_TRANSLATED))
         after = {**before, "answer": answer}
-        for name in ("category", "url"):
+        for name in ("category", "url", *_language_values(values)):
             if name in values:
                 after[name] = values[name]
             else:
@@ -390,8 +439,8 @@ def faq_plan(*, actor: Staff | None, default_department: Department | None, pars
             plan.new.append(planned)
             continue
         planned.changes = [
-            FieldChange(str(FAQ_LABELS[name]), before[name], after[name])
-            for name in FAQ_COMPARED
+            FieldChange(column_label(name, FAQ_LABELS), before[name], after[name])
+            for name in (*FAQ_COMPARED, *flat_translations(None, FAQ_TRANSLATED))
             if before[name] != after[name]
         ]
         if planned.changes:

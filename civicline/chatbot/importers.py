@@ -13,6 +13,11 @@ Headers are compared after normalising them (NFKC, BOM, spaces, case, katakana a
 leading ``#``, brackets and what they hold: ``料金（円）`` is ``料金``), and each field takes the
 first of its known names the file has. A mapping (``name=品名,category=区分``) names the rest.
 Files come in UTF-8 (with or without BOM) or Shift_JIS (cp932), as Japanese spreadsheets save them.
+
+Columns in residents' other languages (issue 21) are read too: ``question_en``, ``品目_英語``,
+``品目（English）``, ``英語_品目``, and a bare ``英語`` / ``English`` / ``中国語`` column, which is the
+entry's name or question, as cities' multilingual garbage dictionaries have it. Each becomes a
+value keyed ``<field>__<language>`` (``name__en``), what the console's forms call it too.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from civicline.core import languages
+from civicline.core.translations import field_name
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20000
@@ -137,6 +145,10 @@ GARBAGE_FORMATS["auto"] = {
     ),
 }
 
+# Fields a file may give per language, the first being the one a bare language column gives.
+GARBAGE_TRANSLATED = ("name", "how_to", "note")
+FAQ_TRANSLATED = ("question", "answer")
+
 FAQ_FIELDS = ("question", "answer", "category", "department", "url")
 FAQ_REQUIRED = ("question", "answer")
 FAQ_LABELS = {
@@ -216,6 +228,28 @@ FAQ_HEADERS: dict[str, tuple[str, ...]] = {
 }
 
 
+# How files name a language: its code, its name in English, in Japanese, in itself.
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("en", "english", "英語", "英"),
+    "zh-hans": (
+        "zh-hans",
+        "zh_hans",
+        "zh",
+        "zh-cn",
+        "chinese",
+        "中国語",
+        "中国語簡体字",
+        "中国語簡体",
+        "簡体字",
+        "中文",
+        "简体中文",
+    ),
+    "ko": ("ko", "korean", "韓国語", "韓国・朝鮮語", "朝鮮語", "ハングル", "한국어"),
+    "vi": ("vi", "vietnamese", "ベトナム語", "tiếng việt", "tiengviet"),
+    "ja-easy": ("ja-easy", "ja_easy", "easy japanese", "やさしい日本語", "やさしいにほんご"),
+}
+
+
 @dataclass(frozen=True)
 class Row:
     line: int  # where the record starts in the file, as staff see it in a spreadsheet
@@ -255,14 +289,17 @@ def normalise_header(text: str) -> str:
     return _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), text.lower())
 
 
-def _find_columns(header: list[str], headers: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+def _find_columns(
+    header: list[str], headers: Mapping[str, tuple[str, ...]], taken: Mapping[str, int] | None = None
+) -> dict[str, int]:
     """Each field's column: the first of its names the header has, every column used once.
 
     A prefixed header (``ごみの分別方法_品目``) is also recognised by what follows its last ``_``.
+    Columns in ``taken`` (another language's) are not the master's, whatever their name.
     """
     cleaned = [normalise_header(h) for h in header]
     suffixes = [c.rsplit("_", 1)[-1] if "_" in c else "" for c in cleaned]
-    columns: dict[str, int] = {}
+    columns: dict[str, int] = dict(taken or {})
     for name, aliases in headers.items():
         if not aliases:  # mapped to nothing: the column is left out on purpose
             continue
@@ -279,7 +316,77 @@ def _find_columns(header: list[str], headers: Mapping[str, tuple[str, ...]]) -> 
             if found is not None:
                 columns[name] = found
                 break
+    return {name: i for name, i in columns.items() if not taken or name not in taken}
+
+
+def _plain(text: str) -> str:
+    """A header part compared as written, brackets kept: ``English`` / ``英語`` / ``zh-Hans``."""
+    text = unicodedata.normalize("NFKC", text or "").replace("\ufeff", "")
+    text = re.sub(r"\s+", "", text).lstrip("#").lower()
+    return _KATAKANA.sub(lambda m: chr(ord(m.group()) - 0x60), text)
+
+
+def _language(text: str) -> str | None:
+    """The offered language a header part names (``英語``, ``en``, ``Tiếng Việt``), or None."""
+    plain = _plain(text)
+    for code in languages.translation_languages():
+        if plain in {_plain(name) for name in LANGUAGE_NAMES.get(code, (code,))}:
+            return code
+    return None
+
+
+_LANGUAGE_BRACKETS = re.compile(r"(.+?)[(（【\[](.+?)[)）】\]]")
+
+
+def _language_columns(
+    header: list[str], headers: Mapping[str, tuple[str, ...]], translated: tuple[str, ...]
+) -> dict[str, int]:
+    """Columns in another language: ``name__en`` → the column of ``name_en`` / ``品目（英語）``…"""
+    if not translated:
+        return {}
+    aliases = {field: {normalise_header(a) for a in (field, *headers.get(field, ()))} for field in translated}
+    columns: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        text = unicodedata.normalize("NFKC", cell or "").replace("\ufeff", "").strip()
+        pairs: list[tuple[str, str]] = []
+        bracketed = _LANGUAGE_BRACKETS.fullmatch(text)
+        if bracketed:
+            pairs.append((bracketed[1], bracketed[2]))
+        for separator in re.finditer(r"[_\s]", text):
+            before, after = text[: separator.start()], text[separator.end() :]
+            pairs += [(before, after), (after, before)]
+        found = next(
+            (
+                (field, code)
+                for base, part in pairs
+                if (code := _language(part))
+                for field in translated
+                if normalise_header(base) in aliases[field]
+            ),
+            None,
+        )
+        if found is None and (code := _language(text)):
+            found = (translated[0], code)  # 「英語」 alone: the item's name in English
+        if found is not None:
+            columns.setdefault(field_name(*found), index)
     return columns
+
+
+def language_key_parts(key: str) -> tuple[str, str] | None:
+    """``name__zh_hans`` → (``name``, ``zh-hans``); a master field's key → None."""
+    field, separator, _language_code = key.partition("__")
+    if not separator:
+        return None
+    code = next((c for c in languages.translation_languages() if field_name(field, c) == key), None)
+    return (field, code) if code else None
+
+
+def column_label(key: str, labels: Mapping[str, object]) -> str:
+    """What staff read for a column: 品目, or 品目（English）."""
+    parts = language_key_parts(key)
+    if parts is None:
+        return str(labels[key])
+    return f"{labels[parts[0]]}（{languages.names()[parts[1]]}）"
 
 
 def parse_mapping(text: str, fields: tuple[str, ...] = GARBAGE_FIELDS) -> dict[str, tuple[str, ...]]:
@@ -377,6 +484,7 @@ def parse(
     headers: Mapping[str, tuple[str, ...]],
     required: tuple[str, ...],
     labels: Mapping[str, object],
+    translated: tuple[str, ...] = (),
 ) -> Parsed:
     """Read a file's rows under ``headers``; a file-level problem raises ``ValidationError``."""
     text, encoding = decode_with_encoding(data)
@@ -389,9 +497,11 @@ def parse(
         if not any(cell.strip() for cell in record):
             continue
         first = first or record
-        columns = _find_columns(record, headers)
+        in_languages = _language_columns(record, headers, translated)
+        columns = _find_columns(record, headers, taken=in_languages)
         if all(name in columns for name in required):
             header = record
+            columns.update(in_languages)
             break
         seen += 1
         if seen >= HEADER_SEARCH_ROWS:
@@ -424,12 +534,13 @@ def garbage_headers(*, format: str = "auto", mapping: str = "") -> dict[str, tup
 
 
 def read_garbage(data: bytes, *, format: str = "auto", mapping: str = "") -> Parsed:
-    return parse(data, garbage_headers(format=format, mapping=mapping), GARBAGE_REQUIRED, GARBAGE_LABELS)
+    headers = garbage_headers(format=format, mapping=mapping)
+    return parse(data, headers, GARBAGE_REQUIRED, GARBAGE_LABELS, GARBAGE_TRANSLATED)
 
 
 def read_faq(data: bytes, *, mapping: str = "") -> Parsed:
     headers = {**FAQ_HEADERS, **parse_mapping(mapping, FAQ_FIELDS)}
-    return parse(data, headers, FAQ_REQUIRED, FAQ_LABELS)
+    return parse(data, headers, FAQ_REQUIRED, FAQ_LABELS, FAQ_TRANSLATED)
 
 
 def garbage_rows(data: bytes, *, format: str = "auto", mapping: str = "") -> list[Row]:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.crypto import EncryptedCharField
 from civicline.core.models import Department, Staff
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 
 class Status(models.TextChoices):
@@ -46,8 +47,13 @@ class FaqEntry(models.Model):
     flex = models.JSONField(_("Flexカード（JSON）"), null=True, blank=True)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PUBLISHED)
     source = models.CharField(_("登録元"), max_length=16, choices=Source.choices, default=Source.CONSOLE)
+    # The question and answer in residents' other languages (issue 21): the answer a resident
+    # gets, and a question they may ask in their language.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("question", "answer")
 
     objects = DepartmentScopedQuerySet.as_manager()
 
@@ -126,7 +132,12 @@ class GarbageCategory(models.Model):
     )
     name = models.CharField(_("分別区分"), max_length=100)
     how_to = models.TextField(_("出し方"), max_length=2000, blank=True)
+    # The category and how to put it out, in residents' other languages (issue 21): every item's
+    # answer names its category.
+    translations = TranslationsField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("name", "how_to")
 
     objects = DepartmentScopedQuerySet.as_manager()
 
@@ -167,7 +178,12 @@ class GarbageItem(models.Model):
     note = models.TextField(_("備考"), max_length=2000, blank=True)
     fee = models.CharField(_("粗大ごみ手数料"), max_length=100, blank=True)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    # The item in residents' other languages (issue 21): what they are answered, and the names
+    # they ask by ("battery", "plastic bottle"). The reading and the fee are not translated.
+    translations = TranslationsField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("name", "how_to", "note")
 
     objects = DepartmentScopedQuerySet.as_manager()
 

@@ -30,8 +30,9 @@ from civicline.core.audit import (
 )
 from civicline.core.models import Department, Staff
 from civicline.core.permissions import require_department
+from civicline.core.translations import Translations, cleaned
 
-from . import import_plan, importers, search, signals, web_extract, web_fetch
+from . import import_plan, importers, multilingual, search, signals, web_extract, web_fetch
 from .models import (
     FaqEntry,
     FaqPhrasing,
@@ -60,12 +61,15 @@ def _stripped(values: dict[str, Any], editable: Collection[str]) -> dict[str, An
     for name in values:
         if name not in editable:
             raise TypeError(name)
-    return {name: value.strip() if isinstance(value, str) else value for name, value in values.items()}
+    stripped = {name: value.strip() if isinstance(value, str) else value for name, value in values.items()}
+    if "translations" in stripped:
+        stripped["translations"] = cleaned(stripped["translations"])
+    return stripped
 
 
 # --- Q&A ----------------------------------------------------------------------------------------
 
-FAQ_FIELDS = ("department", "category", "question", "answer", "url", "flex", "status")
+FAQ_FIELDS = ("department", "category", "question", "answer", "url", "flex", "status", "translations")
 AUDITED_FAQ_FIELDS = (*FAQ_FIELDS, "phrasings")
 
 
@@ -82,6 +86,7 @@ def faq_create(
     flex: dict | None = None,
     status: str = Status.PUBLISHED,
     source: str = FaqEntry.Source.CONSOLE,
+    translations: Translations | None = None,
 ) -> FaqEntry:
     require_department(actor, department)
     entry = FaqEntry(
@@ -93,6 +98,7 @@ def faq_create(
         flex=flex,
         status=status,
         source=source,
+        translations=cleaned(translations),
     )
     summary = _("Q&Aを登録: %(q)s") % {"q": entry.question}
     with audited_change(actor=actor, obj=entry, summary=summary, fields=AUDITED_FAQ_FIELDS):
@@ -143,7 +149,17 @@ def faq_phrasing_add(*, actor: Staff, entry: FaqEntry, text: str) -> FaqPhrasing
 
 # --- garbage dictionary -------------------------------------------------------------------------
 
-GARBAGE_FIELDS = ("department", "name", "reading", "category", "how_to", "note", "fee", "status")
+GARBAGE_FIELDS = (
+    "department",
+    "name",
+    "reading",
+    "category",
+    "how_to",
+    "note",
+    "fee",
+    "status",
+    "translations",
+)
 GARBAGE_EDITABLE = GARBAGE_FIELDS[1:]  # an item stays with its department
 
 
@@ -157,7 +173,7 @@ def garbage_item_create(
     *, actor: Staff, department: Department, name: str, category_name: str, **values: Any
 ) -> GarbageItem:
     require_department(actor, department)
-    item = GarbageItem(department=department, name=name.strip(), **values)
+    item = GarbageItem(department=department, name=name.strip(), **_stripped(values, GARBAGE_EDITABLE))
     item.category = (
         garbage_category_for(department=department, name=category_name) if category_name.strip() else None
     )
@@ -200,12 +216,18 @@ def garbage_item_delete(*, actor: Staff, item: GarbageItem) -> None:
 
 
 @transaction.atomic
-def garbage_category_update(*, actor: Staff, category: GarbageCategory, how_to: str) -> GarbageCategory:
+def garbage_category_update(
+    *, actor: Staff, category: GarbageCategory, how_to: str, translations: Translations | None = None
+) -> GarbageCategory:
+    """How to put the category out; ``translations`` (its name and how_to per language) if given."""
     require_department(actor, category)
+    data: dict[str, Any] = {"how_to": how_to.strip()}
+    if translations is not None:
+        data["translations"] = cleaned(translations)
     return audited_update(
         actor=actor,
         obj=category,
-        data={"how_to": how_to.strip()},
+        data=data,
         summary=_("分別区分の出し方を変更: %(n)s") % {"n": category.name},
     )
 
@@ -251,6 +273,7 @@ def _garbage_plan_write(plan: import_plan.ImportPlan, department: Department) ->
                 note=after.get("note", ""),
                 fee=after.get("fee", ""),
                 status=after["status"],
+                translations=import_plan.nested_translations(after),
             )
         )
     GarbageItem.objects.bulk_create(new_items, batch_size=500)
@@ -262,10 +285,11 @@ def _garbage_plan_write(plan: import_plan.ImportPlan, department: Department) ->
         item.reading = after.get("reading") or item.reading or reading_of(item.name)
         item.how_to, item.note, item.fee = after["how_to"], after["note"], after["fee"]
         item.status, item.updated_at = after["status"], timezone.now()
+        item.translations = import_plan.nested_translations(after)
         changed_items.append(item)
     GarbageItem.objects.bulk_update(
         changed_items,
-        ["category", "reading", "how_to", "note", "fee", "status", "updated_at"],
+        ["category", "reading", "how_to", "note", "fee", "status", "translations", "updated_at"],
         batch_size=500,
     )
     if plan.has_changes:
@@ -283,6 +307,7 @@ def _faq_plan_write(plan: import_plan.ImportPlan) -> None:
                 category=planned.after["category"],
                 url=planned.after["url"],
                 source=FaqEntry.Source.IMPORT,
+                translations=import_plan.nested_translations(planned.after),
             )
             for planned in plan.new
         ),
@@ -292,9 +317,12 @@ def _faq_plan_write(plan: import_plan.ImportPlan) -> None:
     for planned in plan.changed:
         entry = planned.existing
         entry.answer, entry.category, entry.url = (planned.after[k] for k in ("answer", "category", "url"))
+        entry.translations = import_plan.nested_translations(planned.after)
         entry.updated_at = timezone.now()
         changed.append(entry)
-    FaqEntry.objects.bulk_update(changed, ["answer", "category", "url", "updated_at"], batch_size=500)
+    FaqEntry.objects.bulk_update(
+        changed, ["answer", "category", "url", "translations", "updated_at"], batch_size=500
+    )
     if plan.has_changes:
         signals.knowledge_changed()
 
@@ -585,10 +613,13 @@ class Asked:
     ranking: search.Ranking
 
 
-def question_ask(*, text: str, user_id: str = "") -> Asked:
-    """Rank a resident's question and log it (masked); the caller answers from ``ranking``."""
+def question_ask(*, text: str, user_id: str = "", language: str | None = None) -> Asked:
+    """Rank a resident's question and log it (masked); the caller answers from ``ranking``.
+
+    ``language``: the resident's (default: the one being spoken), whose names are looked up first.
+    """
     text = (text or "").strip()[:MAX_QUESTION_LENGTH]
-    ranking = search.rank(text)
+    ranking = multilingual.rank(text, language=language or multilingual.reader_language())
     best = ranking.best
     if ranking.confident:
         outcome = QuestionLog.Outcome.ANSWERED

@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.forms import ConsoleForm
 from civicline.core.models import Department, Staff
+from civicline.core.translations import TranslationsFormMixin
 
 from ..importers import FAQ_FIELDS, GARBAGE_FIELDS, GARBAGE_FORMATS, MAX_FILE_BYTES
-from ..models import FaqEntry, GarbageItem, ScenarioNode, Status
+from ..models import FaqEntry, GarbageCategory, GarbageItem, ScenarioNode, Status
 
 
 class DepartmentChoiceMixin:
@@ -27,7 +28,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-class FaqForm(DepartmentChoiceMixin, ConsoleForm):
+class FaqForm(DepartmentChoiceMixin, TranslationsFormMixin, ConsoleForm):
     category = forms.CharField(label=_("カテゴリ"), max_length=100, required=False)
     question = forms.CharField(label=_("質問"), max_length=300)
     phrasings = forms.CharField(
@@ -68,6 +69,8 @@ class FaqForm(DepartmentChoiceMixin, ConsoleForm):
             )
         super().__init__(*args, **kwargs)
         self._setup_department(staff, entry.department if entry else staff.department)
+        # Residents of other languages get the answer, and may ask the question, in theirs (issue 21).
+        self.translation_fields_add(entry, fields=FaqEntry.TRANSLATED_FIELDS)
 
     def clean_phrasings(self) -> list[str]:
         lines = _lines(self.cleaned_data["phrasings"])
@@ -90,7 +93,7 @@ class FaqForm(DepartmentChoiceMixin, ConsoleForm):
         return value
 
 
-class GarbageItemForm(DepartmentChoiceMixin, ConsoleForm):
+class GarbageItemForm(DepartmentChoiceMixin, TranslationsFormMixin, ConsoleForm):
     name = forms.CharField(label=_("品目"), max_length=200)
     reading = forms.CharField(
         label=_("よみがな"),
@@ -123,6 +126,8 @@ class GarbageItemForm(DepartmentChoiceMixin, ConsoleForm):
         super().__init__(*args, **kwargs)
         if item is None:
             self._setup_department(staff, staff.department)
+        # The names residents of other languages ask by, and what they are told (issue 21).
+        self.translation_fields_add(item, fields=GarbageItem.TRANSLATED_FIELDS)
 
 
 class CsvImportForm(DepartmentChoiceMixin, ConsoleForm):
@@ -170,10 +175,17 @@ class FaqImportForm(CsvImportForm):
             self.fields["department"].help_text = _("ファイルに担当課の列がないか、空の行の担当課です。")
 
 
-class GarbageCategoryForm(ConsoleForm):
+class GarbageCategoryForm(TranslationsFormMixin, ConsoleForm):
+    # Shown, not edited here (items name their category): the master its translations are of.
+    name = forms.CharField(label=_("分別区分"), max_length=100, required=False, disabled=True)
     how_to = forms.CharField(
         label=_("出し方"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
+
+    def __init__(self, *args, category: GarbageCategory, **kwargs):
+        kwargs.setdefault("initial", {"name": category.name, "how_to": category.how_to})
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(category, fields=GarbageCategory.TRANSLATED_FIELDS)
 
 
 class ScenarioNodeForm(DepartmentChoiceMixin, ConsoleForm):

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from civicline.core.console.decorators import staff_required
 from civicline.core.console.forms import form_page
 
-from .. import import_plan, search, selectors, services
+from .. import exports, import_plan, search, selectors, services
 from ..models import FaqEntry, KnowledgeImport, ScenarioNode, WebEntry, WebSource
 from .forms import (
     AdoptFaqForm,
@@ -73,6 +73,7 @@ def faq_create(request: HttpRequest) -> HttpResponse:
             phrasings=data["phrasings"],
             flex=data["flex"],
             status=data["status"],
+            translations=form.translations_cleaned(),
         )
 
     return form_page(
@@ -93,6 +94,7 @@ def faq_update(request: HttpRequest, pk: int) -> HttpResponse:
     def save(form: FaqForm) -> None:
         data = form.cleaned_data
         values = {k: data[k] for k in ("category", "question", "answer", "url", "flex", "status")}
+        values["translations"] = form.translations_cleaned()
         if "department" in data:
             values["department"] = data["department"]
         services.faq_update(actor=request.user, entry=entry, phrasings=data["phrasings"], **values)
@@ -118,6 +120,19 @@ def faq_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("chatbot:faq-list")
 
 
+@staff_required
+def faq_export(request: HttpRequest) -> HttpResponse:
+    """The Q&A the staff member sees, with every language's version, for a spreadsheet (issue 21)."""
+    entries = selectors.faq_list_for(fetched_by=request.user)
+    return _csv_response(exports.faq_csv(entries), "faq.csv")
+
+
+def _csv_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 # --- garbage dictionary -------------------------------------------------------------------------
 
 
@@ -133,6 +148,13 @@ def garbage_list(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
+def garbage_export(request: HttpRequest) -> HttpResponse:
+    """The dictionary the staff member sees, with every language's version (issue 21)."""
+    items = selectors.garbage_item_list_for(fetched_by=request.user)
+    return _csv_response(exports.garbage_csv(items), "garbage.csv")
+
+
+@staff_required
 def garbage_create(request: HttpRequest) -> HttpResponse:
     form = GarbageItemForm(request.POST or None, staff=request.user)
 
@@ -143,6 +165,7 @@ def garbage_create(request: HttpRequest) -> HttpResponse:
             department=_department(request, data),
             name=data["name"],
             category_name=data["category_name"],
+            translations=form.translations_cleaned(),
             **{k: data[k] for k in ("reading", "how_to", "note", "fee", "status")},
         )
 
@@ -167,6 +190,7 @@ def garbage_update(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             item=item,
             category_name=data["category_name"],
+            translations=form.translations_cleaned(),
             **{k: data[k] for k in ("name", "reading", "how_to", "note", "fee", "status")},
         )
 
@@ -196,11 +220,14 @@ def garbage_category_update(request: HttpRequest, pk: int) -> HttpResponse:
     category = selectors.access_garbage_category(fetched_by=request.user, pk=pk)
     return form_page(
         request,
-        form=GarbageCategoryForm(request.POST or None, initial={"how_to": category.how_to}),
+        form=GarbageCategoryForm(request.POST or None, category=category),
         title=_("分別区分「%(n)s」の出し方") % {"n": category.name},
         back="chatbot:garbage-list",
         save=lambda form: services.garbage_category_update(
-            actor=request.user, category=category, how_to=form.cleaned_data["how_to"]
+            actor=request.user,
+            category=category,
+            how_to=form.cleaned_data["how_to"],
+            translations=form.translations_cleaned(),
         ),
         success_message=_("分別区分「%(n)s」の出し方を保存しました。") % {"n": category.name},
     )

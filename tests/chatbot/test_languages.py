@@ -1,0 +1,305 @@
+"""The chatbot in residents' languages (issue 21): answers in theirs, garbage names asked in theirs."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicline.chatbot import exports, services
+from civicline.chatbot.models import FaqEntry, GarbageItem, QuestionLog
+from civicline.core.languages import speaking
+from civicline.core.translations import translated
+from tests.fixtures.line import FriendFactory, post_webhook, postback_event, text_event
+
+from .factories import FaqEntryFactory, GarbageCategoryFactory, GarbageItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ask(client, run_on_commit, fake_line_api):
+    def ask(user_id, text_or_event):
+        event = text_event(user_id, text_or_event) if isinstance(text_or_event, str) else text_or_event
+        before = len(fake_line_api.replies)
+        with run_on_commit():
+            assert post_webhook(client, [event]).status_code == 200
+        assert len(fake_line_api.replies) == before + 1
+        return fake_line_api.replies[-1].body["messages"]
+
+    return ask
+
+
+def friend(user_id: str, language: str):
+    return FriendFactory(user_id=user_id, language=language, profile_fetched_at="2026-01-01T00:00Z")
+
+
+def japanese_only(language: str) -> str:
+    """The mark in the reader's language, whatever the catalogue holds today."""
+    from civicline.chatbot.multilingual import japanese_only as mark
+
+    with speaking(language):
+        return mark()
+
+
+@pytest.fixture
+def dictionary(other_department):
+    hazardous = GarbageCategoryFactory(
+        department=other_department,
+        name="有害ごみ",
+        how_to="透明の袋に入れて破砕ごみの日に出してください。",
+        translations={"en": {"name": "Hazardous waste", "how_to": "Put in a clear bag on crushable days."}},
+    )
+    cans = GarbageCategoryFactory(
+        department=other_department,
+        name="缶・びん・ペットボトル",
+        how_to="中をすすいで資源ごみの日に。",
+        translations={
+            "en": {"name": "Cans, bottles, PET bottles", "how_to": "Rinse; put out on recycling day."},
+            "vi": {"name": "Lon, chai, chai nhựa", "how_to": "Rửa sạch; bỏ vào ngày rác tái chế."},
+        },
+    )
+    burnable = GarbageCategoryFactory(department=other_department, name="燃やせるごみ")
+    items = {
+        "乾電池": GarbageItemFactory(
+            department=other_department,
+            name="乾電池",
+            category=hazardous,
+            how_to="端子にテープを貼ってください。",
+            translations={
+                "en": {"name": "Battery (dry cell)", "how_to": "Tape over the terminals."},
+                "vi": {"name": "Pin khô"},
+            },
+        ),
+        "ペットボトル": GarbageItemFactory(
+            department=other_department,
+            name="ペットボトル",
+            category=cans,
+            how_to="キャップとラベルを外してください。",
+            translations={
+                "en": {"name": "Plastic bottle / PET bottle", "how_to": "Remove the cap and label."},
+                "vi": {"name": "Chai nhựa", "how_to": "Tháo nắp và nhãn."},
+            },
+        ),
+        "フライパン": GarbageItemFactory(department=other_department, name="フライパン", category=burnable),
+        "スプレー缶": GarbageItemFactory(department=other_department, name="スプレー缶", category=cans),
+    }
+    return items
+
+
+def test_an_english_friend_asking_battery_gets_the_item_in_english(dictionary, ask):
+    """issue 21: "battery" is found by the dictionary's English name and answered in English."""
+    friend("Uen", "en")
+
+    text = ask("Uen", "battery")[0]["text"]
+
+    assert "Battery (dry cell)" in text and "Hazardous waste" in text
+    assert "Put in a clear bag on crushable days." in text and "Tape over the terminals." in text
+    assert "乾電池" not in text and "透明の袋" not in text
+    log = QuestionLog.objects.get()
+    assert log.answer_id == dictionary["乾電池"].pk and log.outcome == QuestionLog.Outcome.ANSWERED
+
+
+@pytest.mark.parametrize(
+    "question", ["plastic bottle", "Plastic bottles", "How do I throw away a plastic bottle?", "PET bottle"]
+)
+def test_an_english_friend_asking_a_plastic_bottle_in_a_sentence_gets_the_pet_bottle(
+    dictionary, ask, question
+):
+    """issue 21: the question's frame is left out, plurals and alternatives names match."""
+    friend("Uen", "en")
+
+    text = ask("Uen", question)[0]["text"]
+
+    assert "Plastic bottle / PET bottle" in text and "Cans, bottles, PET bottles" in text
+    assert "Remove the cap and label." in text
+
+
+def test_a_vietnamese_friend_gets_vietnamese_where_written_and_the_rest_marked_japanese(dictionary, ask):
+    """issue 21: the Vietnamese version where present; a Japanese fallback says so in Vietnamese."""
+    friend("Uvi", "vi")
+
+    bottle = ask("Uvi", "chai nhựa")[0]["text"]
+    battery = ask("Uvi", "pin khô")[0]["text"]
+
+    assert "Chai nhựa" in bottle and "Lon, chai, chai nhựa" in bottle and "Tháo nắp và nhãn." in bottle
+    assert japanese_only("vi") not in bottle
+    # The battery's instructions and its category were written in English only: a Vietnamese
+    # reader gets the city's fallback (Japanese), marked.
+    assert "Pin khô" in battery
+    assert f"端子にテープを貼ってください。 {japanese_only('vi')}" in battery
+    assert f"透明の袋に入れて破砕ごみの日に出してください。 {japanese_only('vi')}" in battery
+
+
+def test_a_japanese_friend_gets_the_japanese_answer_unchanged(dictionary, ask):
+    """issue 21: translations change nothing for a Japanese reader."""
+    friend("Uja", "ja")
+
+    text = ask("Uja", "ぺっとぼとる")[0]["text"]
+
+    assert text.startswith("「ペットボトル」は【缶・びん・ペットボトル】です。")
+    assert "キャップとラベルを外してください。" in text and "Remove" not in text
+    assert japanese_only("ja") not in text
+
+
+def test_an_english_friends_faq_answer_in_english_or_marked_japanese(department, ask):
+    """issue 21: a Q&A's English version, asked in English; one without it is answered marked."""
+    friend("Uen", "en")
+    FaqEntryFactory(
+        department=department,
+        question="住民票の写しはどこで取得できますか？",
+        answer="市民課窓口で取得できます。",
+        translations={
+            "en": {
+                "question": "Where can I get a copy of my residence certificate?",
+                "answer": "At the Citizens Division counter.",
+            }
+        },
+    )
+    FaqEntryFactory(
+        department=department, question="粗大ごみの申し込み方法は？", answer="電話で予約してください。"
+    )
+
+    answered = ask("Uen", "residence certificate copy")[0]["text"]
+    fallback = ask("Uen", "粗大ごみの申し込み方法は？")[0]["text"]
+
+    assert answered == "At the Citizens Division counter."
+    assert fallback == f"{japanese_only('en')}\n電話で予約してください。"
+
+
+def test_candidates_are_offered_by_their_names_in_the_residents_language(other_department, ask):
+    """issue 21: several items match: the quick replies name them in English."""
+    friend("Uen", "en")
+    category = GarbageCategoryFactory(department=other_department, name="有害ごみ")
+    for name, english in (("ボタン電池", "Button battery"), ("充電式電池", "Rechargeable battery")):
+        GarbageItemFactory(
+            department=other_department, name=name, category=category, translations={"en": {"name": english}}
+        )
+
+    message = ask("Uen", "battery")[0]
+    labels = [item["action"]["label"] for item in message["quickReply"]["items"]]
+
+    assert {"Button battery", "Rechargeable battery"} <= set(labels)
+    tapped = next(
+        i["action"] for i in message["quickReply"]["items"] if i["action"]["label"] == "Button battery"
+    )
+    answer = ask("Uen", postback_event("Uen", tapped["data"]))[0]["text"]
+    assert "Button battery" in answer
+
+
+def test_a_japanese_friend_typing_an_english_name_still_finds_it(dictionary, ask):
+    """issue 21: nothing Japanese matches "battery": the English names are asked next."""
+    friend("Uja", "ja")
+
+    text = ask("Uja", "battery")[0]["text"]
+
+    assert "「乾電池」は【有害ごみ】です。" in text
+
+
+# --- imports and exports ------------------------------------------------------------------------
+
+
+def test_a_garbage_dictionary_with_english_and_chinese_columns_is_imported(department, staff_user):
+    """issue 21: cities' multilingual dictionaries: 英語 / 品目（中国語） columns become versions."""
+    data = (
+        "品目,分別区分,注意点,英語,品目（中国語）,注意点_en\n"
+        "乾電池,有害ごみ,テープを貼る,Battery,干电池,Tape the terminals\n"
+        "ペットボトル,資源ごみ,,PET bottle,塑料瓶,\n"
+    ).encode()
+
+    result = services.garbage_import(actor=staff_user, department=department, data=data)
+
+    assert result.created == 2 and not result.errors
+    battery = GarbageItem.objects.get(name="乾電池")
+    assert battery.translations == {
+        "en": {"name": "Battery", "how_to": "Tape the terminals"},
+        "zh-hans": {"name": "干电池"},
+    }
+    assert battery.how_to == "テープを貼る"  # the master is the Japanese column, not a version's
+    assert GarbageItem.objects.get(name="ペットボトル").translations["en"] == {"name": "PET bottle"}
+
+
+def test_a_faq_file_with_question_en_and_answer_en_columns_is_imported(department, staff_user):
+    """issue 21: question_en / answer_en beside the Japanese; a file without them keeps them."""
+    with_english = (
+        "question,answer,question_en,answer_en\n"
+        "住民票はどこで？,市民課で。,Where do I get a residence certificate?,At the Citizens Division.\n"
+    ).encode()
+    services.faq_import(actor=staff_user, data=with_english, default_department=department)
+    entry = FaqEntry.objects.get()
+    assert entry.translations == {
+        "en": {"question": "Where do I get a residence certificate?", "answer": "At the Citizens Division."}
+    }
+
+    services.faq_import(
+        actor=staff_user,
+        data="質問,回答\n住民票はどこで？,市民課の窓口で。\n".encode(),
+        default_department=department,
+    )
+
+    entry.refresh_from_db()
+    assert (
+        entry.answer == "市民課の窓口で。"
+        and translated(entry, "answer", "en") == "At the Citizens Division."
+    )
+
+
+def test_an_exported_dictionary_imported_elsewhere_keeps_every_language(
+    department, other_department, system_admin
+):
+    """issue 21: export → import round trip keeps the per-language names and notes."""
+    category = GarbageCategoryFactory(department=department, name="有害ごみ")
+    GarbageItemFactory(
+        department=department,
+        name="乾電池",
+        category=category,
+        note="回収ボックスへ",
+        translations={"en": {"name": "Battery", "note": "Collection box"}, "ko": {"name": "건전지"}},
+    )
+    FaqEntryFactory(
+        department=department,
+        question="住民票は？",
+        answer="市民課で。",
+        translations={"vi": {"question": "Giấy cư trú?", "answer": "Tại quầy."}},
+    )
+
+    garbage = exports.garbage_csv(GarbageItem.objects.all())
+    faq = exports.faq_csv(FaqEntry.objects.all())
+    FaqEntry.objects.all().delete()
+    services.garbage_import(actor=system_admin, department=other_department, data=garbage)
+    services.faq_import(actor=system_admin, data=faq, default_department=None)
+
+    copy = GarbageItem.objects.get(department=other_department)
+    assert copy.note == "回収ボックスへ" and copy.category.name == "有害ごみ"
+    assert copy.translations == {
+        "en": {"name": "Battery", "note": "Collection box"},
+        "ko": {"name": "건전지"},
+    }
+    entry = FaqEntry.objects.get()
+    assert entry.department == department
+    assert entry.translations == {"vi": {"question": "Giấy cư trú?", "answer": "Tại quầy."}}
+
+
+def test_the_import_preview_names_the_language_columns_and_their_changes(department, staff_user):
+    """issue 21: staff see which column is which language, and a version that changes."""
+    GarbageItemFactory(
+        department=department,
+        name="乾電池",
+        category=GarbageCategoryFactory(department=department, name="有害ごみ"),
+        translations={"en": {"name": "Battery"}},
+    )
+    upload = services.knowledge_import_upload(
+        actor=staff_user,
+        department=department,
+        kind="garbage",
+        filename="g.csv",
+        content="品目,分別区分,English\n乾電池,有害ごみ,Dry cell battery\n".encode(),
+    )
+
+    from civicline.chatbot.import_plan import plan_for
+
+    plan = plan_for(upload, actor=staff_user)
+
+    assert ("品目（English）", "English") in plan.columns()
+    (changed,) = plan.changed
+    assert [(c.label, c.before, c.after) for c in changed.changes] == [
+        ("品目（English）", "Battery", "Dry cell battery")
+    ]
