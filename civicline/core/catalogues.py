@@ -75,6 +75,8 @@ RESIDENT_FACING = [
     "forms/fields.py",
     "forms/services.py",
     "forms/talk.py",
+    # The chatbot's 「日本語のみ」 mark on an answer that reached a resident in Japanese (issue 21).
+    "chatbot/multilingual.py",
 ]
 
 # A JSON value for one msgid: its text, or for a plural msgid its forms (a list, or
