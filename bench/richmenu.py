@@ -121,7 +121,7 @@ def fill(friends: int, linked: float) -> int:
     _fill_emulator(friends)
     main = Menu.objects.get(name=demo.MAIN_MENU)
     tab_b = RichMenu.objects.get(
-        rich_menu_id=selectors.live_version(main).tabs.get(position=1).line_rich_menu_id
+        rich_menu_id=selectors.live_version(main).japanese_tabs[1].line_rich_menu_id
     )
     step = max(1, round(1 / linked)) if linked else 0
     with connections["linesim"].cursor() as cursor:
@@ -149,7 +149,7 @@ def switch(admin: object, links: int) -> list[dict]:
         done = EmergencySwitch.objects.get(pk=started.pk)
         assert done.status == EmergencySwitch.Status.DONE, done.error
         default = RichMenu.objects.get(is_default=True).rich_menu_id
-        assert default == selectors.live_version(expected).tabs.get(position=0).line_rich_menu_id
+        assert default == selectors.live_version(expected).japanese_tabs[0].line_rich_menu_id
         assert RichMenuLink.objects.count() == 0
         results.append(
             {

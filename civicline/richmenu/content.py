@@ -3,6 +3,11 @@
 ``content_of(menu)`` reads the draft once; ``render`` draws every tab (or reports every problem at
 once, in staff's words); ``line_bodies`` builds the rich menu objects, each tab's strip switching to
 the other tabs through their aliases (RM-3).
+
+Residents read the menu in their language (issue 21): ``contents_by_language(menu)`` gives the draft
+as each offered language's residents would see it (the staff's translation, else the city's
+fallbacks, else the Japanese master) and which languages' menus are the same, so that a language
+without a translation of its own shares its fallback's menu instead of a copy of it on LINE.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
+
+from civicline.core import languages
+from civicline.core.translations import translated
 
 from . import actions, layouts, rendering
 from .models import Menu
@@ -63,23 +71,52 @@ class MenuContent:
         return data
 
 
-def content_of(menu: Menu) -> MenuContent:
+def content_of(menu: Menu, language: str = languages.JAPANESE) -> MenuContent:
+    """The draft as residents reading ``language`` see it (pictures and actions are the same in all)."""
     tabs = []
     for tab in menu.tabs.prefetch_related("tiles").order_by("position"):
         tiles = tuple(
-            TileContent(t.label, t.icon, t.colour, t.image.name or "", t.action_type, t.action_value)
+            TileContent(
+                translated(t, "label", language),
+                t.icon,
+                t.colour,
+                t.image.name or "",
+                t.action_type,
+                t.action_value,
+            )
             for t in sorted(tab.tiles.all(), key=lambda t: t.position)
         )
-        tabs.append(TabContent(tab.title, tab.layout, tab.design_image.name or "", tiles))
+        tabs.append(
+            TabContent(translated(tab, "title", language), tab.layout, tab.design_image.name or "", tiles)
+        )
     return MenuContent(
         name=menu.name,
         size=menu.size,
-        chat_bar_text=menu.chat_bar_text,
+        chat_bar_text=translated(menu, "chat_bar_text", language),
         theme=menu.theme_colour,
-        heading=menu.heading,
+        heading=translated(menu, "heading", language),
         opens_by_default=menu.opens_by_default,
         tabs=tuple(tabs),
     )
+
+
+def contents_by_language(menu: Menu) -> tuple[dict[str, MenuContent], dict[str, str]]:
+    """The menus to draw, by language, and every offered language → the language of the menu it sees.
+
+    Japanese is always drawn (it is LINE's default menu); another language is drawn only when its
+    residents would see something other than a menu already drawn (a language with no translation
+    of its own reads its fallback's words, so it shares that menu).
+    """
+    drawn: dict[str, MenuContent] = {}
+    seen_as: dict[str, str] = {}
+    for code in languages.resident_languages():
+        content = content_of(menu, code)
+        same = next((other for other, known in drawn.items() if known == content), None)
+        if same is None:
+            drawn[code] = content
+            same = code
+        seen_as[code] = same
+    return drawn, seen_as
 
 
 def _read(name: str) -> bytes | None:

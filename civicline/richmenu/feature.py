@@ -5,7 +5,7 @@ from huey import crontab
 
 from civicline.core.features import EmergencyAction, Feature, NavItem, OnPostback, PeriodicTask
 
-from . import demo, emergency, handlers, selectors, tasks
+from . import demo, emergency, handlers, selectors, signals, tasks
 from .actions import TAB_SWITCH_ACTION, TAB_SWITCH_FEATURE
 
 FEATURE = Feature(
@@ -30,4 +30,5 @@ FEATURE = Feature(
     ),
     line_handlers=(OnPostback(TAB_SWITCH_FEATURE, handlers.tab_switched, action=TAB_SWITCH_ACTION),),
     periodic_tasks=(PeriodicTask(tasks.emergency_switch_sweep_task, crontab(minute="*")),),
+    signals=(signals.connect,),
 )

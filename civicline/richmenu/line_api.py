@@ -101,6 +101,27 @@ def user_link(user_id: str, rich_menu_id: str) -> None:
     )
 
 
+def user_menu_set(user_id: str, rich_menu_id: str) -> None:
+    """Give one resident their language's menu (``rich_menu_id``), or "" for LINE's default menu."""
+    api = client.messaging_api()
+    if rich_menu_id:
+        _call(
+            "richmenu",
+            _("利用者へのメニューの設定"),
+            lambda: api.link_rich_menu_id_to_user_with_http_info(
+                user_id, rich_menu_id, _request_timeout=request_timeout()
+            ),
+        )
+    else:
+        _call(
+            "richmenu",
+            _("利用者ごとのメニューの解除"),
+            lambda: api.unlink_rich_menu_id_from_user_with_http_info(
+                user_id, _request_timeout=request_timeout()
+            ),
+        )
+
+
 def aliases() -> dict[str, str]:
     """Every alias of the channel → the rich menu it points at."""
     response = _call(

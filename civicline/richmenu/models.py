@@ -20,7 +20,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core import languages
 from civicline.core.models import Department
+from civicline.core.translations import TranslationsField
 
 from . import layouts
 from .actions import ActionType
@@ -70,6 +72,8 @@ class Menu(models.Model):
     theme_colour = models.CharField(_("テーマ色（タブ・見出し）"), max_length=7, default=DEFAULT_THEME)
     heading = models.CharField(_("見出し（タブが1つのとき上部に表示）"), max_length=20, blank=True)
     opens_by_default = models.BooleanField(_("トーク画面を開いたときにメニューを開いておく"), default=True)
+    # The texts residents read, per language (issue 21); tiles and tabs keep their own.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
@@ -88,9 +92,14 @@ class Menu(models.Model):
     def size_spec(self) -> layouts.Size:
         return layouts.SIZES[self.size]
 
-    def alias_id(self, tab_index: int) -> str:
-        """The tab's rich menu alias, the same in every version so tabs keep working across publishes."""
-        return f"cl-m{self.pk}-t{tab_index + 1}"
+    TRANSLATED_FIELDS = ("chat_bar_text", "heading")
+
+    def alias_id(self, tab_index: int, language: str = languages.JAPANESE) -> str:
+        """The tab's rich menu alias, the same in every version so tabs keep working across publishes;
+        each language's menu has its own (a tab tapped in the English menu stays English)."""
+        if language == languages.JAPANESE:
+            return f"cl-m{self.pk}-t{tab_index + 1}"
+        return f"cl-m{self.pk}-{language}-t{tab_index + 1}"
 
 
 class MenuTab(models.Model):
@@ -100,6 +109,9 @@ class MenuTab(models.Model):
     layout = models.CharField(_("レイアウト"), max_length=20)
     # A designer's finished image (from the downloaded SVG), used instead of the drawn one.
     design_image = models.FileField(_("デザイン画像"), upload_to="richmenu/designs/%Y/%m/", blank=True)
+    translations = TranslationsField()
+
+    TRANSLATED_FIELDS = ("title",)
 
     class Meta:
         ordering = ["menu", "position"]
@@ -122,6 +134,10 @@ class MenuTile(models.Model):
     colour = models.CharField(_("色"), max_length=7, default=DEFAULT_THEME)
     action_type = models.CharField(_("タップしたときの動作"), max_length=16, choices=ActionType.choices)
     action_value = models.CharField(_("動作の内容"), max_length=1000)
+    # The label per language; an uploaded image and the action are the same in every language.
+    translations = TranslationsField()
+
+    TRANSLATED_FIELDS = ("label",)
 
     class Meta:
         ordering = ["tab", "position"]
@@ -138,6 +154,9 @@ class MenuVersion(models.Model):
     number = models.PositiveIntegerField(_("版"))
     # The draft as published (tabs, tiles, actions in staff's words), shown in the history.
     content = models.JSONField(default=dict)
+    # {resident language: the language of the tabs they see}: a language without a translation of
+    # its own sees its fallback's menu (issue 21). Empty for versions published before: Japanese.
+    seen_as = models.JSONField(default=dict)
     is_live = models.BooleanField(_("公開中"), default=False)
     restored_from = models.ForeignKey(
         "self", verbose_name=_("戻した版"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -165,21 +184,48 @@ class MenuVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.menu} v{self.number}"
 
+    def menu_language(self, language: str) -> str:
+        """The language of the tabs a resident reading ``language`` sees in this version."""
+        for code in languages.fallback_chain(language):
+            if code in self.seen_as:
+                return str(self.seen_as[code])
+        return languages.JAPANESE
+
+    def tabs_in(self, language: str = languages.JAPANESE) -> list[PublishedTab]:
+        """This version's tabs drawn in ``language`` (a menu language), in order (reads a prefetch)."""
+        return [tab for tab in self.tabs.all() if tab.language == language]
+
+    @property
+    def japanese_tabs(self) -> list[PublishedTab]:
+        return self.tabs_in(languages.JAPANESE)
+
+    @property
+    def menu_languages(self) -> list[str]:
+        """The languages drawn in this version, Japanese first."""
+        drawn = {tab.language for tab in self.tabs.all()}
+        return sorted(drawn, key=lambda code: (code != languages.JAPANESE, code))
+
 
 class PublishedTab(models.Model):
     """One tab of a version as LINE holds it: the rich menu object, its image, and its id on LINE."""
 
     version = models.ForeignKey(MenuVersion, on_delete=models.CASCADE, related_name="tabs")
+    # The language this copy of the tab is drawn in; the Japanese one is LINE's default menu.
+    language = models.CharField(max_length=16, default=languages.JAPANESE)
     position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=10)
+    title = models.CharField(max_length=40)
     body = models.JSONField()  # the rich menu object sent to LINE
     image = models.FileField(upload_to="richmenu/published/%Y/%m/")
     # Set while the rich menu exists on LINE; cleared once it has been deleted there.
     line_rich_menu_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        ordering = ["version", "position"]
-        constraints = [models.UniqueConstraint(fields=["version", "position"], name="richmenu_published_tab")]
+        ordering = ["version", "position", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "language", "position"], name="richmenu_published_tab_language"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.version} / {self.title}"

@@ -14,6 +14,12 @@ tab switch links a menu to the resident who tapped it, and a per-user menu wins 
 so that every friend sees the new menu: in one batch request LINE works through in the background
 (POST /v2/bot/richmenu/batch, 3 an hour), or when that cannot be used, in bulk unlinks of 500
 friends with many requests in flight. It runs in the worker and is timed.
+
+Residents read the menu in their language (issue 21): a version holds one set of LINE menus per
+language that needs its own (``PublishedTab.language``), each with its own tab aliases. LINE's
+default menu is the Japanese one; residents of another language are linked to theirs per user, in
+bulk after a publish or a switch (before the switch removes everyone else's per-user menus), and
+one at a time when their language changes (``resident_language_changed``).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from civicline.core import languages
 from civicline.core.audit import (
     Action,
     audit_record,
@@ -52,8 +59,8 @@ from civicline.core.scoping import access_or_404
 from civicline.line import messaging
 from civicline.line.models import Friend, PreviewRecipient
 
-from . import actions, layouts, line_api, selectors
-from .content import MenuContent, content_of, line_bodies, render
+from . import actions, layouts, line_api, rendering, selectors
+from .content import MenuContent, content_of, contents_by_language, line_bodies, render
 from .line_api import LineCallFailed
 from .models import (
     AccountMenuState,
@@ -427,37 +434,57 @@ def _account_lock(*, wait: float = 0) -> Iterator[None]:
         AccountMenuState.objects.filter(pk=1, lock_token=token).update(lock_token="", locked_at=None)
 
 
-def _sync_line() -> None:
-    """Make LINE show what the records say (see the module docstring). Safe to repeat."""
+def _active_version() -> MenuVersion | None:
+    """The live version of the menu friends see now (the emergency menu while it is on)."""
     state = selectors.account_state()
-    live = list(MenuVersion.objects.filter(is_live=True).select_related("menu").prefetch_related("tabs"))
     active_id = state.emergency_menu_id or state.default_menu_id
-    active = next((v for v in live if v.menu_id == active_id), None)
-    active_first = active.tabs.all()[0].line_rich_menu_id if active else ""
+    return MenuVersion.objects.filter(menu_id=active_id, is_live=True).prefetch_related("tabs").first()
+
+
+def _sync_line(*, retire: bool = True) -> None:
+    """Make LINE show what the records say (see the module docstring). Safe to repeat.
+
+    Each language's tabs have their own aliases; the aliases of a menu not shown point at the shown
+    menu's first tab in the same language. ``retire``: delete the LINE menus of versions no longer
+    live now (else ``_retire_replaced`` does, once residents are linked to the new ones).
+    """
+    live = list(MenuVersion.objects.filter(is_live=True).select_related("menu").prefetch_related("tabs"))
+    active = _active_version()
+    active = next((v for v in live if active is not None and v.pk == active.pk), None)
     wanted = {}
     for version in live:
-        for index, tab in enumerate(version.tabs.all()):
-            own = active is None or version.pk == active.pk
-            wanted[version.menu.alias_id(index)] = tab.line_rich_menu_id if own else active_first
+        for language in version.menu_languages:
+            if active is None or version.pk == active.pk:
+                first = ""
+            else:
+                first = active.tabs_in(active.menu_language(language))[0].line_rich_menu_id
+            for index, tab in enumerate(version.tabs_in(language)):
+                wanted[version.menu.alias_id(index, language)] = first or tab.line_rich_menu_id
     existing = line_api.aliases()
     for alias_id, target in wanted.items():
         if alias_id not in existing:
             line_api.alias_create(alias_id, target)
         elif existing[alias_id] != target:
             line_api.alias_update(alias_id, target)
-    if active_first:
-        line_api.default_set(active_first)
+    if active is not None:
+        line_api.default_set(active.japanese_tabs[0].line_rich_menu_id)
     for alias_id in existing:
         if alias_id.startswith("cl-m") and alias_id not in wanted:
             line_api.alias_delete(alias_id)
+    if retire:
+        _retire_replaced()
+
+
+def _retire_replaced() -> None:
+    """Delete from LINE the menus of versions no longer live (their per-user links go with them)."""
     for old in PublishedTab.objects.filter(version__is_live=False).exclude(line_rich_menu_id=""):
         line_api.menu_delete(old.line_rich_menu_id)
         PublishedTab.objects.filter(pk=old.pk).update(line_rich_menu_id="")
 
 
-def _sync_or_explain() -> None:
+def _sync_or_explain(*, retire: bool = True) -> None:
     try:
-        _sync_line()
+        _sync_line(retire=retire)
     except LineCallFailed as exc:
         raise ValidationError(
             _(
@@ -508,12 +535,15 @@ def menu_preview(*, actor: Staff, menu: Menu, recipient_id: int) -> MenuPreview:
     """Show the draft on one of the caller's department's test devices only (linked to that user)."""
     _require_edit(actor)
     recipient = access_or_404(PreviewRecipient.objects.select_related("friend"), actor, pk=recipient_id)
-    content = content_of(menu)
-    images = render(content)
+    # The device shows the draft in its resident's language, as residents reading it will see it.
+    language = recipient.friend.resident_language
+    content = content_of(menu, language)
+    images = _rendered(content, language)
     # One preview per device: the previous one (of any menu) is taken off first.
     _previews_clear(MenuPreview.objects.filter(recipient=recipient, is_active=True))
     preview = MenuPreview.objects.create(menu=menu, recipient=recipient, created_by=actor)
-    bodies = line_bodies(content, preview.alias_id)
+    with languages.speaking(language):
+        bodies = line_bodies(content, preview.alias_id)
     ids = _line_menus_create(bodies, images)
     preview.line_rich_menu_ids = ids
     preview.save(update_fields=["line_rich_menu_ids"])
@@ -538,17 +568,65 @@ def menu_preview(*, actor: Staff, menu: Menu, recipient_id: int) -> MenuPreview:
 # --- publishing and rollback (RM-2) ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DrawnMenu:
+    """A version's tabs in one language, as they go to LINE."""
+
+    language: str
+    titles: list[str]
+    bodies: list[dict[str, Any]]
+    images: list[bytes]
+
+
+def _rendered(content: MenuContent, language: str) -> list[bytes]:
+    """Every tab drawn; problems of a translation name its language (in the staff's words)."""
+    try:
+        return render(content)
+    except rendering.FontMissing:
+        raise
+    except ValidationError as exc:
+        if language == languages.JAPANESE:
+            raise
+        name = languages.names()[language]
+        raise ValidationError([f"{name}: {message}" for message in exc.messages]) from exc
+
+
+def _drawn(menu: Menu) -> tuple[list[DrawnMenu], dict[str, str], MenuContent]:
+    """The draft drawn in each language that needs its own menu; every language → the one it sees;
+    the Japanese content (what the history shows). Every problem of every language is reported."""
+    contents, seen_as = contents_by_language(menu)
+    drawn, problems = [], []
+    for language, content in contents.items():
+        try:
+            images = _rendered(content, language)
+        except rendering.FontMissing:
+            raise
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+            continue
+        # The screen reader's words of each area (「外部サイト」…) are the resident's language too.
+        with languages.speaking(language):
+            bodies = line_bodies(content, lambda index, code=language: menu.alias_id(index, code))
+        drawn.append(DrawnMenu(language, [tab.title for tab in content.tabs], bodies, images))
+    if problems:
+        raise ValidationError(problems)
+    return drawn, seen_as, contents[languages.JAPANESE]
+
+
 def _publish(
     *,
     menu: Menu,
     content: dict[str, Any],
-    bodies: list[dict[str, Any]],
-    titles: list[str],
-    images: Sequence[bytes],
+    drawn: Sequence[DrawnMenu],
+    seen_as: dict[str, str],
     actor: Staff,
     restored_from: MenuVersion | None,
 ) -> MenuVersion:
-    ids = _line_menus_create(bodies, images)
+    ids = _line_menus_create(
+        [body for each in drawn for body in each.bodies], [image for each in drawn for image in each.images]
+    )
+    remaining = iter(ids)
+    ids_of = {each.language: [next(remaining) for _ in each.bodies] for each in drawn}
     now = timezone.now()
     with transaction.atomic():
         previous = MenuVersion.objects.select_for_update().filter(menu=menu, is_live=True).first()
@@ -559,22 +637,26 @@ def _publish(
             menu=menu,
             number=number,
             content=content,
+            seen_as=seen_as,
             is_live=True,
             restored_from=restored_from,
             published_at=now,
             published_by=actor,
         )
-        for position, (title, body, image, rich_menu_id) in enumerate(
-            zip(titles, bodies, images, ids, strict=True)
-        ):
-            PublishedTab.objects.create(
-                version=version,
-                position=position,
-                title=title,
-                body=body,
-                image=ContentFile(image, name=f"menu{menu.pk}-v{number}-tab{position + 1}.jpg"),
-                line_rich_menu_id=rich_menu_id,
-            )
+        for each in drawn:
+            suffix = "" if each.language == languages.JAPANESE else f"-{each.language}"
+            for position, (title, body, image, rich_menu_id) in enumerate(
+                zip(each.titles, each.bodies, each.images, ids_of[each.language], strict=True)
+            ):
+                PublishedTab.objects.create(
+                    version=version,
+                    language=each.language,
+                    position=position,
+                    title=title,
+                    body=body,
+                    image=ContentFile(image, name=f"menu{menu.pk}-v{number}-tab{position + 1}{suffix}.jpg"),
+                    line_rich_menu_id=rich_menu_id,
+                )
         state = AccountMenuState.objects.select_for_update().get(pk=1)
         replaced = None
         if menu.purpose == Menu.Purpose.NORMAL and state.default_menu_id != menu.pk:
@@ -600,28 +682,43 @@ def _publish(
                 "restored_from": restored_from.number if restored_from else None,
                 "replaced_default_menu": replaced.name if replaced else None,
                 "line_rich_menu_ids": ids,
+                "languages": seen_as,
             },
         )
-    _sync_or_explain()
+    # Residents linked to their language's menu keep the replaced one until the worker has linked
+    # them to the new one (``_after_publish``): only then are the replaced menus deleted from LINE.
+    _sync_or_explain(retire=not _is_shown(menu))
     _previews_clear(menu.previews.filter(is_active=True))
     return version
 
 
+def _is_shown(menu: Menu) -> bool:
+    state = selectors.account_state()
+    return menu.pk == (state.emergency_menu_id or state.default_menu_id)
+
+
+def _after_publish(menu: Menu) -> None:
+    """Once the account lock is released: relink residents of other languages to the shown menu."""
+    if _is_shown(menu):
+        _enqueue_language_links()
+
+
 def menu_publish(*, actor: Staff, menu: Menu) -> MenuVersion:
-    """Put the draft on LINE as the menu's next version (a normal menu becomes the default menu)."""
+    """Put the draft on LINE as the menu's next version (a normal menu becomes the default menu);
+    one LINE menu per language residents need (issue 21), the Japanese one being LINE's default."""
     _require_edit(actor)
-    content: MenuContent = content_of(menu)
-    images = render(content)
+    drawn, seen_as, content = _drawn(menu)
     with _account_lock():
-        return _publish(
+        version = _publish(
             menu=menu,
             content=content.as_json(),
-            bodies=line_bodies(content, menu.alias_id),
-            titles=[tab.title for tab in content.tabs],
-            images=images,
+            drawn=drawn,
+            seen_as=seen_as,
             actor=actor,
             restored_from=None,
         )
+    _after_publish(menu)
+    return version
 
 
 def menu_rollback(*, actor: Staff, menu: Menu) -> MenuVersion:
@@ -630,21 +727,25 @@ def menu_rollback(*, actor: Staff, menu: Menu) -> MenuVersion:
     target = selectors.rollback_target(menu)
     if target is None:
         raise ValidationError(_("戻せる前の版がありません。"))
-    tabs = list(target.tabs.all())
-    images = []
-    for tab in tabs:
-        with tab.image.open("rb") as stored:
-            images.append(stored.read())
+    drawn = []
+    for language in target.menu_languages:
+        tabs = target.tabs_in(language)
+        images = []
+        for tab in tabs:
+            with tab.image.open("rb") as stored:
+                images.append(stored.read())
+        drawn.append(DrawnMenu(language, [t.title for t in tabs], [t.body for t in tabs], images))
     with _account_lock():
-        return _publish(
+        version = _publish(
             menu=menu,
             content=target.content,
-            bodies=[tab.body for tab in tabs],
-            titles=[tab.title for tab in tabs],
-            images=images,
+            drawn=drawn,
+            seen_as=target.seen_as,
             actor=actor,
             restored_from=target,
         )
+    _after_publish(menu)
+    return version
 
 
 def menu_withdraw(*, actor: Staff, menu: Menu) -> None:
@@ -673,8 +774,133 @@ def line_resync(*, actor: Staff) -> None:
     """Apply the records to LINE again, after a publish or switch was interrupted half-way."""
     _require_switch(actor)
     with _account_lock():
-        _sync_or_explain()
+        _sync_or_explain(retire=False)
+    _enqueue_language_links()
     audit_record(action=Action.UPDATE, actor=actor, summary=_("リッチメニューをLINEに再反映"))
+
+
+# --- residents' languages (issue 21) ------------------------------------------------------------------
+# LINE's default menu is the Japanese one; a resident whose language has a menu of its own is linked
+# to it (a per-user menu wins over the default). Links are made on the worker only: in bulk after a
+# publish or a switch (500 residents a request, many in flight), one resident when their language
+# changes (受信設定, or their LINE app's language read at follow).
+
+CANDIDATES_CHUNK = 5000
+
+
+def _language_targets(version: MenuVersion | None) -> dict[str, str]:
+    """Resident language → the LINE menu its readers are linked to (the version's first tab in the
+    language they see); languages that see the Japanese menu are absent: the default serves them."""
+    if version is None:
+        return {}
+    targets = {}
+    for code in languages.resident_languages():
+        seen = version.menu_language(code)
+        tabs = version.tabs_in(seen) if seen != languages.JAPANESE else []
+        if tabs and tabs[0].line_rich_menu_id:
+            targets[code] = tabs[0].line_rich_menu_id
+    return targets
+
+
+def _language_reader() -> Callable[[str, str], str]:
+    """``reading(preferred, line_tag)`` → the resident's language, remembered per pair (a switch asks
+    it for every friend, and there are only a few pairs)."""
+    known: dict[tuple[str, str], str] = {}
+
+    def reading(preferred: str, line_tag: str) -> str:
+        key = (preferred, line_tag)
+        if key not in known:
+            known[key] = languages.choose(preferred=preferred, line_language=line_tag)
+        return known[key]
+
+    return reading
+
+
+def _friends_linked_by_language(targets: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(user_id, LINE menu) of every following friend whose language has a menu of its own, in
+    primary-key order; the database leaves out everyone whose settings can only mean Japanese."""
+    if not targets:
+        return
+    offered = languages.resident_languages()
+    others = [code for code in offered if code != languages.JAPANESE]
+    maybe_other = Q(preferred_language__in=others) | (
+        ~Q(preferred_language__in=offered)
+        & ~Q(language="")
+        & ~Q(language__iexact=languages.JAPANESE)
+        & ~Q(language__istartswith=f"{languages.JAPANESE}-")
+    )
+    candidates = Friend.objects.filter(maybe_other, state=Friend.State.FOLLOWING).order_by("pk")
+    reading = _language_reader()
+    last = 0
+    while True:
+        rows = list(
+            candidates.filter(pk__gt=last).values_list("pk", "user_id", "preferred_language", "language")[
+                :CANDIDATES_CHUNK
+            ]
+        )
+        if not rows:
+            return
+        for _pk, user_id, preferred, line_tag in rows:
+            target = targets.get(reading(preferred, line_tag))
+            if target and USER_ID.match(user_id):
+                yield user_id, target
+        last = rows[-1][0]
+
+
+def _link_by_language(targets: dict[str, str]) -> int:
+    """Link every friend whose language has its own menu to it (LINE's bulk link, 500 a request,
+    many in flight; linking replaces whatever menu they had). Returns the number of requests."""
+
+    def requests() -> Iterator[messaging.BulkRequest]:
+        waiting: dict[str, list[str]] = {}
+        number = 0
+        for user_id, target in _friends_linked_by_language(targets):
+            batch = waiting.setdefault(target, [])
+            batch.append(user_id)
+            if len(batch) == line_api.BULK_MAX_USERS:
+                number += 1
+                yield messaging.BulkRequest(number, {"richMenuId": target, "userIds": batch})
+                waiting[target] = []
+        for target, batch in waiting.items():
+            if batch:
+                number += 1
+                yield messaging.BulkRequest(number, {"richMenuId": target, "userIds": batch})
+
+    sender = messaging.BulkSender("richmenu_bulk", "/v2/bot/richmenu/bulk/link")
+    sent = 0
+    for result in sender.run(requests()):
+        if not result.outcome.accepted:
+            raise LineCallFailed(
+                _("言語ごとのメニューの設定"), result.outcome.error, result.outcome.http_status
+            )
+        sent += 1
+    if sender.halted:
+        raise LineCallFailed(_("言語ごとのメニューの設定"), _("LINEに接続できません"), None)
+    return sent
+
+
+def language_links_refresh() -> int:
+    """The worker's part after a publish, a rollback or a re-sync: residents of other languages get
+    the shown menu in theirs, then the replaced menus are deleted from LINE. Returns the requests."""
+    with _account_lock(wait=LOCK_WAIT_FOR_SWITCH):
+        requests = _link_by_language(_language_targets(_active_version()))
+    _retire_replaced()
+    return requests
+
+
+def resident_menu_refresh(*, friend_id: int) -> None:
+    """Give one resident the shown menu in the language they read now (it changed, or they followed)."""
+    friend = Friend.objects.filter(pk=friend_id, state=Friend.State.FOLLOWING).first()
+    if friend is None or not USER_ID.match(friend.user_id):
+        return
+    target = _language_targets(_active_version()).get(friend.resident_language, "")
+    line_api.user_menu_set(friend.user_id, target)
+
+
+def _enqueue_language_links() -> None:
+    from .tasks import language_links_task
+
+    transaction.on_commit(lambda: language_links_task())
 
 
 # --- the emergency switch (RM-4) --------------------------------------------------------------------
@@ -790,7 +1016,9 @@ def _linked_menus() -> list[str]:
     return sorted(set(tabs.values_list("line_rich_menu_id", flat=True)))
 
 
-def _unlink_by_batch(switch: EmergencySwitch, progress: Callable[[EmergencySwitch], None]) -> bool:
+def _unlink_by_batch(
+    switch: EmergencySwitch, progress: Callable[[EmergencySwitch], None], keep: Sequence[str] = ()
+) -> bool:
     """Remove every friend's per-user menu with one batch request; False: use ``_unlink_everyone``.
 
     One request whatever the number of friends (LINE's batch endpoint, 2023-07): the switch costs
@@ -798,7 +1026,8 @@ def _unlink_by_batch(switch: EmergencySwitch, progress: Callable[[EmergencySwitc
     and forth within minutes, or LINE refusing or unreachable, falls back to the one-by-one way.
     """
     if not switch.line_request_id:
-        menus = _linked_menus()
+        # The menus residents of other languages were just linked to stay linked.
+        menus = [menu for menu in _linked_menus() if menu not in keep]
         if not menus:
             return True
         try:
@@ -841,10 +1070,14 @@ def _unlink_by_batch(switch: EmergencySwitch, progress: Callable[[EmergencySwitc
     return False
 
 
-def _unlink_everyone(switch: EmergencySwitch, progress: Callable[[EmergencySwitch], None]) -> None:
+def _unlink_everyone(
+    switch: EmergencySwitch, progress: Callable[[EmergencySwitch], None], targets: dict[str, str]
+) -> None:
     """Remove every friend's per-user menu, 500 per request, many requests in flight, in primary-key
-    order; resumable: ``last_friend_pk`` only passes a friend once every request up to them is done."""
+    order; resumable: ``last_friend_pk`` only passes a friend once every request up to them is done.
+    Friends whose language has its own menu (``targets``) keep the link just made."""
     following = Friend.objects.filter(state=Friend.State.FOLLOWING).order_by("pk")
+    reading = _language_reader()
     if switch.method != EmergencySwitch.Method.EACH:
         switch.method = EmergencySwitch.Method.EACH
         switch.save(update_fields=["method", "updated_at"])
@@ -855,14 +1088,20 @@ def _unlink_everyone(switch: EmergencySwitch, progress: Callable[[EmergencySwitc
     def requests() -> Iterator[messaging.BulkRequest]:
         last, number = switch.last_friend_pk, 0
         while True:
-            rows = following.filter(pk__gt=last).values_list("pk", "user_id")[: line_api.BULK_MAX_USERS]
-            batch = list(rows)
+            rows = following.filter(pk__gt=last).values_list(
+                "pk", "user_id", "preferred_language", "language"
+            )
+            batch = list(rows[: line_api.BULK_MAX_USERS])
             if not batch:
                 return
             number += 1
             last = batch[-1][0]
             open_requests[number] = (last, len(batch))
-            user_ids = [user_id for _, user_id in batch if USER_ID.match(user_id)]
+            user_ids = [
+                user_id
+                for _, user_id, preferred, line_tag in batch
+                if USER_ID.match(user_id) and reading(preferred, line_tag) not in targets
+            ]
             if user_ids:
                 yield messaging.BulkRequest(number, {"userIds": user_ids})
             else:
@@ -909,10 +1148,15 @@ def emergency_switch_run(*, switch_id: int) -> EmergencySwitch:
                 emergency = switch.menu if switch.direction == EmergencySwitch.Direction.ON else None
                 AccountMenuState.objects.filter(pk=1).update(emergency_menu=emergency)
                 _sync_line()
+                # Residents of other languages (a minority) get the new menu in theirs first.
+                switch.requests += _link_by_language(_language_targets(_active_version()))
             switch.default_set_at = timezone.now()
-            switch.save(update_fields=["default_set_at", "updated_at"])
-        if switch.method == EmergencySwitch.Method.EACH or not _unlink_by_batch(switch, save_progress):
-            _unlink_everyone(switch, save_progress)
+            switch.save(update_fields=["default_set_at", "requests", "updated_at"])
+        targets = _language_targets(_active_version())
+        if switch.method == EmergencySwitch.Method.EACH or not _unlink_by_batch(
+            switch, save_progress, keep=list(targets.values())
+        ):
+            _unlink_everyone(switch, save_progress, targets)
     except (LineCallFailed, ValidationError) as exc:
         switch.status, switch.error = (
             EmergencySwitch.Status.FAILED,

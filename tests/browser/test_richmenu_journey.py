@@ -89,7 +89,7 @@ def wait_for_menu(resident, rich_menu_id: str, timeout: float = 15_000) -> None:
 
 
 def live_ids(menu: Menu) -> list[str]:
-    return [tab.line_rich_menu_id for tab in selectors.live_version(menu).tabs.all()]
+    return [tab.line_rich_menu_id for tab in selectors.live_version(menu).japanese_tabs]
 
 
 @linesim_db

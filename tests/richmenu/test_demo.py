@@ -35,7 +35,7 @@ def test_demo_seed_publishes_the_main_menu_and_prepares_the_emergency_menu(
     state = selectors.account_state()
     assert state.default_menu == main and state.emergency_menu is None
     shown = linesim.client.richmenu_for(resident)
-    assert shown["richMenuId"] == selectors.live_version(main).tabs.get(position=0).line_rich_menu_id
+    assert shown["richMenuId"] == selectors.live_version(main).japanese_tabs[0].line_rich_menu_id
     prepared = selectors.live_version(emergency).tabs.get()
     first = LineRichMenu.objects.get(rich_menu_id=prepared.line_rich_menu_id).body["areas"][0]["action"]
     assert first == {"type": "postback", "label": "近くの避難所", "data": "feature=facilities&action=nearest"}

@@ -55,7 +55,7 @@ def shown_menu_id(linesim, user_id: str) -> str:
 
 
 def live_tab_ids(menu: Menu) -> list[str]:
-    return [tab.line_rich_menu_id for tab in selectors.live_version(menu).tabs.all()]
+    return [tab.line_rich_menu_id for tab in selectors.live_version(menu).japanese_tabs]
 
 
 # --- publish (RM-1, RM-2, RM-3) ---------------------------------------------------------------------
