@@ -4,10 +4,10 @@ import contextlib
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from civicline.core import features
-from civicline.line import registry
+from civicline.line import handlers, registry
 from civicline.line.models import Friend, WebhookEvent
 from civicline.line.registry import Postback
 from civicline.line.services import EVENT_MAX_ATTEMPTS
@@ -222,6 +222,30 @@ def test_feature_extends_the_greeting(deliver, fake_line_api, line_registry):
 
     texts = reply_texts(fake_line_api)
     assert texts[0].startswith("友だち追加ありがとうございます") and texts[1] == "クーポンです"
+
+
+def test_a_new_friend_whose_line_app_is_in_english_is_greeted_in_english(
+    deliver, fake_line_api, line_registry
+):
+    """issue 21: the profile fetched at follow decides the greeting's language, before dispatch."""
+    fake_line_api.add_profile("U1", "Anna", language="en")
+    spoken = []
+    line_registry.on_event("follow", lambda ctx: spoken.append(translation.get_language()))
+
+    deliver(follow_event("U1"))
+
+    with translation.override("en"):
+        english = handlers.greeting(None)
+    assert spoken == ["en"] and reply_texts(fake_line_api)[0] == english
+
+
+def test_a_friend_whose_line_app_is_in_japanese_is_greeted_in_japanese(deliver, fake_line_api, line_registry):
+    """issue 21: the greeting of a Japanese-language friend is the Japanese one."""
+    fake_line_api.add_profile("U1", "豊中 花子", language="ja")
+
+    deliver(follow_event("U1"))
+
+    assert reply_texts(fake_line_api)[0].startswith("友だち追加ありがとうございます")
 
 
 def test_feature_replaces_the_greeting(deliver, fake_line_api, line_registry):
