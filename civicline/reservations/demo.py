@@ -1,5 +1,6 @@
 """The demo city's counters: certificates (市民課), child-rearing advice (こども相談課) and
-oversized-garbage pickup (環境政策課), with realistic hours, rules and questions. Idempotent."""
+oversized-garbage pickup (環境政策課), with realistic hours, rules and questions, in Japanese and in
+English (issue 21: an English-language resident books them in English). Idempotent."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import time
 from typing import Any
 
 from civicline.core.models import Department
-from civicline.forms.services import form_create
+from civicline.forms.services import form_create, form_rename
 
 from .models import Counter, Service
 
@@ -21,6 +22,17 @@ DEMO: list[dict[str, Any]] = [
             "category": "届出・証明書",
             "place": "市役所本庁舎 1階 市民課 3番窓口",
             "description": "住民票・戸籍・印鑑登録などの手続きのご相談を、予約制で承ります。",
+            "translations": {
+                "en": {
+                    "name": "Certificates and Registration Desk",
+                    "category": "Registration and certificates",
+                    "place": "City Hall Main Building 1F, Citizens Division, Window 3",
+                    "description": (
+                        "Advice on residence records, family registers, seal registration and other "
+                        "procedures, by appointment."
+                    ),
+                }
+            },
         },
         "service": {
             "name": "各種証明書の相談",
@@ -43,10 +55,37 @@ DEMO: list[dict[str, Any]] = [
                     "type": "single",
                     "required": True,
                     "choices": ["住民票", "戸籍", "印鑑登録", "マイナンバーカード以外の本人確認", "その他"],
+                    "translations": {
+                        "en": {
+                            "label": "What would you like to ask about?",
+                            "choices": [
+                                "Residence record",
+                                "Family register",
+                                "Seal registration",
+                                "ID other than a My Number card",
+                                "Other",
+                            ],
+                        }
+                    },
                 },
-                {"label": "補足（任意）", "type": "long_text", "required": False},
+                {
+                    "label": "補足（任意）",
+                    "type": "long_text",
+                    "required": False,
+                    "translations": {"en": {"label": "Anything else (optional)"}},
+                },
             ],
             "reminder_text": "本人確認書類（運転免許証など）をお持ちください。",
+            "translations": {
+                "en": {
+                    "name": "Certificate consultation",
+                    "description": (
+                        "Not sure how to get a certificate or what to bring? Ask us (30 minutes). "
+                        "Please bring your ID."
+                    ),
+                    "reminder_text": "Please bring your ID (a driver's license, for example).",
+                }
+            },
         },
     },
     {
@@ -56,6 +95,17 @@ DEMO: list[dict[str, Any]] = [
             "category": "子育て",
             "place": "市役所第二庁舎 2階 こども相談課",
             "description": "子育ての悩みや発達のこと、保育のことなど、保健師・相談員がお話を伺います。",
+            "translations": {
+                "en": {
+                    "name": "Parenting Consultation Desk",
+                    "category": "Childcare",
+                    "place": "City Hall Annex 2F, Children's Consultation Division",
+                    "description": (
+                        "Public health nurses and counselors listen to your worries about raising "
+                        "children, development and childcare."
+                    ),
+                }
+            },
         },
         "service": {
             "name": "子育て相談",
@@ -78,10 +128,36 @@ DEMO: list[dict[str, Any]] = [
                     "type": "single",
                     "required": True,
                     "choices": ["0歳", "1〜2歳", "3〜5歳", "小学生", "中学生以上"],
+                    "translations": {
+                        "en": {
+                            "label": "Your child's age",
+                            "choices": [
+                                "Under 1",
+                                "1 to 2",
+                                "3 to 5",
+                                "Elementary school",
+                                "Junior high school or older",
+                            ],
+                        }
+                    },
                 },
-                {"label": "ご相談したいこと", "type": "long_text", "required": True},
+                {
+                    "label": "ご相談したいこと",
+                    "type": "long_text",
+                    "required": True,
+                    "translations": {"en": {"label": "What would you like to talk about?"}},
+                },
             ],
             "reminder_text": "母子健康手帳をお持ちください。",
+            "translations": {
+                "en": {
+                    "name": "Parenting consultation",
+                    "description": (
+                        "A one-to-one consultation of 60 minutes. You are welcome to bring your child."
+                    ),
+                    "reminder_text": "Please bring your maternal and child health handbook.",
+                }
+            },
         },
     },
     {
@@ -93,6 +169,17 @@ DEMO: list[dict[str, Any]] = [
             "description": (
                 "家具・家電（家電リサイクル法対象品を除く）などの粗大ごみの戸別収集を予約できます。"
             ),
+            "translations": {
+                "en": {
+                    "name": "Oversized Garbage Center",
+                    "category": "Garbage and environment",
+                    "place": "In front of your home (the place you give)",
+                    "description": (
+                        "Book a pickup of oversized garbage such as furniture and appliances (except "
+                        "those under the Home Appliance Recycling Law)."
+                    ),
+                }
+            },
         },
         "service": {
             "name": "粗大ごみ収集",
@@ -110,13 +197,39 @@ DEMO: list[dict[str, Any]] = [
             "cancel_cutoff": time(17, 0),
             "max_open_per_resident": 1,
             "questions": [
-                {"label": "出す品目（例: 椅子、自転車）", "type": "short_text", "required": True},
-                {"label": "点数", "type": "number", "required": True, "min": 1},
-                {"label": "収集場所の住所", "type": "short_text", "required": True},
+                {
+                    "label": "出す品目（例: 椅子、自転車）",
+                    "type": "short_text",
+                    "required": True,
+                    "translations": {"en": {"label": "Items (e.g. a chair, a bicycle)"}},
+                },
+                {
+                    "label": "点数",
+                    "type": "number",
+                    "required": True,
+                    "min": 1,
+                    "translations": {"en": {"label": "Number of items"}},
+                },
+                {
+                    "label": "収集場所の住所",
+                    "type": "short_text",
+                    "required": True,
+                    "translations": {"en": {"label": "Pickup address"}},
+                },
             ],
             "allow_photos": True,
             "allow_location": True,
             "reminder_text": "本日が収集日です。朝8時30分までにお出しください。",
+            "translations": {
+                "en": {
+                    "name": "Oversized garbage pickup",
+                    "description": (
+                        "Put the items out at the agreed place by 8:30 a.m. on the pickup day. "
+                        "We collect them in the morning or the afternoon."
+                    ),
+                    "reminder_text": "Today is your pickup day. Please put the items out by 8:30 a.m.",
+                }
+            },
         },
     },
 ]
@@ -137,4 +250,6 @@ def seed() -> None:
         form = form_create(
             department=department, title=settings["name"], questions=questions, all_personal=True
         )
+        titles = {code: version["name"] for code, version in settings["translations"].items()}
+        form_rename(form=form, title=settings["name"], titles=titles)
         Service.objects.create(counter=counter, form=form, **settings)

@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from civicline.core.calendar import holiday_name
 from civicline.core.languages import speaking
+from civicline.core.models import Department
+from civicline.forms import schema
 from civicline.line.liff.auth import SESSION_KEY
 from civicline.line.models import Friend, OutboundSend
-from civicline.reservations import line_messages, services
-from civicline.reservations.models import Booking
+from civicline.reservations import demo, line_messages, services
+from civicline.reservations.models import Booking, Service
 from tests.fixtures.line import FriendFactory
 from tests.reservations.factories import ServiceFactory, at, first_slot
 
@@ -269,3 +271,21 @@ def test_staff_write_a_counter_and_a_service_in_english_and_the_list_marks_what_
     assert "Parenting advice" in staff_client.get(edit).content.decode()
     listing = staff_client.get("/console/reservations/").content.decode()
     assert "未翻訳" in listing  # Korean, Chinese… are not written yet
+
+
+def test_the_demo_counters_and_their_questions_read_in_english(english_friend):
+    """issue 21: the demo city's bookings can be shown in English, questions included."""
+    for code in ("shimin", "kosodate", "kankyo"):
+        Department.objects.get_or_create(code=code, defaults={"name": code})
+    demo.seed()
+
+    offered = list(Service.objects.select_related("counter", "form"))
+    assert len(offered) == 3
+    for service in offered:
+        assert service.counter.translations["en"]["name"] and service.translations["en"]["name"]
+        assert service.form.translations["en"]["title"] == service.translations["en"]["name"]
+        for question in service.form.questions:
+            assert schema.localized(question, "en")["label"] != question["label"]
+    client = resident_client(english_friend)
+    listing = client.get(reverse("reservations_liff:index")).content.decode()
+    assert "Parenting consultation" in listing and "Oversized garbage pickup" in listing
