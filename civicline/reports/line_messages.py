@@ -11,7 +11,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from civicline.core import languages
+from civicline.core.translations import translated
 from civicline.line.liff.links import liff_url
 
 from .models import Report, Status, StatusTemplate
@@ -19,13 +22,18 @@ from .models import Report, Status, StatusTemplate
 FEATURE = "reports"
 PLACEHOLDER = re.compile(r"\{(receipt_number|category)\}")
 
+# Sent when the city wrote no message of its own for a status, in the reporter's language.
 DEFAULT_STATUS_TEXTS = {
-    Status.RECEIVED: "受付番号 {receipt_number} の通報（{category}）を受け付けました。内容を確認します。",
-    Status.IN_PROGRESS: "受付番号 {receipt_number} の通報（{category}）について、担当課が対応を始めました。",
-    Status.DONE: (
+    Status.RECEIVED: gettext_lazy(
+        "受付番号 {receipt_number} の通報（{category}）を受け付けました。内容を確認します。"
+    ),
+    Status.IN_PROGRESS: gettext_lazy(
+        "受付番号 {receipt_number} の通報（{category}）について、担当課が対応を始めました。"
+    ),
+    Status.DONE: gettext_lazy(
         "受付番号 {receipt_number} の通報（{category}）の対応が完了しました。ご連絡ありがとうございました。"
     ),
-    Status.REJECTED: (
+    Status.REJECTED: gettext_lazy(
         "受付番号 {receipt_number} の通報（{category}）は、市で対応できない内容でした。"
         "詳しくは担当課からのご連絡をお待ちください。"
     ),
@@ -45,18 +53,35 @@ def postback(action: str) -> str:
 
 
 def fill(template: str, report: Report) -> str:
-    """The two placeholders filled in; anything else in braces stays as written (no str.format)."""
-    values = {"receipt_number": report.receipt_number, "category": report.category.name}
-    return PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+    """The two placeholders filled in; anything else in braces stays as written (no str.format).
+
+    The category is named in the language being spoken (the reporter's, issue 21).
+    """
+    values = {"receipt_number": report.receipt_number, "category": translated(report.category, "name")}
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], str(template))
 
 
 def status_text(report: Report, status: str) -> str:
-    template = StatusTemplate.objects.filter(status=status).values_list("text", flat=True).first()
-    return fill(template or DEFAULT_STATUS_TEXTS[Status(status)], report)
+    """The message for ``status`` in the language being spoken (the reporter's, issue 21).
+
+    The city's own message where staff wrote it in that language (Japanese readers: its master);
+    otherwise the standard message, which the catalogue has in every language — better than the
+    city's wording in a language the reporter may not read.
+    """
+    template = StatusTemplate.objects.filter(status=status).first()
+    language = languages.current()
+    if template is not None and (
+        language == languages.JAPANESE or (template.translations.get(language) or {}).get("text")
+    ):
+        return fill(translated(template, "text", language), report)
+    return fill(DEFAULT_STATUS_TEXTS[Status(status)], report)
 
 
 def status_message(report: Report, status: str) -> dict[str, Any]:
-    """The templated notice for a status (its template names the report itself)."""
+    """The templated notice for a status (its template names the report itself).
+
+    Build it inside ``speaking_to(report.friend)``: staff's action runs in the console's language.
+    """
     return {"type": "text", "text": status_text(report, status)}
 
 
@@ -78,7 +103,7 @@ def received(report: Report) -> dict[str, Any]:
             # No title: with one, LINE allows only 60 characters of text.
             "text": (
                 _("通報を受け付けました。\n受付番号 %(n)s\n種類: %(c)s\n")
-                % {"n": report.receipt_number, "c": report.category.name}
+                % {"n": report.receipt_number, "c": translated(report.category, "name")}
             )
             + _("対応の状況はこのトークでお知らせします。"),
             "actions": [{"type": "uri", "label": _("通報の状況を見る"), "uri": mine_uri()}],

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.crypto import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 if TYPE_CHECKING:
     from civicline.line.models import Friend
@@ -46,6 +47,10 @@ class Category(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("表示順"), default=100)
     is_active = models.BooleanField(_("受付中"), default=True)
+    # The name and description in residents' other languages (the form, the receipt) (issue 21).
+    translations = TranslationsField()
+
+    TRANSLATED_FIELDS = ("name", "description")
 
     class Meta:
         ordering = ["order", "pk"]
@@ -300,6 +305,10 @@ class StatusTemplate(models.Model):
             "{receipt_number}（受付番号）と {category}（種類）が使えます。個人情報は書かないでください。"
         ),
     )
+    # The message in residents' other languages: each reporter is sent theirs (issue 21).
+    translations = TranslationsField()
+
+    TRANSLATED_FIELDS = ("text",)
 
     class Meta:
         ordering = ["status"]

@@ -37,6 +37,7 @@ from civicline.line.direct import (
     direct_message_send,
     receipt_key,
 )
+from civicline.line.languages import speaking_to
 from civicline.line.messaging import message_multicast
 from civicline.line.models import DirectMessage, Friend, MessageContent
 from civicline.line.services import message_content_save
@@ -216,7 +217,9 @@ def report_submit(
         _event(report, ReportEvent.Kind.ROUTED, _routed_summary(report, route.note))
         _notify(report, "created")
         if friend.is_following:
-            message_multicast(to=[friend.user_id], messages=[line_messages.received(report)], background=True)
+            with speaking_to(friend):  # the resident's language wherever the report came from
+                receipt = line_messages.received(report)
+            message_multicast(to=[friend.user_id], messages=[receipt], background=True)
     return report
 
 
@@ -389,10 +392,12 @@ def report_status_change(
         )
     message = None
     if notify:
+        with speaking_to(report.friend):  # the reporter's language, not the clerk's (issue 21)
+            notice = line_messages.status_message(report, status)
         message = _message_send(
             actor=actor,
             report=report,
-            message=line_messages.status_message(report, status),
+            message=notice,
             confirmed_receipt_number=confirmed_receipt_number,
             purpose=_("状況のお知らせ"),
         )
@@ -409,10 +414,12 @@ def report_message_send(
     """Message the one reporter of ``report`` (PH-4) once staff confirmed its receipt number (PH-5)."""
     if not text.strip():
         raise ValidationError(_("メッセージを入力してください。"))
+    with speaking_to(report.friend):  # the heading in the reporter's language (issue 21)
+        reply = line_messages.reply_message(report, text)
     return _message_send(
         actor=actor,
         report=report,
-        message=line_messages.reply_message(report, text),
+        message=reply,
         confirmed_receipt_number=confirmed_receipt_number,
         purpose=_("返信"),
     )

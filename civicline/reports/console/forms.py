@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department
+from civicline.core.translations import TranslationsFormMixin
 from civicline.line.direct import DirectMessageConfirmForm
 from civicline.line.preview import MAX_TEXT_LENGTH
 
@@ -85,7 +86,7 @@ class ReplySendForm(DirectMessageConfirmForm):
 # --- settings (system administrator) --------------------------------------------------------------
 
 
-class CategoryForm(ConsoleModelForm):
+class CategoryForm(TranslationsFormMixin, ConsoleModelForm):
     class Meta:
         model = Category
         fields = ["name", "description", "department", "notification_email", "order", "is_active"]
@@ -94,6 +95,7 @@ class CategoryForm(ConsoleModelForm):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.filter(is_active=True)
         self.fields["department"].empty_label = _("（振り分け待ちにする）")
+        self.translation_fields_add(self.instance, fields=Category.TRANSLATED_FIELDS)
 
 
 class RoutingRuleForm(ConsoleModelForm):
@@ -146,8 +148,12 @@ class AreaForm(ConsoleModelForm):
         return value
 
 
-class StatusTemplateForm(ConsoleModelForm):
+class StatusTemplateForm(TranslationsFormMixin, ConsoleModelForm):
     class Meta:
         model = StatusTemplate
         fields = ["text"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.instance, fields=StatusTemplate.TRANSLATED_FIELDS)

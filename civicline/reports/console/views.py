@@ -24,8 +24,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from civicline.core import languages
 from civicline.core.console.decorators import staff_required, system_admin_required
 from civicline.core.console.forms import FORM_PAGE_TEMPLATE, form_page
+from civicline.core.translations import TranslationsFormMixin
 from civicline.line.direct import (
     DirectMessageRefused,
     confirmation_forget,
@@ -343,9 +345,15 @@ def _setting_page(
     **extra: Any,
 ) -> HttpResponse:
     def save(form: forms.ModelForm) -> models.Model:
+        versions = form.translations_cleaned() if isinstance(form, TranslationsFormMixin) else None
         if instance.pk is None:
-            return services.setting_create(actor=request.user, obj=form.save(commit=False))
+            obj = form.save(commit=False)
+            if versions is not None:
+                obj.translations = versions
+            return services.setting_create(actor=request.user, obj=obj)
         data = {name: form.cleaned_data[name] for name in form._meta.fields}
+        if versions is not None:
+            data["translations"] = versions
         return services.setting_update(actor=request.user, obj=instance, data=data)
 
     return form_page(
@@ -401,8 +409,10 @@ def area_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def template_edit(request: HttpRequest, status: str) -> HttpResponse:
     if status not in Status.values:
         return redirect("reports:category-list")
+    with languages.speaking(languages.JAPANESE):  # the master is Japanese whatever the console's language
+        default = str(line_messages.DEFAULT_STATUS_TEXTS[Status(status)])
     instance = StatusTemplate.objects.filter(status=status).first() or StatusTemplate(
-        status=status, text=line_messages.DEFAULT_STATUS_TEXTS[Status(status)]
+        status=status, text=default
     )
     title = _("状況のお知らせ文（%(s)s）") % {"s": Status(status).label}
     return _setting_page(request, StatusTemplateForm, instance, title=title)

@@ -6,9 +6,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.images import ACCEPT_ATTRIBUTE
+from civicline.core.translations import translated
 from civicline.line.models import Friend
 
 from .. import selectors
@@ -34,7 +36,7 @@ class PhotoFilesField(forms.FileField):
 
 class CategoryChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.name
+        return translated(obj, "name")  # in the resident's language (issue 21)
 
 
 class ReportForm(forms.Form):
@@ -46,7 +48,8 @@ class ReportForm(forms.Form):
         error_messages={"required": _("通報の種類を選んでください。")},
     )
     photos = PhotoFilesField(
-        label=_("写真（%(n)s枚まで）") % {"n": MAX_PHOTOS},
+        # Lazy, so that each resident reads it in their language (a % here would fix it at import).
+        label=lazy(lambda: _("写真（%(n)s枚まで）") % {"n": MAX_PHOTOS}, str)(),
         required=False,
         help_text=_("JPEG・PNG・HEIC、1枚15MBまで。写真の位置情報などは取り除いて保存します。"),
     )
