@@ -35,6 +35,27 @@ TOPICS = [
 ]
 
 
+CHECKUP_TITLE = "1歳6か月児健診のご案内"
+# The demo delivery's versions: its heading, text and button in English, Vietnamese and easy Japanese.
+CHECKUP_VERSIONS = {
+    "en": {
+        "title": "18-month health check-up",
+        "text": "The check-up form was mailed to you. Please see the dates.",
+        "label1": "See the dates",
+    },
+    "vi": {
+        "title": "Khám sức khỏe trẻ 18 tháng",
+        "text": "Phiếu khám đã được gửi qua bưu điện. Vui lòng xem lịch khám.",
+        "label1": "Xem lịch khám",
+    },
+    "ja-easy": {
+        "title": "1さい6かげつの けんしん",
+        "text": "こどもの けんしんの かみを ゆうびんで おくりました。ひにちを みてください。",
+        "label1": "ひにちを みる",
+    },
+}
+
+
 def _topic(name: str) -> int:
     return Topic.objects.get(name=name).pk
 
@@ -158,7 +179,7 @@ def seed() -> None:
             )
     kosodate = departments.get("kosodate")
     if kosodate is not None and not Delivery.objects.filter(department=kosodate).exists():
-        delivery = Delivery.objects.create(department=kosodate, title="1歳6か月児健診のご案内")
+        delivery = Delivery.objects.create(department=kosodate, title=CHECKUP_TITLE)
         delivery.segments.set(Segment.objects.filter(department=kosodate, name__startswith="0〜2歳"))
         DeliveryMessage.objects.create(
             delivery=delivery,
@@ -168,4 +189,8 @@ def seed() -> None:
             text="対象のお子さんに受診票を郵送しました。日程をご確認ください。",
             actions=[{"label": "日程を見る", "value": "https://www.city.toyonaka.osaka.jp/"}],
         )
+    # The city sees a delivery written in several languages (issue 21); a demo made before gets them too.
+    DeliveryMessage.objects.filter(delivery__title=CHECKUP_TITLE, position=1, translations={}).update(
+        translations=CHECKUP_VERSIONS
+    )
     _residents()

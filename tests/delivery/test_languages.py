@@ -336,3 +336,23 @@ def test_an_unknown_language_is_refused_with_a_clear_message_and_nothing_changes
     with translation.override("vi"):  # the page is in the resident's language
         assert gettext("選べない言語です。一覧から選んでください。") in response.content.decode()
     assert friend.preferred_language == "vi" and not friend.delivery_topics.exists()
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_delivery_is_written_in_english_vietnamese_and_easy_japanese():
+    """issue 21: a city trying the demo sees a delivery with versions LINE would take."""
+    from civicline.delivery import demo, line_messages
+    from tests.fixtures.core import DepartmentFactory
+
+    DepartmentFactory(code="kosodate")
+    demo.seed()
+    demo.seed()
+
+    (message,) = DeliveryMessage.objects.filter(delivery__title=demo.CHECKUP_TITLE)
+    draft = line_messages.MessageDraft.of(message)
+    assert line_messages.versions_of([draft]) == ["ja", "ja-easy", "en", "vi"]
+    assert draft.in_language("vi").actions[0]["label"] == "Xem lịch khám"
+    for code in ("en", "vi", "ja-easy"):
+        assert line_messages.draft_errors(draft.in_language(code)) == [], code
