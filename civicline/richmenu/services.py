@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -438,6 +439,8 @@ def _active_version() -> MenuVersion | None:
     """The live version of the menu friends see now (the emergency menu while it is on)."""
     state = selectors.account_state()
     active_id = state.emergency_menu_id or state.default_menu_id
+    if active_id is None:
+        return None
     return MenuVersion.objects.filter(menu_id=active_id, is_live=True).prefetch_related("tabs").first()
 
 
@@ -591,6 +594,10 @@ def _rendered(content: MenuContent, language: str) -> list[bytes]:
         raise ValidationError([f"{name}: {message}" for message in exc.messages]) from exc
 
 
+def _alias_in(menu: Menu, language: str, index: int) -> str:
+    return menu.alias_id(index, language)
+
+
 def _drawn(menu: Menu) -> tuple[list[DrawnMenu], dict[str, str], MenuContent]:
     """The draft drawn in each language that needs its own menu; every language → the one it sees;
     the Japanese content (what the history shows). Every problem of every language is reported."""
@@ -606,7 +613,7 @@ def _drawn(menu: Menu) -> tuple[list[DrawnMenu], dict[str, str], MenuContent]:
             continue
         # The screen reader's words of each area (「外部サイト」…) are the resident's language too.
         with languages.speaking(language):
-            bodies = line_bodies(content, lambda index, code=language: menu.alias_id(index, code))
+            bodies = line_bodies(content, partial(_alias_in, menu, language))
         drawn.append(DrawnMenu(language, [tab.title for tab in content.tabs], bodies, images))
     if problems:
         raise ValidationError(problems)
