@@ -12,7 +12,8 @@ its time hardly grows with the number of entries:
   few column reads, not a pass over every document in Python;
 * a table of every name and reading: an exact name, a kana reading, or a name found anywhere
   inside the question (「フライパンの捨て方」「スプレー缶って燃える？」) is a dictionary hit;
-* fuzzy matching of readings (``rapidfuzz``) for one-character typos.
+* fuzzy matching of readings (``rapidfuzz``) for one-character typos, voicing marks counting half
+  (びいたま for びいだま is a lesser slip than びいかま).
 
 The leading documents then get a confidence in [0, 1]: how much of the entry the question covers
 and how much of the question the entry explains, both weighted by the terms' rarity.
@@ -35,7 +36,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .models import FaqEntry, GarbageItem, KnowledgeVersion, ScenarioNode, Status
-from .text import Analysis, analyse, compact, reading_of
+from .text import Analysis, analyse, compact, reading_of, unvoiced, word_reading
 
 # An answer's text says more than the question, and less precisely: a question only the answer's
 # words match is still found, below any that the question itself matches. On the demo city's 80
@@ -45,9 +46,16 @@ ANSWER_WEIGHT = 0.6
 # A name derived from the item's own (without its qualifier, one of its alternatives): an exact
 # hit on it ranks just below an exact hit on the full name.
 DERIVED_WEIGHT = 0.97
-# Typos: similarity of readings, one edit (a swap included) costing one character.
+# Typos: similarity of readings, one edit (a swap included) costing one character and a voicing
+# mark half of one. Readings of three kana (ストロー: すとろ) have typos too.
 FUZZY_CUTOFF = 0.7
-FUZZY_MIN_LENGTH = 4
+FUZZY_MIN_LENGTH = 3
+VOICING_COST = 0.5
+# How many readings the fuzzy look-up hands to the confidence step: enough that a typo near many
+# names (すとう: すいとう, すとろ…) still reaches the right one.
+FUZZY_POOL = 20
+# The look-up compares unvoiced readings, normalised by the longer one: one edit in three kana.
+FUZZY_LOOKUP_CUTOFF = 0.6
 # Confidence needed to answer at once / to offer candidates at all.
 ANSWER_THRESHOLD = 0.8
 ANSWER_MARGIN = 0.1
@@ -82,6 +90,8 @@ MAX_CONTAINED = 24
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _BRACKETS = re.compile(r"[（(【\[][^）)】\]]*[）)】\]]")
+# Letters and digits heading a name (ICレコーダー, ＣＤプレーヤー, LED電球): residents often leave them out.
+_LATIN_HEAD = re.compile(r"^[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]+[\s・]*")
 _ALTERNATIVES = re.compile(r"[・/／、,]")
 
 
@@ -157,6 +167,11 @@ def _reading(text: str) -> str:
     return compact(reading_of(text))
 
 
+@lru_cache(maxsize=5_000)
+def _word_reading(text: str) -> str:
+    return compact(word_reading(text))
+
+
 class Index:
     def __init__(self, documents: list[Document]) -> None:
         self.entries: list[Entry] = []
@@ -193,6 +208,7 @@ class Index:
                 if len(analysis.reading) >= FUZZY_MIN_LENGTH:
                     readings[doc] = analysis.reading
         self._readings = readings
+        self._unvoiced = {doc: unvoiced(reading) for doc, reading in readings.items()}
         self._names = names
         self._longest_name = min(max((len(n) for n in names), default=0), MAX_CONTAINED)
         self._weights = np.array(doc_weight, dtype=np.float32)
@@ -227,16 +243,17 @@ class Index:
             return Ranking([])
         exact = compact(question)
         terms = set(analysis.terms)
-        query = _Query(
-            terms,
-            sum(self._idf.get(t, 0.0) for t in terms),
-            exact,
-            {analysis.key, analysis.reading} - {""},
-            _is_hiragana(exact),
-        )
+        kana_only = _is_hiragana(exact)
+        keys = {analysis.key, analysis.reading} - {""}
+        if kana_only and not analysis.asks:
+            # Kana the analyser cut off at the end without a question in them (くつたし: くつ + たし)
+            # are as likely a slip in a longer name: the subject is the whole text, and a name
+            # found inside it counts its leftover.
+            keys = {exact}
+        query = _Query(terms, sum(self._idf.get(t, 0.0) for t in terms), exact, keys, kana_only)
         scores = self._bm25_pool(analysis.terms, limit * BM25_POOL)  # document → weighted BM25
         named = self._named(query)
-        candidates = set(scores) | set(named) | self._fuzzy(query, limit)
+        candidates = set(scores) | set(named) | self._fuzzy(query)
         confidence: dict[int, float] = {}
         bm25_best: dict[int, float] = {}
         for doc in candidates:
@@ -298,18 +315,19 @@ class Index:
                                 found[doc] = piece
         return found
 
-    def _fuzzy(self, query: _Query, limit: int) -> set[int]:
+    def _fuzzy(self, query: _Query) -> set[int]:
+        """Documents whose reading is within a typo of the question (scored in ``_confidence``)."""
         found: set[int] = set()
         for text in query.keys | {query.exact}:
             if len(text) >= FUZZY_MIN_LENGTH - 1:
                 found.update(
                     doc
                     for _, _, doc in process.extract(
-                        text,
-                        self._readings,
+                        unvoiced(text),
+                        self._unvoiced,
                         scorer=OSA.normalized_similarity,
-                        score_cutoff=FUZZY_CUTOFF,
-                        limit=limit,
+                        score_cutoff=FUZZY_LOOKUP_CUTOFF,
+                        limit=FUZZY_POOL,
                     )
                 )
         return found
@@ -368,13 +386,30 @@ def _typo_similarity(typed: str, reading: str) -> float:
     """How surely ``typed`` is ``reading`` mistyped: one edit in five characters is 5/6.
 
     Counted against one character more than the longer text, so that one slip in a name (かでんち
-    for かんでんち) outweighs a shorter name found inside it (でんち, 電池).
+    for かんでんち) outweighs a shorter name found inside it (でんち, 電池). A difference of voicing
+    marks only (びいたま, びいだま) costs half an edit.
     """
-    if len(typed) < FUZZY_MIN_LENGTH - 1 or len(reading) < FUZZY_MIN_LENGTH:
+    if len(reading) < FUZZY_MIN_LENGTH or len(typed) < FUZZY_MIN_LENGTH - 1:
         return 0.0
-    distance = OSA.distance(typed, reading)
+    if len(typed) < FUZZY_MIN_LENGTH and not _dropped_one(typed, reading):
+        # Two kana are a typo only of a three-kana name with one of them left out (すと: すとろ).
+        return 0.0
+    distance = min(
+        float(OSA.distance(typed, reading)), OSA.distance(unvoiced(typed), unvoiced(reading)) + VOICING_COST
+    )
     similarity = 1 - distance / (max(len(typed), len(reading)) + 1)
+    if len(reading) < len(typed):
+        # A shorter name with the question's extra kana left over (でんち in かでんち): as sure as
+        # that name found inside the question, not as a slip in a name of the question's length.
+        similarity -= KANA_LEFTOVER_PENALTY
     return similarity if similarity >= FUZZY_CUTOFF else 0.0
+
+
+def _dropped_one(typed: str, reading: str) -> bool:
+    """``typed`` is ``reading`` with one character left out."""
+    return len(reading) == len(typed) + 1 and any(
+        reading[:i] + reading[i + 1 :] == typed for i in range(len(reading))
+    )
 
 
 def item_readings(name: str, reading: str) -> list[str]:
@@ -382,10 +417,12 @@ def item_readings(name: str, reading: str) -> list[str]:
 
     5374-format dictionaries put only the index letter (あ, か…) in their ``furigana`` column: a
     one-character reading is no reading. A dictionary's real reading and the analyser's may differ
-    (なまごみ / せいごみ); residents may type either, so both are kept.
+    (なまごみ / せいごみ), and so may the analyser's reading of the whole name and of its words
+    each on its own (こたつばん / こたついた); residents may type any of them, so all are kept.
     """
     found = [reading] if len(compact(reading)) >= 2 else []
-    found.append(_reading(_BRACKETS.sub("", name).strip() or name))
+    base = _BRACKETS.sub("", name).strip() or name
+    found.extend((_reading(base), _word_reading(base)))
     return [r for r in dict.fromkeys(found) if r]
 
 
@@ -398,6 +435,9 @@ def garbage_documents(entry: Entry, name: str, reading: str) -> list[Document]:
     parts = [p.strip() for p in _ALTERNATIVES.split(base) if p.strip()]
     if len(parts) > 1:
         texts.extend(parts)
+    unlettered = _LATIN_HEAD.sub("", base)
+    if len(unlettered) >= 2 and unlettered != base:
+        texts.append(unlettered)
     readings = item_readings(name, reading)
     texts.extend(readings)
     return [

@@ -141,6 +141,31 @@ FRAME_WORDS = {
     )
 }
 
+# Verbs and endings a slip of the keyboard produces in kana as easily as a question does
+# (くつたし → くつ + たし, こたついた → こたつ + いた): an ending made only of these says nothing.
+LIGHT_WORDS = {
+    normalize(word)
+    for word in (
+        *("為る", "する", "有る", "ある", "在る", "居る", "いる", "成る", "なる", "出来る", "できる"),
+        *(
+            "言う",
+            "呉れる",
+            "貰う",
+            "仕舞う",
+            "頂く",
+            "下さる",
+            "くださる",
+            "来る",
+            "の",
+            "方",
+            "こと",
+            "もの",
+        ),
+    )
+}
+# Particles that put a subject before a question (ぺっとぼとるを…, でんちは…, ちゃだんすの…).
+QUESTION_PARTICLES = {"を", "は", "って", "の", "が", "も", "に", "で", "へ"}
+
 _SYNONYM_GROUP = {normalize(word): f"g:{normalize(group[0])}" for group in SYNONYMS for word in group}
 
 
@@ -164,6 +189,9 @@ class Analysis:
     key: str  # compact surface of the subject words (frame words and particles left out)
     reading: str  # hiragana reading of the same words
     words: list[str] = field(default_factory=list)
+    # The words left out at the end ask a question (…をすてたい, …の捨て方), rather than being
+    # only what the analyser made of the rest of a name typed in kana.
+    asks: bool = False
 
 
 def reading_of(text: str) -> str:
@@ -173,6 +201,36 @@ def reading_of(text: str) -> str:
         for m in _tokenizer().tokenize(unicodedata.normalize("NFKC", text or ""))
         if m.part_of_speech()[0] not in {"空白", "補助記号"}
     )
+
+
+def word_reading(text: str) -> str:
+    """The reading of a text word by word, each word read as if it stood alone.
+
+    Inside a compound the analyser reads a trailing kanji as a suffix, in its Chinese reading
+    (こたつ板 → こたつばん, ふすま紙 → ふすまし, 鉛筆削り器 → …き); residents say the word on its
+    own (こたついた, ふすまかみ, …うつわ). Sequential voicing (ふすまがみ) is left to ``unvoiced``.
+    """
+    tokenizer = _tokenizer()
+    parts = []
+    for m in tokenizer.tokenize(unicodedata.normalize("NFKC", text or "")):
+        if m.part_of_speech()[0] in {"空白", "補助記号"}:
+            continue
+        alone = tokenizer.tokenize(m.surface())
+        parts.append(reading_of(m.surface()) if len(alone) == 1 else _hira(m.reading_form()))
+    return "".join(parts)
+
+
+# Dakuten and handakuten, as Unicode decomposes voiced kana (が = か + U+3099).
+_VOICING_MARKS = re.compile("[\u3099\u309a]")
+
+
+def unvoiced(text: str) -> str:
+    """Kana without voicing marks (あぶらがみ → あぶらかみ): one form for sequential voicing.
+
+    Compounds voice their second word (紙 かみ → 油紙 あぶらがみ) or not, and readings made by
+    machine disagree on it (びいだま / びいたま): compared without the marks, they agree.
+    """
+    return unicodedata.normalize("NFC", _VOICING_MARKS.sub("", unicodedata.normalize("NFD", text)))
 
 
 def _hira(reading: str) -> str:
@@ -188,6 +246,21 @@ def _is_function(m) -> bool:
     if m.part_of_speech()[0] in FUNCTION_POS or not NOT_WORD.sub("", m.surface()):
         return True
     return normalize(m.normalized_form()) in FRAME_WORDS or normalize(m.surface()) in FRAME_WORDS
+
+
+def _asks(ending: list) -> bool:
+    """Words left at the end that ask: they start with a particle after the subject, or hold a
+    frame word that is not a light verb (捨てる, 教える)."""
+    if not ending:
+        return False
+    first = ending[0]
+    if first.part_of_speech()[0] == "助詞" and normalize(first.surface()) in QUESTION_PARTICLES:
+        return True
+    for m in ending:
+        forms = {normalize(m.normalized_form()), normalize(m.surface())}
+        if forms & FRAME_WORDS and not forms & LIGHT_WORDS:
+            return True
+    return False
 
 
 def analyse(text: str, *, whole: bool = False) -> Analysis:
@@ -236,7 +309,7 @@ def analyse(text: str, *, whole: bool = False) -> Analysis:
     reading = "".join(reading_parts)
     terms.extend(_ngrams("s", key))
     terms.extend(_ngrams("r", reading))
-    return Analysis(terms=terms, key=key, reading=reading, words=words)
+    return Analysis(terms=terms, key=key, reading=reading, words=words, asks=_asks(morphemes[ending:]))
 
 
 def _ngrams(prefix: str, text: str) -> list[str]:

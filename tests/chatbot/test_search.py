@@ -89,3 +89,52 @@ def test_5374_index_letter_is_no_reading_and_names_are_found_inside_sentences_CB
     assert index.rank("かんでんち").best.title == "乾電池"
     assert index.rank("かでんち").best.title == "乾電池"  # one kana dropped
     assert index.rank("アルミホイルの外箱の刃って燃える？").best.title == longer.title
+
+
+def _dictionary(*names):
+    """An index of garbage items as a 5374 dictionary gives them (the reading is the index letter)."""
+    docs = []
+    for number, name in enumerate(names, start=1):
+        entry = search.Entry("garbage", number, name, "燃やせるごみ", 0)
+        docs += search.garbage_documents(entry, name, "あ")
+    return search.Index(docs)
+
+
+ITEMS = (
+    *("こたつ", "こたつ板", "ふすま紙", "紙コップ", "靴", "靴下"),
+    *("ストロー", "ストーブ", "ベスト", "ICレコーダー"),
+)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("こたついた", "こたつ板"),  # 板 read on its own, not as the analyser reads it in a compound (ばん)
+        ("ふすまがみ", "ふすま紙"),  # voiced in the compound (紙: かみ)
+        ("れこーだー", "ICレコーダー"),  # letters heading the name left out
+        ("くつしたをすてたい", "靴下"),  # a question in kana still drops its ending
+        ("くつは", "靴"),
+    ],
+)
+def test_hiragana_readings_find_the_item_issue16(question, expected):
+    assert _dictionary(*ITEMS).rank(question).best.title == expected
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("くつたし", "靴下"),  # two kana swapped: not 靴 with たし left over
+        ("スロトー", "ストロー"),  # a three-kana name (すとろ) has typos too
+        ("こたつい", "こたつ板"),  # one kana left out
+        ("ふすまかみ", "ふすま紙"),
+    ],
+)
+def test_one_kana_typo_finds_the_item_issue16(question, expected):
+    assert _dictionary(*ITEMS).rank(question).best.title == expected
+
+
+@pytest.mark.parametrize("question", ["ねこ", "てがみ", "さくら"])
+def test_an_unrelated_short_word_matches_nothing_arbitrary_issue16(question):
+    ranking = _dictionary(*ITEMS).rank(question)
+
+    assert ranking.best is None or ranking.best.score < search.CANDIDATE_THRESHOLD
