@@ -31,6 +31,8 @@ class Area(models.Model):
     name = models.CharField(_("地域名"), max_length=60, unique=True)
     position = models.PositiveSmallIntegerField(_("表示順"), default=0)
     is_active = models.BooleanField(_("選択肢に表示"), default=True)
+    translations = TranslationsField()  # residents read it in 受信設定, in their language (issue 21)
+    TRANSLATED_FIELDS = ("name",)
 
     class Meta:
         ordering = ["position", "pk"]
@@ -48,6 +50,8 @@ class Topic(models.Model):
     description = models.CharField(_("説明"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("表示順"), default=0)
     is_active = models.BooleanField(_("選択肢に表示"), default=True)
+    translations = TranslationsField()  # residents read it in 受信設定, in their language (issue 21)
+    TRANSLATED_FIELDS = ("name", "description")
 
     class Meta:
         ordering = ["position", "pk"]

@@ -356,3 +356,36 @@ def test_the_demo_delivery_is_written_in_english_vietnamese_and_easy_japanese():
     assert draft.in_language("vi").actions[0]["label"] == "Xem lịch khám"
     for code in ("en", "vi", "ja-easy"):
         assert line_messages.draft_errors(draft.in_language(code)) == [], code
+
+
+# --- the city's lists residents choose from ------------------------------------------------------
+
+
+def test_topics_and_areas_are_named_in_the_residents_language(system_admin_client):
+    """issue 21: the system administrator writes a topic's versions; 受信設定 shows the resident's."""
+    from civicline.delivery.models import Topic
+    from tests.delivery.factories import AreaFactory
+
+    AreaFactory(name="北部", translations={"vi": {"name": "Khu vực phía Bắc"}})
+    response = system_admin_client.post(
+        "/console/delivery/topics/new/",
+        {
+            "name": "子育て",
+            "description": "子育て支援のお知らせ",
+            "position": "1",
+            "is_active": "on",
+            "name__vi": "Nuôi dạy con",
+            "name__en": "Child-rearing",
+        },
+    )
+    assert response.status_code == 302
+    topic = Topic.objects.get(name="子育て")
+    assert topic.translations == {"en": {"name": "Child-rearing"}, "vi": {"name": "Nuôi dạy con"}}
+    listing = system_admin_client.get("/console/delivery/topics/").content.decode()
+    assert "未翻訳" in listing  # its description, and other languages, have no version yet
+
+    vietnamese = resident_client(FriendFactory(language="vi")).get(SETTINGS).content.decode()
+    korean = resident_client(FriendFactory(language="ko")).get(SETTINGS).content.decode()
+
+    assert "Nuôi dạy con" in vietnamese and "Khu vực phía Bắc" in vietnamese
+    assert "子育て" in korean and "Nuôi dạy con" not in korean  # no Korean version: the master

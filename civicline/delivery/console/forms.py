@@ -308,16 +308,24 @@ class GrantForm(ConsoleForm):
         self.fields["segments"].label_from_instance = lambda s: f"{s.name}（{s.department.name}）"
 
 
-class TopicForm(ConsoleModelForm):
+class TopicForm(TranslationsFormMixin, ConsoleModelForm):
     class Meta:
         model = Topic
         fields = ["name", "description", "position", "is_active"]
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.instance, fields=Topic.TRANSLATED_FIELDS)
 
-class AreaForm(ConsoleModelForm):
+
+class AreaForm(TranslationsFormMixin, ConsoleModelForm):
     class Meta:
         model = Area
         fields = ["name", "position", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.instance, fields=Area.TRANSLATED_FIELDS)
 
 
 def stored_image_or_error(form: MessageForm) -> StoredImage | None:

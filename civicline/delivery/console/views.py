@@ -398,7 +398,8 @@ def _list_item_page(
     request: HttpRequest, form: Any, save: Callable[[dict[str, Any]], Any], title: str
 ) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
-        save({name: form.cleaned_data[name] for name in form._meta.fields})
+        data = {name: form.cleaned_data[name] for name in form._meta.fields}
+        save({**data, "translations": form.translations_cleaned()})
         messages.success(request, _("保存しました。"))
         return redirect("delivery:topic-list")
     return render(

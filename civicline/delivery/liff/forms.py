@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core import languages
+from civicline.core.translations import translated
 
 from .. import selectors
 from ..models import Gender
@@ -30,6 +31,13 @@ def birth_year_choices() -> list[tuple[str, str]]:
     this_year = timezone.localdate().year
     years = [(str(y), f"{y}年（{japanese_era(y)}）") for y in range(this_year - 15, this_year - 101, -1)]
     return [("", _("答えない")), *years]
+
+
+def _names_translated(form: forms.Form) -> None:
+    """The city's topics and areas named in the language being spoken (issue 21)."""
+    for name in ("topics", "area"):
+        if name in form.fields:
+            form.fields[name].label_from_instance = lambda item: translated(item, "name")  # type: ignore[attr-defined]
 
 
 class ResidentSettingsForm(forms.Form):
@@ -66,6 +74,7 @@ class ResidentSettingsForm(forms.Form):
         self.fields["birth_year"].choices = birth_year_choices()
         self.fields["topics"].queryset = selectors.topic_list(active_only=True)
         self.fields["area"].queryset = selectors.area_list(active_only=True)
+        _names_translated(self)
 
     def clean(self) -> dict[str, Any]:
         """Children's birth dates come as any number of ``child`` inputs; the service checks them."""
@@ -102,3 +111,4 @@ class EmailSubscribeForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["topics"].queryset = selectors.topic_list(active_only=True)
+        _names_translated(self)
