@@ -23,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from civicline.core import languages
+from civicline.core import languages, translations
 from civicline.core.translations import translated
 
 from . import actions, layouts, rendering
@@ -117,6 +117,16 @@ def contents_by_language(menu: Menu) -> tuple[dict[str, MenuContent], dict[str, 
             same = code
         seen_as[code] = same
     return drawn, seen_as
+
+
+def missing_languages(menu: Menu) -> list[str]:
+    """Offered languages that some text of the menu lacks: its own, a tab's title, a tile's label
+    (reads prefetched tabs and tiles when there are)."""
+    parts: list[Any] = [menu]
+    for tab in menu.tabs.all():
+        parts.extend([tab, *tab.tiles.all()])
+    missing = {code for part in parts for code in translations.missing_languages(part)}
+    return [code for code in languages.translation_languages() if code in missing]
 
 
 def _read(name: str) -> bytes | None:

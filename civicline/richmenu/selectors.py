@@ -8,11 +8,13 @@ changing them is for the system administrator and the departments the administra
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from civicline.core import languages
 from civicline.core.models import Staff
 from civicline.line.models import PreviewRecipient
 from civicline.line.preview import preview_recipient_list_for
@@ -66,7 +68,7 @@ def _live_versions() -> Prefetch:
 def menu_list_for(*, fetched_by: Staff) -> QuerySet[Menu]:
     if not _active(fetched_by):
         return Menu.objects.none()
-    return Menu.objects.prefetch_related("tabs", _live_versions())
+    return Menu.objects.prefetch_related("tabs__tiles", _live_versions())
 
 
 def access_menu(*, fetched_by: Staff, pk: int) -> Menu:
@@ -88,6 +90,24 @@ def access_version(*, fetched_by: Staff, pk: int) -> MenuVersion:
     if version is None or not _active(fetched_by):
         raise Http404
     return version
+
+
+def language_menus(version: MenuVersion) -> list[dict[str, Any]]:
+    """Per language drawn in ``version``: its name, its tabs, and the languages that share it."""
+    names = languages.names()
+    return [
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "tabs": version.tabs_in(code),
+            "shared_by": [
+                names.get(other, other)
+                for other, seen in version.seen_as.items()
+                if seen == code and other != code
+            ],
+        }
+        for code in version.menu_languages
+    ]
 
 
 def live_version(menu: Menu) -> MenuVersion | None:

@@ -29,9 +29,9 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from civicline.core import languages
+from civicline.core import languages, translations
 from civicline.core.audit import (
     Action,
     audit_record,
@@ -85,9 +85,9 @@ IMAGE_FORMATS = {"JPEG", "PNG"}
 # A publish takes a few seconds; an emergency switch waits for it rather than fail.
 LOCK_WAIT_FOR_SWITCH = 60
 MENU_FIELDS = ("name", "purpose", "chat_bar_text", "theme_colour", "heading", "opens_by_default")
-MENU_AUDITED = (*MENU_FIELDS, "size")
+MENU_AUDITED = (*MENU_FIELDS, "size", "translations")
 TILE_FIELDS = ("label", "icon", "colour", "action_type", "action_value")
-TILE_AUDITED = (*TILE_FIELDS, "image")
+TILE_AUDITED = (*TILE_FIELDS, "image", "translations")
 
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -184,7 +184,11 @@ def image_store(upload: UploadedFile, *, folder: str, exact_size: tuple[int, int
 
 
 def _menu_data(data: dict[str, Any]) -> dict[str, Any]:
-    return {field: data[field] for field in MENU_FIELDS if field in data}
+    """The settings staff may give a menu; its texts in other languages under ``translations``."""
+    given = {name: data[name] for name in MENU_FIELDS if name in data}
+    if "translations" in data:
+        given["translations"] = translations.cleaned(data["translations"])
+    return given
 
 
 @transaction.atomic
@@ -282,6 +286,7 @@ class TileInput:
     action_value: str
     image: UploadedFile | None = None
     clear_image: bool = False
+    translations: Mapping[str, Any] = field(default_factory=dict)  # {language: {"label": …}}
 
 
 @transaction.atomic
@@ -294,8 +299,10 @@ def tab_update(
     tiles: Sequence[TileInput],
     design: UploadedFile | None = None,
     clear_design: bool = False,
+    title_translations: Mapping[str, Any] | None = None,
 ) -> MenuTab:
-    """Save a tab: its title, layout and exactly the layout's number of tiles (all checked first)."""
+    """Save a tab: its title, layout and exactly the layout's number of tiles (all checked first);
+    ``title_translations`` ({language: {"title": …}}) None keeps the titles in other languages."""
     _require_edit(actor)
     menu = tab.menu
     template = _check_layout(menu.size, layout)
@@ -312,10 +319,13 @@ def tab_update(
     existing = {t.position: t for t in tab.tiles.all()}
     before = {
         "title": tab.title,
+        "title_translations": tab.translations,
         "layout": tab.layout,
         "tiles": [snapshot(existing[p], TILE_AUDITED) for p in sorted(existing)],
     }
     tab.title, tab.layout = title.strip(), layout
+    if title_translations is not None:
+        tab.translations = translations.cleaned(title_translations)
     if design is not None:
         tab.design_image.name = image_store(
             design, folder="designs", exact_size=(menu.size_spec.width, menu.size_spec.height)
@@ -325,8 +335,14 @@ def tab_update(
     tab.save()
     for position, tile_input in enumerate(tiles):
         tile = existing.pop(position, None) or MenuTile(tab=tab, position=position)
-        for field in TILE_FIELDS:
-            setattr(tile, field, getattr(tile_input, field).replace("\r\n", "\n").strip())
+        for name in TILE_FIELDS:
+            setattr(tile, name, getattr(tile_input, name).replace("\r\n", "\n").strip())
+        tile.translations = translations.cleaned(
+            {
+                code: {name: str(text).replace("\r\n", "\n") for name, text in texts.items()}
+                for code, texts in tile_input.translations.items()
+            }
+        )
         if tile_input.image is not None:
             tile.image.name = image_store(tile_input.image, folder="tiles")
         elif tile_input.clear_image:
@@ -336,6 +352,7 @@ def tab_update(
     _touch(menu, actor)
     after = {
         "title": tab.title,
+        "title_translations": tab.translations,
         "layout": tab.layout,
         "tiles": [snapshot(t, TILE_AUDITED) for t in tab.tiles.order_by("position")],
     }

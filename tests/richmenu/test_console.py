@@ -222,3 +222,43 @@ def test_the_editor_says_which_tiles_leave_line_for_another_site(koho_client, se
     assert "LINEの外のサイトを開くタイル" in detail
     assert "気象警報（気象庁）：" in detail and "https://www.jma.go.jp/bosai/warning/" in detail
     assert "ワクチン接種：" not in detail
+
+
+def test_staff_write_the_menus_texts_per_language_and_see_what_is_missing(koho_client):
+    """issue 21: the tab title, tile labels, menu bar text and heading per language; the list marks a
+    menu whose texts lack a language 未翻訳; the picture stays one for every language."""
+    menu = build_menu(name="通常メニュー", tabs=(("手続き", "large-4"),))
+    page = koho_client.get(f"/console/richmenu/{menu.pk}/tabs/0/").content.decode()
+    assert 'name="title__en"' in page and 'name="tile0-label__vi"' in page
+    assert "画像はどの言語のメニューでも同じものを使います" in page
+
+    data = {"title": "手続き", "layout": "large-4", "title__en": "Procedures", **tile_post(4)}
+    data.update({f"tile{i}-label__en": f"Item {i + 1}" for i in range(4)})
+    data["tile1-label__vi"] = "Mục 2"
+    response = koho_client.post(f"/console/richmenu/{menu.pk}/tabs/0/", data)
+
+    assert response.status_code == 302
+    tab = MenuTab.objects.get(menu=menu)
+    assert tab.translations == {"en": {"title": "Procedures"}}
+    assert [t.translations for t in tab.tiles.order_by("position")][:2] == [
+        {"en": {"label": "Item 1"}},
+        {"en": {"label": "Item 2"}, "vi": {"label": "Mục 2"}},
+    ]
+    listing = koho_client.get("/console/richmenu/").content.decode()
+    assert "未翻訳" in listing
+
+    response = koho_client.post(
+        f"/console/richmenu/{menu.pk}/settings/",
+        {
+            "name": "通常メニュー",
+            "purpose": "normal",
+            "chat_bar_text": "メニュー",
+            "chat_bar_text__en": "Menu",
+            "theme_colour": "#0b5cad",
+            "heading": "",
+            "opens_by_default": "on",
+        },
+    )
+    assert response.status_code == 302
+    menu.refresh_from_db()
+    assert menu.translations == {"en": {"chat_bar_text": "Menu"}}

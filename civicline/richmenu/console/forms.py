@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.forms import ConsoleForm
 from civicline.core.models import Department
+from civicline.core.translations import TranslationsFormMixin
 
 from .. import actions, icons, layouts
 from ..actions import ActionType
@@ -34,7 +35,7 @@ def _colour_field(label: Any, initial: str = "#0b5cad") -> forms.RegexField:
     )
 
 
-class MenuForm(ConsoleForm):
+class MenuForm(TranslationsFormMixin, ConsoleForm):
     name = forms.CharField(
         label=_("管理用の名前"), max_length=60, help_text=_("例：通常メニュー（2025年度）、災害時メニュー")
     )
@@ -96,6 +97,7 @@ class MenuForm(ConsoleForm):
         if menu is not None:
             del self.fields["size"], self.fields["first_tab"]
         self.menu = menu
+        self.translation_fields_add(menu, fields=Menu.TRANSLATED_FIELDS)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
@@ -109,7 +111,7 @@ class TabCreateForm(ConsoleForm):
     title = forms.CharField(label=_("タブ名"), max_length=10)
 
 
-class TabForm(ConsoleForm):
+class TabForm(TranslationsFormMixin, ConsoleForm):
     title = forms.CharField(label=_("タブ名"), max_length=10)
     layout = forms.ChoiceField(label=_("レイアウト"), widget=forms.RadioSelect)
     design = forms.FileField(
@@ -128,9 +130,10 @@ class TabForm(ConsoleForm):
         self.fields["layout"].choices = [(t.key, t.label) for t in layouts.templates_for(tab.menu.size)]
         if not tab.design_image:
             del self.fields["clear_design"]
+        self.translation_fields_add(tab, fields=MenuTab.TRANSLATED_FIELDS)
 
 
-class TileForm(ConsoleForm):
+class TileForm(TranslationsFormMixin, ConsoleForm):
     label = forms.CharField(
         label=_("表示する文字"),
         max_length=24,
@@ -143,6 +146,7 @@ class TileForm(ConsoleForm):
         label=_("画像（アイコンの代わり）"),
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
+        help_text=_("画像はどの言語のメニューでも同じものを使います。文字を含む画像は避けてください。"),
     )
     clear_image = forms.BooleanField(label=_("画像を外す"), required=False)
     action_type = forms.ChoiceField(label=_("タップしたときの動作"), choices=ActionType.choices)
@@ -187,6 +191,8 @@ class TileForm(ConsoleForm):
         self.tile = tile
         self.fields["icon"].choices = [("", _("なし")), *icons.choices()]
         self.fields["action_feature"].choices = [("", _("選んでください")), *actions.feature_action_choices()]
+        # Only the label is written per language: the picture and the action are the same in all.
+        self.translation_fields_add(tile, fields=MenuTile.TRANSLATED_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -221,6 +227,7 @@ class TileForm(ConsoleForm):
             action_value=data["action_value"],
             image=data.get("image") or None,
             clear_image=data.get("clear_image", False),
+            translations=self.translations_cleaned(),
         )
 
 

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civicline.core import languages
 from civicline.core.console.decorators import staff_required, system_admin_required
 from civicline.line.phone import phone_url
 
@@ -63,12 +64,14 @@ def _report(request: HttpRequest, exc: ValidationError | PermissionDenied) -> No
 def menu_list(request: HttpRequest) -> HttpResponse:
     state = selectors.account_state()
     menus = list(selectors.menu_list_for(fetched_by=request.user))
+    names = languages.names()
     rows = [
         {
             "menu": menu,
             "live": menu.live_versions[0] if menu.live_versions else None,
             "is_default": menu.pk == state.default_menu_id,
             "is_emergency_on": menu.pk == state.emergency_menu_id,
+            "missing": [names[code] for code in content.missing_languages(menu)],
         }
         for menu in menus
     ]
@@ -87,7 +90,11 @@ def menu_create(request: HttpRequest) -> HttpResponse:
         try:
             menu = services.menu_create(
                 actor=request.user,
-                data={**{k: data[k] for k in MENU_SETTINGS}, "size": data["size"]},
+                data={
+                    **{k: data[k] for k in MENU_SETTINGS},
+                    "size": data["size"],
+                    "translations": form.translations_cleaned(),
+                },
                 first_tab=data["first_tab"],
                 layout=layouts.default_template(data["size"]).key,
             )
@@ -153,6 +160,8 @@ def menu_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ready": not font_problem and not any(row["problems"] for row in tab_rows),
             "digest": content.digest(draft),
             "live": live,
+            "language_menus": selectors.language_menus(live) if live else [],
+            "missing": [languages.names()[code] for code in content.missing_languages(menu)],
             "unpublished": live is None or not content.is_published_as(draft, live.content),
             "versions": selectors.version_list(menu),
             "rollback_target": selectors.rollback_target(menu),
@@ -175,7 +184,10 @@ def menu_update(request: HttpRequest, pk: int) -> HttpResponse:
             services.menu_update(
                 actor=request.user,
                 menu=menu,
-                data={k: form.cleaned_data[k] for k in MENU_SETTINGS},
+                data={
+                    **{k: form.cleaned_data[k] for k in MENU_SETTINGS},
+                    "translations": form.translations_cleaned(),
+                },
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -311,6 +323,7 @@ def tab_edit(request: HttpRequest, pk: int, position: int) -> HttpResponse:
                     tiles=[tile.tile_input() for tile in in_use],
                     design=form.cleaned_data.get("design") or None,
                     clear_design=form.cleaned_data.get("clear_design", False),
+                    title_translations=form.translations_cleaned(),
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -430,12 +443,14 @@ def tab_svg(request: HttpRequest, pk: int, position: int) -> HttpResponse:
 def version_image(request: HttpRequest, pk: int, position: int) -> HttpResponse:
     """A published version's tab, exactly the JPEG LINE received."""
     version = selectors.access_version(fetched_by=request.user, pk=pk)
-    tab = version.tabs.filter(position=position).first()
+    language = request.GET.get("language") or languages.JAPANESE
+    tab = version.tabs.filter(position=position, language=language).first()
     if tab is None:
         raise Http404
     with tab.image.open("rb") as stored:
         data = stored.read()
-    filename = f"richmenu-{version.menu_id}-v{version.number}-tab{position + 1}.jpg"
+    suffix = "" if language == languages.JAPANESE else f"-{language}"
+    filename = f"richmenu-{version.menu_id}-v{version.number}-tab{position + 1}{suffix}.jpg"
     return _download(data, "image/jpeg", filename, attachment="download" in request.GET)
 
 
