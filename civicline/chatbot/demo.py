@@ -5,6 +5,7 @@ Idempotent: entries already there are left as they are.
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from django.db import transaction
@@ -12,12 +13,16 @@ from django.db import transaction
 from civicline.core.audit import audit_context
 from civicline.core.models import Department
 
-from . import services
+from . import services, signals
 from .demo_data.faq import FAQ
-from .models import FaqEntry, GarbageCategory, ScenarioNode
+from .demo_data.faq_translations import FAQ_TRANSLATIONS
+from .models import FaqEntry, GarbageCategory, GarbageItem, ScenarioNode
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 GARBAGE_FILE = DATA / "takamatsu_0074_gomi_bunbetsu.csv"
+# Names of the dictionary's common items in residents' other languages, written by the civicline
+# project for the demo, not published by the city (SOURCES.md) (issue 21).
+GARBAGE_TRANSLATIONS_FILE = DATA / "garbage_translations.csv"
 DEMO_LABEL = "デモデータ"
 
 # Departments the demo FAQ needs beyond the demo city's staff departments.
@@ -52,6 +57,81 @@ CATEGORY_HOW_TO = {
     ),
     "収集不可": "市では収集できません。販売店や専門の処理業者にご相談ください。",
 }
+
+# The categories in residents' other languages (issue 21), written by the civicline project: the
+# names in every language, how to put them out in English (other languages fall back, marked).
+CATEGORY_TRANSLATIONS = {
+    "燃やせるごみ": ("Burnable garbage", "可燃垃圾", "타는 쓰레기", "Rác cháy được"),
+    "破砕ごみ": (
+        "Crushable garbage (non-burnable)",
+        "破碎垃圾（不可燃）",
+        "파쇄 쓰레기 (불연성)",
+        "Rác nghiền (không cháy được)",
+    ),
+    "臨時・粗大ごみ": (
+        "Oversized garbage (by appointment)",
+        "大件垃圾（需预约）",
+        "대형 쓰레기 (예약제)",
+        "Rác cỡ lớn (đặt lịch trước)",
+    ),
+    "破砕、臨時・粗大": (
+        "Crushable or oversized garbage",
+        "破碎垃圾或大件垃圾",
+        "파쇄 또는 대형 쓰레기",
+        "Rác nghiền hoặc rác cỡ lớn",
+    ),
+    "缶・びん・ペットボトル": (
+        "Cans, glass bottles, PET bottles",
+        "罐、瓶、塑料瓶",
+        "캔·병·페트병",
+        "Lon, chai thủy tinh, chai nhựa",
+    ),
+    "プラスチック容器包装": (
+        "Plastic containers and packaging",
+        "塑料容器包装",
+        "플라스틱 용기·포장",
+        "Bao bì, hộp đựng bằng nhựa",
+    ),
+    "紙・布": ("Paper and cloth", "纸、布", "종이·천", "Giấy, vải"),
+    "紙布": ("Paper and cloth", "纸、布", "종이·천", "Giấy, vải"),
+    "有害ごみ": ("Hazardous garbage", "有害垃圾", "유해 쓰레기", "Rác nguy hại"),
+    "家電リサイクル法対象品": (
+        "Appliances under the Home Appliance Recycling Act",
+        "家电回收法对象产品",
+        "가전 재활용법 대상품",
+        "Đồ điện gia dụng thuộc Luật tái chế đồ điện",
+    ),
+    "収集不可": ("Not collected by the city", "不予收集", "수거 불가", "Thành phố không thu gom"),
+}
+CATEGORY_HOW_TO_EN = {
+    "燃やせるごみ": (
+        "Put it in the city's designated bag for burnable garbage and take it to your garbage station "
+        "by 8:30 a.m. on collection day."
+    ),
+    "破砕ごみ": (
+        "Put it in a clear or translucent bag and put it out on the monthly crushable-garbage day. "
+        "Wrap blades and broken glass in paper and write 「キケン」 (danger) on it."
+    ),
+    "臨時・粗大ごみ": (
+        "By appointment. After applying, attach disposal tickets for the fee and put it out by "
+        "8:30 a.m. on the appointed day."
+    ),
+    "缶・びん・ペットボトル": (
+        "Rinse lightly and put them in the container or a clear bag on resource-garbage day."
+    ),
+    "プラスチック容器包装": "Clean off any dirt and put it in a clear or translucent bag on plastics day.",
+    "紙・布": "Tie each kind crosswise with string and put it out on resource-garbage day, not in the rain.",
+    "有害ごみ": (
+        "Put dry-cell batteries, fluorescent tubes and the like in a clear bag, separate from other "
+        "garbage, on crushable-garbage day."
+    ),
+    "家電リサイクル法対象品": (
+        "Not collected by the city. Ask the shop to take it back, or bring it to a designated "
+        "collection site."
+    ),
+    "収集不可": "The city cannot collect it. Please ask the shop or a specialised disposal company.",
+}
+TRANSLATED_LANGUAGES = ("en", "zh-hans", "ko", "vi")
 
 # (label, answer or children)
 SCENARIOS = [
@@ -137,16 +217,38 @@ def _seed() -> None:
                 category=category,
                 phrasings=phrasings,
                 source=FaqEntry.Source.DEMO,
+                translations=FAQ_TRANSLATIONS.get(question),
             )
     kankyo = _department("kankyo")
     if GARBAGE_FILE.exists():
-        services.garbage_import(
-            actor=None, department=kankyo, data=GARBAGE_FILE.read_bytes()
-        )
+        services.garbage_import(actor=None, department=kankyo, data=GARBAGE_FILE.read_bytes())
     for name, how_to in CATEGORY_HOW_TO.items():
         GarbageCategory.objects.filter(department=kankyo, name=name, how_to="").update(how_to=how_to)
+    _garbage_translations(kankyo)
     if not ScenarioNode.objects.exists():
         _scenario(SCENARIOS, parent=None, department=_department("shimin"))
+
+
+def _garbage_translations(department: Department) -> None:
+    """The demo dictionary's names in other languages, on items and categories not translated yet."""
+    for name, names in CATEGORY_TRANSLATIONS.items():
+        versions = {code: {"name": text} for code, text in zip(TRANSLATED_LANGUAGES, names, strict=True)}
+        if name in CATEGORY_HOW_TO_EN:
+            versions["en"]["how_to"] = CATEGORY_HOW_TO_EN[name]
+        GarbageCategory.objects.filter(department=department, name=name, translations={}).update(
+            translations=versions
+        )
+    if not GARBAGE_TRANSLATIONS_FILE.exists():
+        return
+    with GARBAGE_TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as f:
+        rows = {row["品目"]: row for row in csv.DictReader(f)}
+    items = list(GarbageItem.objects.filter(department=department, name__in=rows, translations={}))
+    for item in items:
+        row = rows[item.name]
+        item.translations = {code: {"name": row[f"品目_{code}"]} for code in TRANSLATED_LANGUAGES}
+    GarbageItem.objects.bulk_update(items, ["translations"], batch_size=500)
+    if items:
+        signals.knowledge_changed()  # bulk writes send no post_save: every index is rebuilt
 
 
 def _scenario(nodes: list, *, parent: ScenarioNode | None, department: Department) -> None:

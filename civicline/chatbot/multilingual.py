@@ -37,11 +37,15 @@ _FRAME_LINES = (
     "how where what which when who why should shall could would will can may please tell about",
     "of to in into on at for from with by and or",
     "throw throwing thrown threw away dispose disposing disposal discard discarding get rid put",
-    "out go goes going sort sorted sorting separate recycle recycling collect collection day",
+    "out go goes going sort sorted sorting separate",
     "garbage trash rubbish waste bin",
     "vứt bỏ ở đâu thế nào như cách làm sao tôi có thể được không là gì rác loại cái này đổ phân",
 )
 FRAME_WORDS = frozenset(word for line in _FRAME_LINES for word in line.split())
+# Frame words that are also things thrown away: kept after an article or another kept word
+# ("a can", "spray can"), dropped elsewhere ("how can I…").
+NOUN_FRAME_WORDS = frozenset({"can", "bin"})
+_DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "our", "your", "empty", "old"})
 
 
 def reader_language() -> str:
@@ -135,8 +139,13 @@ def question_text(text: str) -> str:
     "How do I throw away batteries?" → "battery". Only words are cut; a question made of frame
     words alone is left as it is.
     """
-    words = [_singular(w.lower()) for w in _WORD.findall(text)]
-    subject = [w for w in words if w not in FRAME_WORDS]
+    subject: list[str] = []
+    previous = ""
+    for word in (w.lower() for w in _WORD.findall(text)):
+        noun = word in NOUN_FRAME_WORDS and (previous in _DETERMINERS or previous not in FRAME_WORDS)
+        if word not in FRAME_WORDS or (noun and previous):
+            subject.append(_singular(word))
+        previous = word
     return " ".join(subject) if subject else text
 
 
@@ -178,17 +187,6 @@ def translated_index() -> search.Index:
         return _cached[1]
 
 
-def _merged(rankings: Iterable[search.Ranking], limit: int) -> search.Ranking:
-    best: dict[tuple[str, int], search.Candidate] = {}
-    for ranking in rankings:
-        for candidate in ranking.candidates:
-            key = (candidate.kind, candidate.id)
-            if key not in best or best[key].score < candidate.score:
-                best[key] = candidate
-    ordered = sorted(best.values(), key=lambda c: c.score, reverse=True)
-    return search.Ranking(ordered[:limit])
-
-
 def rank(question: str, *, language: str, limit: int = search.MAX_CANDIDATES) -> search.Ranking:
     """Rank a resident's question in the index of their language first, then the other."""
     if is_japanese_reader(language):
@@ -202,9 +200,10 @@ def rank(question: str, *, language: str, limit: int = search.MAX_CANDIDATES) ->
     # Typed in their language, the question's frame ("where does … go?") is left out of both.
     searched = question if _KANA.search(question) else question_text(question)
     other = translated_index().rank(searched, limit=limit)
-    if other.confident:
+    best = other.best
+    if best is not None and best.score >= search.CANDIDATE_THRESHOLD:
+        # Names in their language come first, even when several fit ("battery": dry cell, car,
+        # button…): the Japanese index would only add what a katakana reading of the word hits
+        # (toy: とい, 樋).
         return other
-    ranking = search.rank(searched, limit=limit)
-    if ranking.confident or not other.candidates:
-        return ranking
-    return _merged((other, ranking), limit)
+    return search.rank(searched, limit=limit)

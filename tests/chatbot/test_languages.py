@@ -303,3 +303,21 @@ def test_the_import_preview_names_the_language_columns_and_their_changes(departm
     assert [(c.label, c.before, c.after) for c in changed.changes] == [
         ("品目（English）", "Battery", "Dry cell battery")
     ]
+
+
+def test_the_demo_dictionary_answers_english_residents_by_its_english_names(ask):
+    """issue 21: the demo city's dictionary has English names for its common items."""
+    from civicline.chatbot import demo
+
+    demo.seed()
+    friend("Uen", "en")
+
+    bottle = ask("Uen", "How do I throw away a plastic bottle?")[0]["text"]
+    battery = ask("Uen", "battery")[0]
+
+    assert "PET bottle / Plastic bottle" in bottle and "Cans, glass bottles, PET bottles" in bottle
+    assert "Rinse lightly" in bottle
+    # "battery" is several items in English: offered by their English names.
+    assert "1. Battery (dry cell, cylindrical)" in battery["text"]
+    assert "Car battery (cars, motorcycles)" in battery["text"]
+    assert GarbageItem.objects.exclude(translations={}).count() >= 150
