@@ -1,5 +1,9 @@
 """The survey's invitation, composed as a delivery's card (SV-5) and sent to test devices as a
-preview (X-11). It carries the title and description only, never anything a resident answered (SV-3)."""
+preview (X-11). It carries the title and description only, never anything a resident answered (SV-3).
+
+Everything here speaks the language being spoken and picks the survey's texts in it (issue 21):
+build inside ``languages.speaking`` (a delivery's versions) or a resident's reply.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,12 @@ from typing import Any
 
 from django.core import signing
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from civicline.delivery.line_messages import ALT_TEXT_LIMIT, MessageDraft, build
+from civicline.core import languages
+from civicline.core.translations import Translations, translated
+from civicline.delivery.line_messages import ALT_TEXT_LIMIT, MessageDraft, build, label_field
 from civicline.delivery.models import DeliveryMessage
 from civicline.line.liff.links import liff_url
 
@@ -40,19 +46,37 @@ def preview_survey_id(token: str) -> int | None:
 
 
 def invitation_text(survey: Survey) -> str:
-    text = survey.description.strip() or _("アンケートへのご協力をお願いします。")
+    text = translated(survey, "description").strip() or _("アンケートへのご協力をお願いします。")
     return text if len(text) <= CARD_TEXT_LIMIT else text[: CARD_TEXT_LIMIT - 1] + "…"
 
 
 def invitation(survey: Survey, *, preview: bool = False) -> MessageDraft:
     """The invitation as a delivery's card: the title, the description, one "回答する" link."""
+    title = translated(survey, "title")
     return MessageDraft(
         kind=DeliveryMessage.Kind.CARD,
-        title=(_("【プレビュー】") if preview else "") + survey.title,
+        title=(_("【プレビュー】") if preview else "") + title,
         text=invitation_text(survey),
-        alt_text=(_("アンケートのお願い: ") + survey.title)[:400],
+        alt_text=(_("アンケートのお願い: ") + title)[:400],
         actions=[{"label": _("回答する"), "value": liff_url(survey_path(survey, preview=preview))}],
     )
+
+
+def invitation_versions(survey: Survey) -> Translations:
+    """The invitation in every offered language but Japanese, as a delivery message's translations:
+    the delivery sends each resident theirs. Every language gets one, the survey's texts by the
+    city's fallbacks where staff wrote none: the card's own words still come in the resident's."""
+    versions: Translations = {}
+    for code in languages.translation_languages():
+        with languages.speaking(code):
+            draft = invitation(survey)
+        versions[code] = {
+            "title": draft.title,
+            "text": draft.text,
+            "alt_text": draft.alt_text,
+            **{label_field(i): action["label"] for i, action in enumerate(draft.actions, start=1)},
+        }
+    return versions
 
 
 def preview_message(survey: Survey) -> dict[str, Any]:
@@ -72,12 +96,12 @@ def _button(label: str, uri: str, style: str = "primary") -> dict[str, Any]:
 def _bubble(survey: Survey) -> dict[str, Any]:
     contents = [
         _text(_("アンケート"), weight="bold", color="#06c755", size="sm"),
-        _text(survey.title, weight="bold", size="lg"),
+        _text(translated(survey, "title"), weight="bold", size="lg"),
         _text(invitation_text(survey), size="sm", color="#555555", maxLines=4),
         _text(_("担当: %(department)s") % {"department": survey.department.name}, size="xs", color="#8c8c8c"),
     ]
     if survey.closes_at:
-        closes = f"{timezone.localtime(survey.closes_at):%Y年%-m月%-d日 %H:%M}"
+        closes = formats.date_format(timezone.localtime(survey.closes_at), "DATETIME_FORMAT")
         contents.append(_text(_("回答期限: %(date)s") % {"date": closes}, size="xs", color="#8c8c8c"))
     return {
         "type": "bubble",
@@ -116,7 +140,7 @@ def open_surveys(surveys: list[Survey]) -> dict[str, Any]:
             }
         )
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-    titles = "、".join(s.title for s in shown)
+    titles = _("、").join(translated(s, "title") for s in shown)
     alt_text = (_("回答できるアンケート: ") + titles)[:ALT_TEXT_LIMIT]
     return {"type": "flex", "altText": alt_text, "contents": contents}
 

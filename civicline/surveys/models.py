@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.models import Department
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
+
+# What a survey thanks residents with unless staff write their own: each resident reads it in their
+# language from the catalogue (issue 21).
+DEFAULT_THANKS = "ご協力ありがとうございました。"
 
 
 class Survey(models.Model):
@@ -44,9 +49,9 @@ class Survey(models.Model):
         default=False,
         help_text=_("オフにすると、リンクを知っている友だちなら誰でも回答できます。"),
     )
-    thanks_text = models.TextField(
-        _("回答後のお礼の文"), blank=True, max_length=1000, default="ご協力ありがとうございました。"
-    )
+    thanks_text = models.TextField(_("回答後のお礼の文"), blank=True, max_length=1000, default=DEFAULT_THANKS)
+    # The title, description and thanks in residents' other languages (issue 21).
+    translations = TranslationsField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -54,6 +59,8 @@ class Survey(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DepartmentScopedQuerySet.as_manager()
+
+    TRANSLATED_FIELDS = ("title", "description", "thanks_text")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

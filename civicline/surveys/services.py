@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
 from civicline.core.audit import Action, audit_record, audited_change, audited_create
 from civicline.core.models import Department, Staff
 from civicline.core.permissions import require_department
@@ -37,6 +38,8 @@ SURVEY_FIELDS = (
     "invited_only",
     "thanks_text",
 )
+# What the audit log records of a survey: its settings and its texts in other languages (issue 21).
+AUDITED_FIELDS = (*SURVEY_FIELDS, "translations")
 INVITATION_BATCH = 2000
 
 
@@ -58,7 +61,7 @@ def survey_create(*, actor: Staff, department: Department, data: dict[str, Any])
             actor=actor,
             obj=survey,
             summary=_("アンケート「%(title)s」を作成") % {"title": survey.title},
-            fields=SURVEY_FIELDS,
+            fields=AUDITED_FIELDS,
         )
     return survey
 
@@ -66,7 +69,7 @@ def survey_create(*, actor: Staff, department: Department, data: dict[str, Any])
 def survey_update(*, actor: Staff, survey: Survey, data: dict[str, Any]) -> Survey:
     require_department(actor, survey)
     summary = _("アンケート「%(title)s」を変更") % {"title": data.get("title", survey.title)}
-    with audited_change(actor=actor, obj=survey, summary=summary, fields=SURVEY_FIELDS):
+    with audited_change(actor=actor, obj=survey, summary=summary, fields=AUDITED_FIELDS):
         for name, value in data.items():
             setattr(survey, name, value)
         _check_period(survey)
@@ -122,7 +125,9 @@ def survey_invite(
         raise ValidationError(_("質問がまだありません。"))
     if not to_all and not segments:
         raise ValidationError(_("依頼を送るセグメントを選んでください。"))
-    draft = line_messages.invitation(survey)
+    # Japanese for the master whatever the clerk's console speaks; a version for every other language.
+    with languages.speaking(languages.JAPANESE):
+        draft = line_messages.invitation(survey)
     data = delivery_services.DeliveryInput(
         title=_("アンケートのお願い: %(title)s") % {"title": survey.title},
         audience=Delivery.Audience.ALL if to_all else Delivery.Audience.SEGMENTS,
@@ -136,6 +141,7 @@ def survey_invite(
                 text=draft.text,
                 alt_text=draft.alt_text,
                 actions=draft.actions,
+                translations=line_messages.invitation_versions(survey),
             )
         ],
     )

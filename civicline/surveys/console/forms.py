@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.forms import ConsoleForm, ConsoleModelForm, model_choice_field
 from civicline.core.models import Department, Staff
+from civicline.core.translations import TranslationsFormMixin
 from civicline.delivery import selectors as delivery_selectors
 from civicline.delivery.models import Delivery, Segment
 from civicline.line.models import PreviewRecipient
@@ -20,7 +21,7 @@ from ..services import SURVEY_FIELDS
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class SurveyForm(ConsoleModelForm):
+class SurveyForm(TranslationsFormMixin, ConsoleModelForm):
     department = forms.ModelChoiceField(label=_("担当課"), queryset=Department.objects.filter(is_active=True))
 
     class Meta:
@@ -40,9 +41,13 @@ class SurveyForm(ConsoleModelForm):
             self.fields["department"].initial = staff.department_id
         else:
             del self.fields["department"]
+        self.translation_fields_add(self.instance, fields=Survey.TRANSLATED_FIELDS)
 
     def survey_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in SURVEY_FIELDS}
+        return {
+            **{name: self.cleaned_data[name] for name in SURVEY_FIELDS},
+            "translations": self.translations_cleaned(),
+        }
 
 
 class PreviewForm(ConsoleForm):

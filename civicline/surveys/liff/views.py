@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from civicline.core.translations import translated
 from civicline.forms import liff as form_liff
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
 from civicline.line.liff.auth import ResidentRequest, resident_required
 
 from .. import line_messages, selectors, services
-from ..models import Survey
+from ..models import DEFAULT_THANKS, Survey
 
 BASE_TEMPLATE = "surveys/liff/base.html"
 
@@ -54,7 +55,7 @@ def _flow(survey: Survey, token: str) -> form_liff.Flow:
 
     return form_liff.Flow(
         form=survey.form,
-        title=survey.title,
+        title=translated(survey, "title"),
         base_template=BASE_TEMPLATE,
         page_url=lambda n: _url("page", survey, token, n),
         confirm_url=_url("confirm", survey, token),
@@ -119,4 +120,14 @@ def confirm(request: ResidentRequest, pk: int) -> HttpResponse:
 @resident_required
 def done(request: ResidentRequest, pk: int) -> HttpResponse:
     survey, token = _survey(request, pk)
-    return render(request, "surveys/liff/done.html", {"survey": survey, "preview": bool(token)})
+    context = {"survey": survey, "preview": bool(token), "thanks": thanks(survey)}
+    return render(request, "surveys/liff/done.html", context)
+
+
+def thanks(survey: Survey) -> str:
+    """The survey's thanks in the resident's language: staff's version where they wrote one, the
+    catalogue's for the standard words (a Japanese sentence is no thanks to an English reader)."""
+    text = translated(survey, "thanks_text")
+    if text == DEFAULT_THANKS or not text:
+        return _("ご協力ありがとうございました。")
+    return text

@@ -1,0 +1,82 @@
+"""Surveys in the resident's language (issue 21): the invitation each resident gets, the cards in the
+talk and the LIFF pages name the survey in their language, with the city's fallback."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from civicline.surveys import line_messages, services
+from civicline.surveys.liff.views import thanks
+from tests.delivery.factories import AreaFactory, SegmentFactory, area_leaf, granted, group, resident
+from tests.surveys.factories import make_survey
+
+pytestmark = pytest.mark.django_db
+
+ENGLISH = {"title": "Library survey", "description": "Tell us how you use the library."}
+
+
+def card_titles_by_recipient(fake_line_api) -> dict[str, str]:
+    """Each recipient's invitation card title (the first text of its bubble body)."""
+    titles = {}
+    for request in fake_line_api.to("/v2/bot/message/multicast"):
+        (message,) = request.body["messages"]
+        bubble = message["contents"]
+        title = next(c["text"] for c in bubble["body"]["contents"] if c.get("type") == "text")
+        titles.update(dict.fromkeys(request.body["to"], title))
+    return titles
+
+
+def test_issue21_each_resident_gets_the_survey_invitation_in_their_language(
+    department, staff_user, fake_line_api, run_on_commit
+):
+    """issue 21: an English friend gets the English invitation, a Korean one (no Korean version) the
+    Japanese title, a Japanese one the Japanese — even when the clerk's console speaks English."""
+    survey = make_survey(department=department, title="図書館アンケート", translations={"en": ENGLISH})
+    north = AreaFactory(name="北部")
+    segment = granted(SegmentFactory(department=department, name="北部", conditions=group(area_leaf(north))))
+    english, korean, japanese = (resident(area=north, language=tag) for tag in ("en", "ko", "ja"))
+
+    with run_on_commit(), translation.override("en"):
+        services.survey_invite(actor=staff_user, survey=survey, segments=[segment])
+
+    titles = card_titles_by_recipient(fake_line_api)
+    assert titles[english.user_id] == "Library survey"
+    assert titles[korean.user_id] == "図書館アンケート"
+    assert titles[japanese.user_id] == "図書館アンケート"
+
+
+def test_issue21_the_invitations_buttons_are_built_in_each_language():
+    """issue 21: every offered language gets a version of the card, its button in that language."""
+    survey = make_survey(translations={"vi": {"title": "Khảo sát thư viện"}})
+
+    versions = line_messages.invitation_versions(survey)
+
+    assert set(versions) == {"ja-easy", "en", "zh-hans", "ko", "vi"}
+    assert versions["vi"]["title"] == "Khảo sát thư viện"
+    with translation.override("vi"):
+        assert versions["vi"]["label1"] == translation.gettext("回答する")
+
+
+def test_issue21_the_talks_survey_cards_use_the_residents_language():
+    """issue 21: 「アンケート」 in the talk answers with the survey's title in the resident's language."""
+    survey = make_survey(translations={"en": ENGLISH})
+
+    with translation.override("en"):
+        flex = line_messages.open_surveys([survey])
+
+    body = flex["contents"]["body"]["contents"]
+    assert body[1]["text"] == "Library survey" and body[2]["text"] == ENGLISH["description"]
+    assert "Library survey" in flex["altText"]
+
+
+def test_issue21_the_standard_thanks_come_from_the_catalogue_and_staffs_own_by_the_fallbacks():
+    """issue 21: the unchanged thanks are said in the resident's language; staff's own words by version."""
+    standard = make_survey()
+    own = make_survey(thanks_text="また来てね", translations={"en": {"thanks_text": "Come again!"}})
+
+    with translation.override("en"):
+        assert thanks(standard) == translation.gettext("ご協力ありがとうございました。")
+        assert thanks(own) == "Come again!"
+    with translation.override("ko"):
+        assert thanks(own) == "また来てね"
