@@ -77,6 +77,9 @@ RESIDENT_FACING = [
     "forms/talk.py",
     # The chatbot's 「日本語のみ」 mark on an answer that reached a resident in Japanese (issue 21).
     "chatbot/multilingual.py",
+    # 受信設定: the answers a resident picks, and the refusals of what they submitted (issue 21).
+    "delivery/choices.py",
+    "delivery/services/residents.py",
 ]
 
 # A JSON value for one msgid: its text, or for a plural msgid its forms (a list, or

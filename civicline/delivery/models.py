@@ -22,6 +22,8 @@ from civicline.core.crypto import EncryptedCharField, EncryptedTextField
 from civicline.core.scoping import DepartmentScopedQuerySet
 from civicline.core.translations import TranslationsField
 
+from .choices import Gender
+
 # --- the city's lists -----------------------------------------------------------------------------
 
 
@@ -63,13 +65,6 @@ class Topic(models.Model):
 
 
 # --- a resident's settings (LIFF only, X-1) -------------------------------------------------------
-
-
-class Gender(models.TextChoices):
-    FEMALE = "female", _("女性")
-    MALE = "male", _("男性")
-    OTHER = "other", _("その他")
-    NO_ANSWER = "no_answer", _("答えない")
 
 
 class ResidentAttributes(models.Model):
