@@ -33,6 +33,7 @@ from pathlib import Path
 
 import polib  # type: ignore[import-untyped]  # a test dependency without stubs
 from django.core.management import call_command
+from django.core.management.commands import makemessages
 from django.test.utils import override_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,6 +81,8 @@ RESIDENT_FACING = [
     # 受信設定: the answers a resident picks, and the refusals of what they submitted (issue 21).
     "delivery/choices.py",
     "delivery/services/residents.py",
+    # Why a survey's page refuses an answer (closed, invited only, already answered).
+    "surveys/selectors.py",
 ]
 
 # A JSON value for one msgid: its text, or for a plural msgid its forms (a list, or
@@ -205,8 +208,9 @@ def _app_cwd(directory: Path) -> Iterator[None]:
 def _makemessages(directory: Path, locales: Iterable[str]) -> None:
     (directory / "locale").mkdir(exist_ok=True)
     with _app_cwd(directory):
+        # The command itself rather than its name: extraction needs settings, not a loaded app registry.
         call_command(
-            "makemessages",
+            makemessages.Command(),
             locale=list(locales),
             no_obsolete=True,
             no_wrap=True,
