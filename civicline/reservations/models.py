@@ -150,7 +150,11 @@ class SpecialDay(models.Model):
     date = models.DateField(_("日付"))
     kind = models.CharField(_("種類"), max_length=10, choices=Kind.choices)
     hours = models.JSONField(_("受付時間"), default=list, blank=True)  # [["09:00", "12:00"], ...] for OPEN
+    # Shown to residents as the reason of the day (e.g. 「システム更新のため」), so per language too.
     note = models.CharField(_("メモ"), max_length=200, blank=True)
+    translations = TranslationsField()
+
+    TRANSLATED_FIELDS = ("note",)
 
     objects = DepartmentScopedQuerySet.as_manager()
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicline.core import calendar
+from civicline.core.translations import translated
 
 from .models import Service, SpecialDay
 
@@ -38,9 +39,10 @@ class DayPlan:
 def day_plan(service: Service, day: date, special: SpecialDay | None = None) -> DayPlan:
     """The opening hours of ``day``: a special day wins, then year-end, holidays, the weekday."""
     if special is not None:
+        note = translated(special, "note")
         if special.kind == SpecialDay.Kind.CLOSED:
-            return DayPlan(day, [], special.note or _("臨時休業"))
-        return DayPlan(day, _times(special.hours), special.note or _("臨時開設"))
+            return DayPlan(day, [], note or _("臨時休業"))
+        return DayPlan(day, _times(special.hours), note or _("臨時開設"))
     kept = calendar.day_hours(service.hours, day, year_end_closed=service.year_end_closed)
     return DayPlan(day, _times(kept.ranges), kept.reason)
 

@@ -83,12 +83,24 @@ def service_update(*, actor: Staff, service: Service, data: dict[str, Any]) -> l
 
 @transaction.atomic
 def special_day_save(
-    *, actor: Staff, service: Service, date: Any, kind: str, hours: list[list[str]], note: str = ""
+    *,
+    actor: Staff,
+    service: Service,
+    date: Any,
+    kind: str,
+    hours: list[list[str]],
+    note: str = "",
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> tuple[SpecialDay, list[Misfit]]:
     require_department(actor, service)
     if kind == SpecialDay.Kind.OPEN and not hours:
         raise ValidationError(_("臨時開設日には受付時間を入力してください。"))
-    data = {"kind": kind, "hours": hours if kind == SpecialDay.Kind.OPEN else [], "note": note}
+    data = {
+        "kind": kind,
+        "hours": hours if kind == SpecialDay.Kind.OPEN else [],
+        "note": note,
+        "translations": translations or {},
+    }
     summary = _("臨時の休業・開設日を設定")
     special = SpecialDay.objects.filter(service=service, date=date).first()
     if special is None:

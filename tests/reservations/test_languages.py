@@ -289,3 +289,24 @@ def test_the_demo_counters_and_their_questions_read_in_english(english_friend):
     client = resident_client(english_friend)
     listing = client.get(reverse("reservations_liff:index")).content.decode()
     assert "Parenting consultation" in listing and "Oversized garbage pickup" in listing
+
+
+def test_a_special_days_note_is_written_in_english_and_shown_to_an_english_resident(
+    staff_client, service, english_friend
+):
+    """issue 21: the reason residents see for a closed day, in their language."""
+    day = first_slot(service).date()
+    staff_client.post(
+        f"/console/reservations/services/{service.pk}/",
+        {
+            "special-date": day.isoformat(),
+            "special-kind": "closed",
+            "special-note": "システム更新のため休業",
+            "special-note__en": "Closed for a system update",
+        },
+    )
+
+    client = resident_client(english_friend)
+    url = reverse("reservations_liff:day", args=[service.pk, day.year, day.month, day.day])
+    page = client.get(url).content.decode()
+    assert "Closed for a system update" in page and "システム更新" not in page

@@ -100,13 +100,21 @@ class ServiceForm(TranslationsFormMixin, WeeklyHoursFields, ConsoleModelForm):
         return data
 
 
-class SpecialDayForm(ConsoleModelForm):
+class SpecialDayForm(TranslationsFormMixin, ConsoleModelForm):
     hours_text = forms.CharField(label=_("受付時間（臨時開設の場合）"), required=False, help_text=HOURS_HELP)
 
     class Meta:
         model = SpecialDay
         fields = ["date", "kind", "note"]
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.instance, fields=SpecialDay.TRANSLATED_FIELDS)
+
+    def master_fields(self) -> list[forms.BoundField]:
+        """The Japanese fields, laid out in a row; the other languages fold below them."""
+        return [f for f in self.visible_fields() if not getattr(f.field, "translation_language", "")]
 
     def clean_hours_text(self) -> list[list[str]]:
         return ranges_parse(self.cleaned_data["hours_text"])

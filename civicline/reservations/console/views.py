@@ -177,6 +177,7 @@ def service_detail(request: StaffRequest, pk: int) -> HttpResponse:
                 kind=data["kind"],
                 hours=data["hours_text"],
                 note=data["note"],
+                translations=special_form.translations_cleaned(),
             )
         except ValidationError as exc:
             special_form.add_error(None, exc)
