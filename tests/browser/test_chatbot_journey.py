@@ -4,8 +4,12 @@ administrator's to triage (issue 16: the learning loop is scoped)."""
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from civicline.chatbot import demo
+from civicline.chatbot.multilingual import japanese_only
 from civicline.core.models import Department
+from tests.chatbot.factories import GarbageCategoryFactory, GarbageItemFactory
 from tests.fixtures.core import SystemAdminFactory
 from tests.fixtures.linesim import linesim_db
 
@@ -59,3 +63,40 @@ def test_resident_asks_garbage_and_faq_and_staff_teach_the_unknown_question(
     hanako.type_text(UNKNOWN)
     hanako.wait_for_bot_text("狂犬病予防注射済票")
     shot(hanako.page, "learned-answer")
+
+
+@linesim_db
+def test_an_english_resident_asks_where_a_battery_goes_and_gets_the_english_answer(phone, shot):
+    """issue 21: a resident whose LINE is in English asks in English on the phone page; the item is
+    found by its English name and answered in English, a Japanese-only note marked as such."""
+    kankyo = Department.objects.create(code="kankyo-en", name="環境政策課")
+    hazardous = GarbageCategoryFactory(
+        department=kankyo,
+        name="有害ごみ",
+        how_to="透明の袋に入れて破砕ごみの日に出してください。",
+        translations={
+            "en": {"name": "Hazardous garbage", "how_to": "Put it in a clear bag on crushable-garbage day."}
+        },
+    )
+    GarbageItemFactory(
+        department=kankyo,
+        name="乾電池",
+        category=hazardous,
+        how_to="端子にセロハンテープを貼ってください。",
+        note="回収ボックスにも出せます。",
+        translations={"en": {"name": "Battery (dry cell)", "how_to": "Put tape over the terminals."}},
+    )
+    GarbageItemFactory(department=kankyo, name="ペットボトル", category=hazardous)
+    anna = phone("Anna Lee", language="en")
+    anna.follow()
+
+    anna.type_text("where does a battery go?")
+
+    anna.wait_for_bot_text("Battery (dry cell)")
+    anna.wait_for_bot_text("Hazardous garbage")
+    anna.wait_for_bot_text("Put it in a clear bag on crushable-garbage day.")
+    anna.wait_for_bot_text("Put tape over the terminals.")
+    with translation.override("en"):
+        marked = f"回収ボックスにも出せます。 {japanese_only()}"
+    anna.wait_for_bot_text(marked)
+    shot(anna.page, "english-garbage-answer")

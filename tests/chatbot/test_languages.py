@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
-from civicline.chatbot import exports, services
+from civicline.chatbot import demo, exports, services
+from civicline.chatbot.import_plan import plan_for
 from civicline.chatbot.models import FaqEntry, GarbageItem, QuestionLog
+from civicline.chatbot.multilingual import japanese_only as mark_japanese_only
 from civicline.core.languages import speaking
 from civicline.core.translations import translated
 from tests.fixtures.line import FriendFactory, post_webhook, postback_event, text_event
@@ -34,10 +37,8 @@ def friend(user_id: str, language: str):
 
 def japanese_only(language: str) -> str:
     """The mark in the reader's language, whatever the catalogue holds today."""
-    from civicline.chatbot.multilingual import japanese_only as mark
-
     with speaking(language):
-        return mark()
+        return mark_japanese_only()
 
 
 @pytest.fixture
@@ -294,8 +295,6 @@ def test_the_import_preview_names_the_language_columns_and_their_changes(departm
         content="品目,分別区分,English\n乾電池,有害ごみ,Dry cell battery\n".encode(),
     )
 
-    from civicline.chatbot.import_plan import plan_for
-
     plan = plan_for(upload, actor=staff_user)
 
     assert ("品目（English）", "English") in plan.columns()
@@ -307,8 +306,6 @@ def test_the_import_preview_names_the_language_columns_and_their_changes(departm
 
 def test_the_demo_dictionary_answers_english_residents_by_its_english_names(ask):
     """issue 21: the demo city's dictionary has English names for its common items."""
-    from civicline.chatbot import demo
-
     demo.seed()
     friend("Uen", "en")
 
@@ -321,3 +318,77 @@ def test_the_demo_dictionary_answers_english_residents_by_its_english_names(ask)
     assert "1. Battery (dry cell, cylindrical)" in battery["text"]
     assert "Car battery (cars, motorcycles)" in battery["text"]
     assert GarbageItem.objects.exclude(translations={}).count() >= 150
+
+
+# --- console ------------------------------------------------------------------------------------
+
+
+def test_staff_write_a_qa_in_english_beside_the_japanese_and_the_list_marks_what_is_missing(
+    staff_client, staff_user
+):
+    """issue 21: the Q&A form has per-language fields; the list marks entries lacking a language."""
+    response = staff_client.post(
+        reverse("chatbot:faq-create"),
+        {
+            "question": "犬の登録",
+            "answer": "保健所へ",
+            "status": "published",
+            "question__en": "Registering a dog",
+            "answer__en": "At the health centre.",
+            "answer__vi": "  ",
+        },
+    )
+
+    assert response.status_code == 302
+    entry = FaqEntry.objects.get()
+    assert entry.translations == {"en": {"question": "Registering a dog", "answer": "At the health centre."}}
+    page = staff_client.get(reverse("chatbot:faq-list")).content.decode()
+    assert "未翻訳" in page  # Chinese, Korean, Vietnamese and やさしい日本語 are still missing
+    form = staff_client.get(reverse("chatbot:faq-update", args=[entry.pk])).content.decode()
+    assert 'name="answer__en"' in form and "At the health centre." in form
+
+
+def test_staff_translate_a_garbage_item_and_its_category(staff_client, staff_user):
+    """issue 21: an item's name and notes, a category's name and how_to, each per language."""
+    item = GarbageItemFactory(department=staff_user.department, name="乾電池", how_to="テープを貼る")
+    category = item.category
+
+    staff_client.post(
+        reverse("chatbot:garbage-update", args=[item.pk]),
+        {
+            "name": "乾電池",
+            "category_name": category.name,
+            "how_to": "テープを貼る",
+            "status": "published",
+            "name__en": "Battery",
+            "how_to__en": "Tape the terminals.",
+        },
+    )
+    staff_client.post(
+        reverse("chatbot:garbage-category-update", args=[category.pk]),
+        {"how_to": "袋に入れる", "name__en": "Burnable garbage", "how_to__en": "Put it in a bag."},
+    )
+
+    item.refresh_from_db()
+    category.refresh_from_db()
+    assert item.translations == {"en": {"name": "Battery", "how_to": "Tape the terminals."}}
+    assert category.how_to == "袋に入れる" and category.name == "燃やせるごみ"
+    assert category.translations == {"en": {"name": "Burnable garbage", "how_to": "Put it in a bag."}}
+
+
+def test_staff_export_their_dictionary_with_every_language_and_nothing_of_others(
+    staff_client, staff_user, other_department
+):
+    """issue 21: the CSV export carries 品目_en…; another department's items are not in it."""
+    GarbageItemFactory(
+        department=staff_user.department, name="乾電池", translations={"vi": {"name": "Pin khô"}}
+    )
+    GarbageItemFactory(department=other_department, name="他課の品目")
+
+    response = staff_client.get(reverse("chatbot:garbage-export"))
+
+    text = response.content.decode("utf-8-sig")
+    header, row = text.splitlines()[:2]
+    assert response["Content-Type"].startswith("text/csv")
+    assert header.startswith("品目,よみがな,分別区分,注意点,備考,手数料,") and "品目_vi" in header
+    assert row.startswith("乾電池,") and "Pin khô" in row and "他課の品目" not in text
