@@ -1,5 +1,8 @@
 """LINE messages of public comments. They carry no personal data (PC-4, X-1): the consultation,
 the receipt number and the date, never a name, an address or the comment itself.
+
+They speak the language being spoken and name the consultation in it (issue 21): a reply is built
+in the resident's; a push from staff's action inside ``speaking_to``.
 """
 
 from __future__ import annotations
@@ -8,9 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from civicline.core.translations import translated
 from civicline.line.liff.links import liff_url
 
 from .models import Consultation, Submission
@@ -25,8 +29,7 @@ def postback(action: str, **params: Any) -> str:
 
 
 def _date(moment: Any) -> str:
-    local = timezone.localtime(moment)
-    return f"{local:%Y年%-m月%-d日}"
+    return formats.date_format(timezone.localtime(moment), "DATE_FORMAT")
 
 
 def _text(text: str, **extra: Any) -> dict[str, Any]:
@@ -80,8 +83,12 @@ def _bubble(consultation: Consultation, *, talk: bool) -> dict[str, Any]:
             "spacing": "md",
             "contents": [
                 _text(_("意見募集（パブリックコメント）"), weight="bold", color="#06c755", size="sm"),
-                _text(consultation.title, weight="bold", size="lg"),
-                _row(_("募集期間"), f"{_date(consultation.opens_at)}〜{_date(consultation.closes_at)}"),
+                _text(translated(consultation, "title"), weight="bold", size="lg"),
+                _row(
+                    _("募集期間"),
+                    _("%(start)s〜%(end)s")
+                    % {"start": _date(consultation.opens_at), "end": _date(consultation.closes_at)},
+                ),
                 _row(_("担当"), consultation.department.name),
             ],
         },
@@ -93,7 +100,7 @@ def announcement(consultations: list[Consultation]) -> dict[str, Any]:
     """The open consultations as cards, each with "answer in the form" and "answer in the talk"."""
     bubbles = [_bubble(c, talk=True) for c in consultations[:CAROUSEL_LIMIT]]
     contents = bubbles[0] if len(bubbles) == 1 else {"type": "carousel", "contents": bubbles}
-    titles = "、".join(c.title for c in consultations[:CAROUSEL_LIMIT])
+    titles = _("、").join(translated(c, "title") for c in consultations[:CAROUSEL_LIMIT])
     return {"type": "flex", "altText": (_("意見募集: ") + titles)[:ALT_TEXT_LIMIT], "contents": contents}
 
 
@@ -115,7 +122,7 @@ def received(submission: Submission) -> dict[str, Any]:
                 "spacing": "md",
                 "contents": [
                     _text(_("ご意見を受け付けました"), weight="bold", color="#06c755", size="sm"),
-                    _text(consultation.title, weight="bold", size="lg"),
+                    _text(translated(consultation, "title"), weight="bold", size="lg"),
                     _row(_("受付番号"), submission.receipt_number),
                     _row(_("受付日"), _date(submission.created_at)),
                     _row(_("担当"), consultation.department.name),
@@ -135,7 +142,7 @@ def received(submission: Submission) -> dict[str, Any]:
 def staff_message(submission: Submission, text: str) -> list[dict[str, Any]]:
     """A department's message to the one resident who made ``submission`` (PC-8)."""
     heading = _("【%(title)s】受付番号 %(n)s のご意見について、%(department)sからのお知らせです。") % {
-        "title": submission.consultation.title,
+        "title": translated(submission.consultation, "title"),
         "n": submission.receipt_number,
         "department": submission.consultation.department.name,
     }
@@ -169,7 +176,7 @@ def talk_stopped(consultation: Consultation) -> dict[str, Any]:
     return {
         "type": "text",
         "text": _("「%(title)s」の入力を中断しました。ここまでの回答は保存されています。")
-        % {"title": consultation.title},
+        % {"title": translated(consultation, "title")},
         "quickReply": {
             "items": [
                 {

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.models import Department
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 from civicline.line.models import Friend
 
 
@@ -45,10 +46,14 @@ class Consultation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The title and summary in residents' other languages (issue 21); the documents stay as published.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DepartmentScopedQuerySet.as_manager()
+
+    TRANSLATED_FIELDS = ("title", "summary")
 
     class Meta:
         ordering = ["-opens_at", "-pk"]

@@ -20,6 +20,7 @@ from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
 from civicline.line import direct
+from civicline.line.languages import speaking_to
 from civicline.line.messaging import message_multicast
 from civicline.line.models import DirectMessage, Friend
 
@@ -37,6 +38,8 @@ CONSULTATION_FIELDS = (
     "notification_email",
     "talk_enabled",
 )
+# What the audit log records of a consultation: its settings and texts in other languages (issue 21).
+AUDITED_FIELDS = (*CONSULTATION_FIELDS, "translations")
 DOCUMENT_FIELDS = ("title", "url", "file")
 
 
@@ -58,7 +61,7 @@ def consultation_create(*, actor: Staff, department: Department, data: dict[str,
             actor=actor,
             obj=consultation,
             summary=_("意見募集の案件「%(title)s」を作成") % {"title": consultation.title},
-            fields=CONSULTATION_FIELDS,
+            fields=AUDITED_FIELDS,
         )
     return consultation
 
@@ -66,7 +69,7 @@ def consultation_create(*, actor: Staff, department: Department, data: dict[str,
 def consultation_update(*, actor: Staff, consultation: Consultation, data: dict[str, Any]) -> Consultation:
     require_department(actor, consultation)
     summary = _("意見募集の案件「%(title)s」を変更") % {"title": data.get("title", consultation.title)}
-    with audited_change(actor=actor, obj=consultation, summary=summary, fields=CONSULTATION_FIELDS):
+    with audited_change(actor=actor, obj=consultation, summary=summary, fields=AUDITED_FIELDS):
         for name, value in data.items():
             setattr(consultation, name, value)
         _check_period(consultation)
@@ -151,9 +154,9 @@ def submission_create(*, consultation: Consultation, friend: Friend, draft: Draf
             used_talk=draft.via_talk,
         )
         if friend.is_following:
-            message_multicast(
-                to=[friend.user_id], messages=line_messages.received(submission), background=True
-            )
+            with speaking_to(friend):  # the resident's language, from the talk or the LIFF page (issue 21)
+                receipt = line_messages.received(submission)
+            message_multicast(to=[friend.user_id], messages=receipt, background=True)
         _notify_department(submission)
     return submission
 
@@ -209,10 +212,12 @@ def submission_message_send(
     receipt number on the confirmation screen (``line.direct`` checks it and logs the message).
     Raises ``direct.DirectMessageRefused`` or ValidationError; nothing is sent then."""
     text = message_text_check(text)
+    with speaking_to(submission.friend):  # the heading in the resident's language, not the clerk's
+        messages = line_messages.staff_message(submission, text)
     return direct.direct_message_send(
         record=submission,
         recipient_friend=submission.friend,
-        messages=line_messages.staff_message(submission, text),
+        messages=messages,
         confirmed_receipt_number=confirmed_receipt_number,
         actor=actor,
         purpose=_("意見について"),

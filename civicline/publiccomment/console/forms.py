@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
+from civicline.core.translations import TranslationsFormMixin
 from civicline.line.direct import DirectMessageConfirmForm
 
 from ..models import Consultation
@@ -17,7 +18,7 @@ from ..services import CONSULTATION_FIELDS, MESSAGE_MAX_LENGTH
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class ConsultationForm(ConsoleModelForm):
+class ConsultationForm(TranslationsFormMixin, ConsoleModelForm):
     department = forms.ModelChoiceField(label=_("担当課"), queryset=Department.objects.filter(is_active=True))
 
     class Meta:
@@ -32,9 +33,13 @@ class ConsultationForm(ConsoleModelForm):
         else:
             # Department staff work for their own department; an existing case keeps its department.
             del self.fields["department"]
+        self.translation_fields_add(self.instance, fields=Consultation.TRANSLATED_FIELDS)
 
     def consultation_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in CONSULTATION_FIELDS}
+        return {
+            **{name: self.cleaned_data[name] for name in CONSULTATION_FIELDS},
+            "translations": self.translations_cleaned(),
+        }
 
 
 class DocumentForm(ConsoleForm):

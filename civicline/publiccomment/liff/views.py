@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from civicline.core.translations import translated
 from civicline.forms import liff as form_liff
 from civicline.forms.models import Draft
 from civicline.line.liff.auth import ResidentRequest, resident_required
@@ -52,7 +53,7 @@ def _flow(consultation: Consultation) -> form_liff.Flow:
 
     return form_liff.Flow(
         form=consultation.form,
-        title=consultation.title,
+        title=translated(consultation, "title"),
         base_template=BASE_TEMPLATE,
         page_url=lambda n: reverse("publiccomment_liff:page", args=[consultation.pk, n]),
         confirm_url=reverse("publiccomment_liff:confirm", args=[consultation.pk]),

@@ -1,0 +1,69 @@
+"""Public comments in the resident's language (issue 21): the consultation's title on the talk's cards,
+the receipt and a department's message, whatever language the clerk's console speaks."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from civicline.publiccomment import line_messages, services
+from tests.fixtures.line import FriendFactory
+from tests.publiccomment.factories import COMMENT, make_consultation, submit
+
+pytestmark = pytest.mark.django_db
+
+ENGLISH = {"en": {"title": "Comments on the draft city plan", "summary": "The plan for the next ten years."}}
+
+
+def test_issue21_the_talks_consultation_cards_name_it_in_the_residents_language():
+    """issue 21: 「意見募集」 in the talk names the consultation in English for an English reader."""
+    consultation = make_consultation(translations=ENGLISH)
+
+    with translation.override("en"):
+        english = line_messages.announcement([consultation])
+    with translation.override("ko"):  # no Korean version: the Japanese master
+        korean = line_messages.announcement([consultation])
+
+    assert english["contents"]["body"]["contents"][1]["text"] == "Comments on the draft city plan"
+    assert korean["contents"]["body"]["contents"][1]["text"] == "総合計画（案）への意見募集"
+
+
+def test_issue21_the_receipt_is_in_the_residents_language(department, fake_line_api, run_on_commit):
+    """issue 21: the receipt pushed after a comment names the consultation in the resident's language."""
+    consultation = make_consultation(department=department, translations=ENGLISH)
+
+    with run_on_commit():
+        submit(consultation, FriendFactory(language="en"), COMMENT)
+
+    (request,) = fake_line_api.to("/v2/bot/message/multicast")
+    assert request.body["messages"][0]["contents"]["body"]["contents"][1]["text"] == (
+        "Comments on the draft city plan"
+    )
+
+
+def test_issue21_a_departments_message_is_headed_in_the_residents_language(
+    department, staff_user, fake_line_api, monkeypatch
+):
+    """issue 21: a clerk writes to a Vietnamese resident: the heading is built in Vietnamese."""
+    vietnamese = {"vi": {"title": "Kế hoạch thành phố"}}
+    consultation = make_consultation(department=department, translations=vietnamese)
+    submission = submit(consultation, FriendFactory(language="vi"), COMMENT)
+    spoken = []
+    original = line_messages.staff_message
+
+    def recording(submission, text):
+        spoken.append(translation.get_language())
+        return original(submission, text)
+
+    monkeypatch.setattr(line_messages, "staff_message", recording)
+
+    services.submission_message_send(
+        actor=staff_user,
+        submission=submission,
+        text="ご連絡",
+        confirmed_receipt_number=submission.receipt_number,
+    )
+
+    assert spoken == ["vi"]
+    (push,) = fake_line_api.to("/v2/bot/message/push")
+    assert "Kế hoạch thành phố" in push.body["messages"][0]["text"]
