@@ -88,9 +88,10 @@ def _prepare(delivery: Delivery) -> None:
     on = timezone.localdate(delivery.started_at)
     drafts = drafts_of(delivery)
     link = linker(delivery)
-    messages = line_messages.build_all(drafts, link)
-    # Other languages' versions (issue 21); none for a delivery written in Japanese only.
-    versions = versions_build(drafts, link, line_messages.versions_of(drafts)[1:])
+    # Each language's version built speaking it (issue 21), Japanese too whoever started the send;
+    # a delivery written in Japanese only has no other.
+    versions = versions_build(drafts, link, line_messages.versions_of(drafts))
+    messages = versions.pop(languages.JAPANESE)
     segments = list(delivery.segments.all())
     topic_ids = selectors.email_topic_ids(delivery)
     with transaction.atomic():
