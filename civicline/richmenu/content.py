@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.cache import cache
@@ -61,10 +61,13 @@ class MenuContent:
     heading: str
     opens_by_default: bool
     tabs: tuple[TabContent, ...]
+    # Whom it is drawn for (the font's face); two languages with the same words share one menu.
+    language: str = field(default=languages.JAPANESE, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         """What was published, with each action in staff's words (the version history shows it)."""
         data = asdict(self)
+        del data["language"]
         for tab in data["tabs"]:
             for tile in tab["tiles"]:
                 tile["action"] = actions.describe(tile["action_type"], tile["action_value"])
@@ -97,6 +100,7 @@ def content_of(menu: Menu, language: str = languages.JAPANESE) -> MenuContent:
         heading=translated(menu, "heading", language),
         opens_by_default=menu.opens_by_default,
         tabs=tuple(tabs),
+        language=language,
     )
 
 
@@ -192,7 +196,8 @@ def tab_jpeg(content: MenuContent, index: int) -> bytes:
     key = f"richmenu:jpeg:{rendering.DRAWING_VERSION}:{digest(content)}:{index}"
     data = cache.get(key)
     if data is None:
-        data = rendering.jpeg(rendering.compose(tab_spec(content, index)))
+        with rendering.drawing_in(content.language):
+            data = rendering.jpeg(rendering.compose(tab_spec(content, index)))
         cache.set(key, data, RENDER_CACHE_SECONDS)
     return data
 

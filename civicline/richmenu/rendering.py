@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -67,19 +69,40 @@ class FontFile:
     index: int
 
 
-@lru_cache(maxsize=4)
-def _font_file(configured: str) -> FontFile:
+# The face of Noto's CJK collection drawn for a language (issue 21): Chinese and Korean readers expect
+# their own shapes of the characters the scripts share; every other language (Vietnamese and English
+# too: the collection has their Latin letters and diacritics) is drawn with the Japanese face.
+REGION_FACES = {"zh-hans": "SC", "ko": "KR"}
+_drawing_language: ContextVar[str] = ContextVar("richmenu_drawing_language", default="ja")
+
+
+@contextmanager
+def drawing_in(language: str) -> Iterator[None]:
+    """Labels drawn inside the block use the face for ``language``."""
+    token = _drawing_language.set(language)
+    try:
+        yield
+    finally:
+        _drawing_language.reset(token)
+
+
+def _region() -> str:
+    return REGION_FACES.get(_drawing_language.get(), "JP")
+
+
+@lru_cache(maxsize=8)
+def _font_file(configured: str, region: str = "JP") -> FontFile:
     paths = [configured] if configured else list(FONT_CANDIDATES)
     for path in paths:
         if not Path(path).is_file():
             continue
-        # A .ttc holds several faces; the Japanese one is named so (index 0 in Noto's collection).
+        # A .ttc holds several faces, named by region (Japanese: index 0 in Noto's collection).
         for index in range(12):
             try:
                 font = ImageFont.truetype(path, 20, index=index)
             except OSError:
                 break
-            if "JP" in font.getname()[0] or not path.endswith(".ttc"):
+            if region in font.getname()[0] or not path.endswith(".ttc"):
                 return FontFile(path, index)
         return FontFile(path, 0)
     raise FontMissing(
@@ -91,9 +114,13 @@ def _font_file(configured: str) -> FontFile:
     )
 
 
-@lru_cache(maxsize=64)
 def font(size: int) -> ImageFont.FreeTypeFont:
-    found = _font_file(settings.RICHMENU_FONT)
+    return _font(size, _region())
+
+
+@lru_cache(maxsize=128)
+def _font(size: int, region: str) -> ImageFont.FreeTypeFont:
+    found = _font_file(settings.RICHMENU_FONT, region)
     return ImageFont.truetype(found.path, size, index=found.index)
 
 

@@ -36,13 +36,38 @@ def test_demo_seed_publishes_the_main_menu_and_prepares_the_emergency_menu(
     assert state.default_menu == main and state.emergency_menu is None
     shown = linesim.client.richmenu_for(resident)
     assert shown["richMenuId"] == selectors.live_version(main).japanese_tabs[0].line_rich_menu_id
-    prepared = selectors.live_version(emergency).tabs.get()
+    prepared = selectors.live_version(emergency).japanese_tabs[0]
     first = LineRichMenu.objects.get(rich_menu_id=prepared.line_rich_menu_id).body["areas"][0]["action"]
     assert first == {"type": "postback", "label": "近くの避難所", "data": "feature=facilities&action=nearest"}
     assert dict(MenuEditorGrant.objects.values_list("department__code", "scope")) == {
         "koho": "edit",
         "kikikanri": "emergency",
     }
+    # issue 21: every language has its own words, so each has its own menus (drawn without a label
+    # too long for its tile), and a Vietnamese resident reads Vietnamese.
+    version = selectors.live_version(main)
+    assert version.menu_languages == ["ja", "en", "ja-easy", "ko", "vi", "zh-hans"]
+    vietnamese = version.tabs_in("vi")[1]
+    areas = LineRichMenu.objects.get(rich_menu_id=vietnamese.line_rich_menu_id).body["areas"]
+    assert areas[1]["action"]["label"] == "Nơi sơ tán gần nhất"
+    assert selectors.live_version(emergency).menu_languages == ["ja", "en", "ja-easy", "ko", "vi", "zh-hans"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans", "ko", "vi", "ja-easy"])
+def test_every_demo_text_is_written_in_every_language(language):
+    """issue 21: tab titles, tile labels, menu bar texts and headings of the demo, in each language."""
+    texts = [
+        text
+        for spec in demo.MENUS.values()
+        for text in (
+            spec["settings"]["chat_bar_text"],
+            spec["settings"].get("heading", ""),
+            *(title for title, _layout, _tiles in spec["tabs"]),
+            *(tile[0] for _title, _layout, tiles in spec["tabs"] for tile in tiles),
+        )
+        if text
+    ]
+    assert [text for text in texts if language not in demo.WORDS.get(text, {})] == []
 
 
 def test_an_emergency_switch_is_labelled_in_city_time():

@@ -157,12 +157,12 @@ def test_every_icon_draws_and_has_valid_svg(key):
 
 def test_a_missing_japanese_font_is_a_clear_error(settings):
     settings.RICHMENU_FONT = "/nonexistent/font.ttc"
-    rendering.font.cache_clear()
+    rendering._font.cache_clear()
     try:
         with pytest.raises(rendering.FontMissing, match="fonts-noto-cjk"):
             rendering.compose(spec("large-4"))
     finally:
-        rendering.font.cache_clear()
+        rendering._font.cache_clear()
 
 
 def test_a_tile_that_leaves_line_carries_the_external_site_mark():
@@ -180,3 +180,11 @@ def test_a_tile_that_leaves_line_carries_the_external_site_mark():
     image = decode(rendering.jpeg(scene))
     centre = (mark.x + mark.width // 2 + mark.width // 4, mark.y + mark.height // 2 + mark.height // 4)
     assert image.getpixel(centre) != image.getpixel((tile.box.x + 40, tile.box.y + tile.box.height - 40))
+
+
+@pytest.mark.parametrize(("language", "face"), [("zh-hans", "SC"), ("ko", "KR"), ("vi", "JP"), ("ja", "JP")])
+def test_each_language_is_drawn_with_its_own_face_of_the_cjk_font(language, face):
+    """issue 21: Chinese and Korean readers get their own glyph shapes; Vietnamese diacritics and
+    English use the Japanese face, which has them."""
+    with rendering.drawing_in(language):
+        assert rendering.font(80).getname()[0].endswith(face)
