@@ -22,12 +22,12 @@ from django.utils.translation import gettext_lazy
 from civicline.core.features import MenuAction, all_features
 from civicline.line.liff.links import liff_url
 
+from .line_messages import EXTERNAL_SUFFIX, UNNAMED_TILE
+
 URI_SCHEMES = ("http", "https", "line", "tel")
 MAX_URI = 1000
 MAX_TEXT = 300  # message text and postback data in a rich menu action
 MAX_ACTION_LABEL = 20
-# Appended to the accessible label of a tile that leaves LINE, so a screen reader says it too.
-EXTERNAL_SUFFIX = gettext_lazy("（外部サイト）")
 TAB_SWITCH_FEATURE = "richmenu"
 TAB_SWITCH_ACTION = "tab"
 
@@ -131,7 +131,7 @@ def leaves_line(action_type: str, value: str) -> bool:
 
 def line_action(action_type: str, value: str, label: str) -> dict[str, Any]:
     """The LINE action object of a tile. ``label`` is read out by screen readers."""
-    label = " ".join(label.split()) or _("メニュー")
+    label = " ".join(label.split()) or str(UNNAMED_TILE)
     if leaves_line(action_type, value) and not label.endswith(str(EXTERNAL_SUFFIX)):
         label = label[: MAX_ACTION_LABEL - len(EXTERNAL_SUFFIX)] + str(EXTERNAL_SUFFIX)
     label = label[:MAX_ACTION_LABEL]
