@@ -237,7 +237,7 @@ def _sources_only(directory: str, names: list[str]) -> set[str]:
     return {
         name
         for name in names
-        if name in {"locale", "__pycache__", "static"}
+        if name in {"locale", "__pycache__"}
         or (Path(directory, name).is_file() and not name.endswith((".py", ".html", ".txt")))
     }
 
@@ -267,9 +267,23 @@ def check(app_names: Iterable[str] | None = None) -> list[Problem]:
     with tempfile.TemporaryDirectory(prefix="catalogues-") as workdir:
         for app in app_names or apps():
             sources = {_identity(entry): entry for entry in extract(app, Path(workdir))}
-            for locale in LOCALES:
-                problems += _check_catalogue(app, locale, sources)
+            found = [problem for locale in LOCALES for problem in _check_catalogue(app, locale, sources)]
+            problems += _once_per_app(app, found)
     return problems
+
+
+def _once_per_app(app: str, problems: list[Problem]) -> list[Problem]:
+    """A msgid every catalogue of the app lacks (or still has) is one problem, not one per locale."""
+    by_msgid: dict[tuple[str, str], list[Problem]] = {}
+    for problem in problems:
+        by_msgid.setdefault((problem.what, problem.msgid), []).append(problem)
+    folded = []
+    for (what, msgid), alike in by_msgid.items():
+        if "(run --update)" in what and len(alike) == len(LOCALES):
+            folded.append(Problem(ROOT / app / "locale", f"every catalogue: {what}", msgid))
+        else:
+            folded += alike
+    return folded
 
 
 def _check_catalogue(
