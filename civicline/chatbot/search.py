@@ -36,7 +36,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from .models import FaqEntry, GarbageItem, KnowledgeVersion, ScenarioNode, Status
-from .text import Analysis, analyse, compact, reading_of, unvoiced, word_reading
+from .text import Analysis, analyse, compact, reading_of, spelled, unvoiced, word_reading
 
 # An answer's text says more than the question, and less precisely: a question only the answer's
 # words match is still found, below any that the question itself matches. On the demo city's 80
@@ -64,6 +64,9 @@ MAX_CANDIDATES = 5
 # Candidates are ordered by confidence plus this share of their BM25 score relative to the best:
 # BM25 knows better which of several partly matching Q&A is meant; confidence, whether any is.
 BM25_SHARE = 0.15
+# What is left of it for a name equal to a question typed in kana: enough to break ties (ポット,
+# ポット（園芸用）).
+KANA_BM25_TIES = 0.1
 # How many documents BM25 hands to the confidence step, per candidate asked for.
 BM25_POOL = 8
 # BM25's parameters (Lucene's defaults): short names and long answers share one index.
@@ -145,10 +148,17 @@ class _Query(NamedTuple):
     exact: str  # the question compacted, nothing left out
     keys: set[str]  # its subject words, as written and as read
     kana_only: bool  # typed in kana: compare with the entries' readings too
+    spelled: str  # typed in kana with long vowel marks: as typed, marks kept ("" otherwise)
 
 
 def _is_hiragana(text: str) -> bool:
     return bool(text) and all("ぁ" <= ch <= "ゖ" for ch in text)
+
+
+def _marked(text: str) -> str:
+    """The kana of ``text`` as typed when it has long vowel marks, else "" (see ``spelled``)."""
+    typed = spelled(text)
+    return typed if "ー" in typed and _is_hiragana(typed.replace("ー", "")) else ""
 
 
 def _containable(key: str) -> bool:
@@ -184,6 +194,8 @@ class Index:
         self.doc_reading_keys: list[frozenset[str]] = []
         corpus: list[list[str]] = []
         readings: dict[int, str] = {}
+        # Kana names with long vowel marks, as typed (ストロー: すとろー): typos on the marks.
+        self._marked: dict[int, str] = {}
         # Every name, key and reading of a document → the documents: exact and contained hits.
         names: dict[str, list[int]] = {}
         for entry, text, weight, whole in documents:
@@ -207,8 +219,11 @@ class Index:
                     names.setdefault(name, []).append(doc)
                 if len(analysis.reading) >= FUZZY_MIN_LENGTH:
                     readings[doc] = analysis.reading
+                if marked := _marked(text):
+                    self._marked[doc] = marked
         self._readings = readings
         self._unvoiced = {doc: unvoiced(reading) for doc, reading in readings.items()}
+        self._unvoiced_marked = {doc: unvoiced(typed) for doc, typed in self._marked.items()}
         self._names = names
         self._longest_name = min(max((len(n) for n in names), default=0), MAX_CONTAINED)
         self._weights = np.array(doc_weight, dtype=np.float32)
@@ -250,7 +265,9 @@ class Index:
             # are as likely a slip in a longer name: the subject is the whole text, and a name
             # found inside it counts its leftover.
             keys = {exact}
-        query = _Query(terms, sum(self._idf.get(t, 0.0) for t in terms), exact, keys, kana_only)
+        query = _Query(
+            terms, sum(self._idf.get(t, 0.0) for t in terms), exact, keys, kana_only, _marked(question)
+        )
         scores = self._bm25_pool(analysis.terms, limit * BM25_POOL)  # document → weighted BM25
         named = self._named(query)
         candidates = set(scores) | set(named) | self._fuzzy(query)
@@ -278,7 +295,7 @@ class Index:
             key=lambda n: (
                 n in whole,
                 confidence[n]
-                + BM25_SHARE * bm25_best.get(n, 0.0) / top_bm25
+                + _bm25_share(query, confidence[n]) * bm25_best.get(n, 0.0) / top_bm25
                 - SHADOWED_PENALTY * (n in shadowed),
             ),
             reverse=True,
@@ -317,14 +334,17 @@ class Index:
 
     def _fuzzy(self, query: _Query) -> set[int]:
         """Documents whose reading is within a typo of the question (scored in ``_confidence``)."""
+        looked_up = [(text, self._unvoiced) for text in query.keys | {query.exact}]
+        if query.spelled:
+            looked_up.append((query.spelled, self._unvoiced_marked))
         found: set[int] = set()
-        for text in query.keys | {query.exact}:
+        for text, readings in looked_up:
             if len(text) >= FUZZY_MIN_LENGTH - 1:
                 found.update(
                     doc
                     for _, _, doc in process.extract(
                         unvoiced(text),
-                        self._unvoiced,
+                        readings,
                         scorer=OSA.normalized_similarity,
                         score_cutoff=FUZZY_LOOKUP_CUTOFF,
                         limit=FUZZY_POOL,
@@ -349,6 +369,9 @@ class Index:
         reading = self._readings.get(doc)
         if reading:
             candidates.extend(_typo_similarity(q, reading) for q in typed)
+        if query.spelled:
+            # A name without marks (すいとう) is compared as it is written.
+            candidates.append(_typo_similarity(query.spelled, self._marked.get(doc) or reading or ""))
         contained = [(key, q) for key in keys for q in typed if _containable(key) and key in q]
         if query.kana_only:
             # Typed in kana, a name with a character left over is as likely a slip in a longer
@@ -380,6 +403,18 @@ class Index:
     def _candidate(self, number: int, score: float) -> Candidate:
         e = self.entries[number]
         return Candidate(e.kind, e.id, e.title, e.category, round(min(score, 1.0), 4), e.department_id)
+
+
+def _bm25_share(query: _Query, confidence: float) -> float:
+    """How much BM25 counts in ordering a candidate (see ``BM25_SHARE``).
+
+    In a question typed in kana BM25's terms are character pairs of what may be a typo: the nearer
+    a name's reading is to the question, the more the edit distance, not BM25, says which it is
+    (すとう: すいとう rather than すとろ, for all their shared pairs); it still breaks ties.
+    """
+    if not query.kana_only:
+        return BM25_SHARE
+    return BM25_SHARE * min(1.0, 2 * (1 - confidence) + KANA_BM25_TIES)
 
 
 def _typo_similarity(typed: str, reading: str) -> float:

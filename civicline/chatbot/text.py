@@ -71,6 +71,16 @@ def compact(text: str) -> str:
     return NOT_WORD.sub("", normalize(text))
 
 
+def spelled(text: str) -> str:
+    """Kana as typed, long vowel marks kept (ストロー → すとろー): what a typo is made of.
+
+    A slip on the mark (カーー for カーラー, ガノター for ガーター) is one edit of this form; of
+    ``compact``'s it is more, or a name too short to compare at all.
+    """
+    text = jaconv.kata2hira(unicodedata.normalize("NFKC", text or "").lower())
+    return NOT_WORD.sub("", LONG_VOWEL_MARKS.sub("ー", text))
+
+
 # Words that frame a question ("…の捨て方を教えて") rather than name its subject, as normalised
 # forms after ``normalize``. Kept small and general: topic words are never listed here.
 FRAME_WORDS = {
