@@ -48,7 +48,8 @@ def _row(label: str, value: str) -> dict[str, Any]:
         "layout": "baseline",
         "spacing": "sm",
         "contents": [
-            {"type": "text", "text": label, "color": "#8c8c8c", "size": "sm", "flex": 2},
+            # Wrapped: a label in English or Vietnamese is longer than its two to four Japanese characters.
+            {"type": "text", "text": label, "color": "#8c8c8c", "size": "sm", "flex": 2, "wrap": True},
             {"type": "text", "text": value, "wrap": True, "size": "sm", "flex": 5},
         ],
     }
