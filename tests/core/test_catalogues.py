@@ -108,6 +108,21 @@ def test_a_fuzzy_guess_by_msgmerge_is_not_shipped_silently(sample_app):
     assert "ようこそ" in catalogues.missing("en")
 
 
+def test_plural_strings_are_listed_and_filled_with_each_languages_forms(sample_app):
+    """issue 21: English has two plural forms, the resident languages one; --missing and --fill say so."""
+    (sample_app / "liff" / "photos.py").write_text(
+        "from django.utils.translation import ngettext\n\nN = ngettext('%(n)s枚', '%(n)s枚', 2)\n"
+    )
+    catalogues.update(["sample"])
+    assert catalogues.missing("en")["%(n)s枚"] == {"msgid_plural": "%(n)s枚", "msgstr": ["", ""]}
+    assert catalogues.missing("vi")["%(n)s枚"] == {"msgid_plural": "%(n)s枚", "msgstr": [""]}
+
+    assert catalogues.fill("en", {"%(n)s枚": ["%(n)s photo", "%(n)s photos"]}).entries == 1
+    assert catalogues.fill("vi", {"%(n)s枚": {"msgstr": ["%(n)s ảnh"]}}).entries == 1
+
+    assert _locales_reporting("untranslated: '%(n)s枚'") == ["ja_Easy", "ko", "zh_Hans"]
+
+
 def _shipped_text(locale: str, msgid: str) -> str:
     path = Path(catalogues.catalogue_path("core", locale))
     entry = polib.pofile(str(path)).find(msgid)
