@@ -28,6 +28,9 @@ LABEL_LIMIT = 20  # a quick reply button's label
 MAX_CHOICE_BUTTONS = 11
 TEXT_LIMIT = 5000
 LIST_SEPARATORS = re.compile(r"[、,，\s・/／]+")
+# Labels in English or Vietnamese have spaces inside ("1 to 2"): a list is first read split on
+# punctuation only, then on spaces too.
+LIST_PUNCTUATION = re.compile(r"[、,，・/／]+")
 DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/年.]\s*(\d{1,2})\s*[-/月.]\s*(\d{1,2})\s*日?$")
 
 # ``postback(action, params)`` → the postback data of a quick reply, in the owner's namespace.
@@ -173,10 +176,13 @@ def answer_from_text(question: Question, text: str, answers: Answers) -> Any:
             raise ValidationError(_("選択肢の中から選んでください。"))
         return int(label) if kind == "scale" else label
     if kind == "multiple":
-        picked = [_choice(question, options, part) for part in LIST_SEPARATORS.split(value) if part]
-        if not picked or None in picked:
-            raise ValidationError(_("選択肢の中から選んでください。"))
-        return list(dict.fromkeys(picked))
+        for separators in (LIST_PUNCTUATION, LIST_SEPARATORS):
+            picked = [
+                _choice(question, options, part.strip()) for part in separators.split(value) if part.strip()
+            ]
+            if picked and None not in picked:
+                return list(dict.fromkeys(picked))
+        raise ValidationError(_("選択肢の中から選んでください。"))
     if kind == "number":
         try:
             number = Decimal(value.replace(",", ""))

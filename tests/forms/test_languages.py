@@ -145,3 +145,23 @@ def test_an_english_resident_answers_a_consultation_in_english(department, fake_
     assert "Your view" in page and "Against" in page and "賛否" not in page
     assert "Against" in confirm and "反対" not in confirm
     assert Draft.objects.get(friend=friend).answers == {key: "反対"}
+
+
+def test_several_english_choices_with_spaces_are_read_from_one_message():
+    """issue 21: "Under 1, 1 to 2" names two choices, though the labels have spaces inside."""
+    (question,) = schema.schema_validate(
+        [
+            {
+                "key": "q1",
+                "type": "multiple",
+                "label": "年齢",
+                "required": True,
+                "choices": ["0歳", "1〜2歳", "3歳以上"],
+                "translations": {"en": {"choices": ["Under 1", "1 to 2", "3 or older"]}},
+            }
+        ]
+    )
+    with speaking("en"):
+        assert talk.answer_from_text(question, "Under 1, 1 to 2", {}) == ["0歳", "1〜2歳"]
+    with speaking("ja"):
+        assert talk.answer_from_text(question, "0歳 1〜2歳", {}) == ["0歳", "1〜2歳"]
