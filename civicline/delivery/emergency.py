@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
 from civicline.core.audit import Action, audit_context, audit_record, audited_create
 from civicline.core.features import EmergencyOutcome, EmergencyRequest
 from civicline.core.models import Department, Staff
@@ -91,14 +92,17 @@ def send_alert(request: EmergencyRequest) -> EmergencyOutcome:
     tree = _priority_tree(request)
     if tree is None:
         raise ValidationError(_("配信先がありません（受信設定の地域も優先する分野もありません）。"))
-    areas = "・".join(request.area_names) or _("市全域")
-    label = f"{SEGMENT_PREFIX} {request.topic_name or ''}・{areas}"
-    plan = [(_("【優先】") + request.title, _segment(department, label[:80], tree))]
-    if request.everyone or not request.area_names:
-        rest = {**tree, "negate": True}
-        plan.append(
-            (_("【その他の方】") + request.title, _segment(department, (label + _(" 以外"))[:80], rest))
-        )
+    # The deliveries' titles (the e-mail's subject) and segments are the city's Japanese master,
+    # whatever language the staff member who asked reads the console in (issue 21).
+    with languages.speaking(languages.JAPANESE):
+        areas = "・".join(request.area_names) or _("市全域")
+        label = f"{SEGMENT_PREFIX} {request.topic_name or ''}・{areas}"
+        plan = [(_("【優先】") + request.title, _segment(department, label[:80], tree))]
+        if request.everyone or not request.area_names:
+            rest = {**tree, "negate": True}
+            plan.append(
+                (_("【その他の方】") + request.title, _segment(department, (label + _(" 以外"))[:80], rest))
+            )
     label_ctx = audit_context(actor_label=request.actor_label) if request.actor is None else nullcontext()
     made = []
     with label_ctx, transaction.atomic():

@@ -389,3 +389,32 @@ def test_topics_and_areas_are_named_in_the_residents_language(system_admin_clien
 
     assert "Nuôi dạy con" in vietnamese and "Khu vực phía Bắc" in vietnamese
     assert "子育て" in korean and "Nuôi dạy con" not in korean  # no Korean version: the master
+
+
+# --- emergency deliveries -------------------------------------------------------------------------
+
+
+def test_an_emergency_delivery_prepared_by_english_reading_staff_is_titled_in_japanese(staff_user):
+    """issue 21: the deliveries' titles (the e-mail subject) are the Japanese master, whoever asks."""
+    from civicline.core.features import EmergencyRequest
+    from civicline.delivery import emergency
+    from tests.delivery.factories import AreaFactory
+
+    AreaFactory(name="北部")
+    TopicFactory(name="防災")
+    request = EmergencyRequest(
+        title="大雨特別警報",
+        text="避難してください。",
+        disaster_kind="flood",
+        department_id=staff_user.department_id,
+        topic_name="防災",
+        prepare_only=True,
+        actor=staff_user,
+    )
+
+    with translation.override("en"):
+        emergency.send_alert(request)
+
+    titles = sorted(Delivery.objects.values_list("title", flat=True))
+    assert titles == ["【その他の方】大雨特別警報", "【優先】大雨特別警報"]
+    assert all(d.emergency and d.status == Delivery.Status.DRAFT for d in Delivery.objects.all())
