@@ -1,6 +1,6 @@
 """Rich menu benchmark (RM-4, RM-5): drawing menu images, and the emergency switch for many friends.
 
-    .venv/bin/python -m bench.richmenu [--friends 100000] [--linked 0.1]
+    .venv/bin/python -m bench.richmenu [--friends 100000] [--linked 0.1] [--english 0.05]
 
 Fresh databases under a temporary directory; the LINE emulator serves LINE's API from a thread, as
 in the tests. Reported:
@@ -13,7 +13,9 @@ in the tests. Reported:
   batch that unlinks every per-user menu (civicline's own part: ``switch_s``), and until LINE
   reports every friend done; then the same for switching back (within the hour, so past LINE's
   3 batches an hour: 500 friends a request, many in flight). Checked on the emulator's side: no
-  per-user link left, the default menu is the one expected.
+  per-user link left but English readers' (issue 21: ``--english`` of the friends read English and
+  are linked to the English copy of the menu shown, first after the publish, then by the switch
+  before everyone else's links go), the default menu is the one expected.
 
 ``--json`` skips the drawing and prints {"friends", "switch_s", …} for the switch to the emergency menu.
 """
@@ -87,23 +89,27 @@ def seed_demo() -> object:
     return admin
 
 
-def fill(friends: int, linked: float) -> int:
-    """Friends on both sides, made by SQL; ``linked`` of them on the main menu's tab B. Returns the links."""
+def fill(friends: int, linked: float, english: float) -> int:
+    """Friends on both sides, made by SQL; ``linked`` of them on the main menu's tab B, ``english`` of
+    them reading English (linked to the English menu as a publish leaves them). Returns the links."""
     from django.db import connection, connections
 
     from bench.delivery import HASH, _fill_emulator, _Modulo
     from civicline.core.crypto import seal
     from civicline.linesim.models import RichMenu
-    from civicline.richmenu import demo, selectors
+    from civicline.richmenu import demo, selectors, services
     from civicline.richmenu.models import Menu
 
     empty = seal("")
+    english_step = max(1, round(1 / english)) if english else friends + 2
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             _Modulo(cursor).execute(
                 "INSERT INTO line_friend (user_id, display_name, picture_url, language, state, first_seen, "
-                "last_seen) SELECT 'U' || lpad(to_hex(i - 1), 32, '0'), %s, %s, '', "
-                f"CASE WHEN (i::bigint * {HASH}) % 100 < 5 THEN 'blocked' ELSE 'following' END, now(), now() "
+                "last_seen, preferred_language) SELECT 'U' || lpad(to_hex(i - 1), 32, '0'), %s, %s, "
+                f"CASE WHEN i % {english_step} = 1 THEN 'en' ELSE 'ja' END, "
+                f"CASE WHEN (i::bigint * {HASH}) % 100 < 5 THEN 'blocked' ELSE 'following' END, "
+                "now(), now(), '' "
                 "FROM generate_series(1, %s) i",
                 [empty, empty, friends],
             )
@@ -112,17 +118,22 @@ def fill(friends: int, linked: float) -> int:
             for start in range(1, friends + 1, CHUNK * 4):
                 cursor.executemany(
                     "INSERT INTO line_friend (user_id, display_name, picture_url, language, state, "
-                    "first_seen, last_seen) VALUES (%s, %s, %s, '', %s, datetime('now'), datetime('now'))",
+                    "first_seen, last_seen, preferred_language) VALUES (%s, %s, %s, %s, %s, datetime('now'), "
+                    "datetime('now'), '')",
                     [
-                        (f"U{i - 1:032x}", empty, empty, "blocked" if (i * HASH) % 100 < 5 else "following")
+                        (
+                            f"U{i - 1:032x}",
+                            empty,
+                            empty,
+                            "en" if i % english_step == 1 else "ja",
+                            "blocked" if (i * HASH) % 100 < 5 else "following",
+                        )
                         for i in range(start, min(start + CHUNK * 4, friends + 1))
                     ],
                 )
     _fill_emulator(friends)
     main = Menu.objects.get(name=demo.MAIN_MENU)
-    tab_b = RichMenu.objects.get(
-        rich_menu_id=selectors.live_version(main).japanese_tabs[1].line_rich_menu_id
-    )
+    tab_b = RichMenu.objects.get(rich_menu_id=selectors.live_version(main).japanese_tabs[1].line_rich_menu_id)
     step = max(1, round(1 / linked)) if linked else 0
     with connections["linesim"].cursor() as cursor:
         if step:
@@ -131,11 +142,18 @@ def fill(friends: int, linked: float) -> int:
                 "SELECT id, %s, datetime('now') FROM linesim_virtualuser WHERE following AND id %% %s = 0",
                 [tab_b.pk, step],
             )
+    # What the worker does after a publish: English readers linked to the English menu, in bulk.
+    started = time.perf_counter()
+    requests = services.language_links_refresh()
+    seconds = time.perf_counter() - started
+    print(f"English readers linked after the publish: {seconds:.2f} s, {requests} requests", file=sys.stderr)
+    with connections["linesim"].cursor() as cursor:
         cursor.execute("SELECT count(*) FROM linesim_richmenulink")
         return cursor.fetchone()[0]
 
 
 def switch(admin: object, links: int) -> list[dict]:
+    from civicline.line.models import Friend
     from civicline.linesim.models import RichMenu, RichMenuLink
     from civicline.richmenu import demo, selectors, services
     from civicline.richmenu.models import EmergencySwitch, Menu
@@ -148,9 +166,16 @@ def switch(admin: object, links: int) -> list[dict]:
         )
         done = EmergencySwitch.objects.get(pk=started.pk)
         assert done.status == EmergencySwitch.Status.DONE, done.error
+        version = selectors.live_version(expected)
         default = RichMenu.objects.get(is_default=True).rich_menu_id
-        assert default == selectors.live_version(expected).japanese_tabs[0].line_rich_menu_id
-        assert RichMenuLink.objects.count() == 0
+        assert default == version.japanese_tabs[0].line_rich_menu_id
+        english = version.tabs_in("en")[0].line_rich_menu_id
+        readers = Friend.objects.filter(state=Friend.State.FOLLOWING, language="en").count()
+        assert (
+            RichMenuLink.objects.count()
+            == RichMenuLink.objects.filter(rich_menu__rich_menu_id=english).count()
+        )
+        assert RichMenuLink.objects.count() == readers, (RichMenuLink.objects.count(), readers)
         results.append(
             {
                 "direction": done.get_direction_display(),
@@ -170,6 +195,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--friends", type=int, default=100_000)
     parser.add_argument("--linked", type=float, default=0.1, help="share of friends on another tab")
+    parser.add_argument("--english", type=float, default=0.05, help="share of friends reading English")
     parser.add_argument("--latency-ms", type=int, default=50, help="the emulator's response time")
     parser.add_argument("--json", action="store_true", help="only the switch; its figures as JSON")
     options = parser.parse_args()
@@ -196,7 +222,7 @@ def main() -> int:
                 for name, ms, size in drawing():
                     share = 100 * size / MAX_JPEG_BYTES
                     print(f"  {name:<36} {ms:6.0f} ms {size / 1024:6.0f} KB ({share:.0f}% of LINE's 1 MB)")
-            links = fill(options.friends, options.linked)
+            links = fill(options.friends, options.linked, options.english)
             rows = switch(admin, links)
         finally:
             emulator.stop()
