@@ -11,12 +11,22 @@ from itertools import groupby
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from civicline.core.calendar import END_OF_DAY, HOLIDAY_KEY, day_hours
 
 from .models import Topic
 
-WEEKDAY_NAMES = "月火水木金土日"
+# Residents read these in their language (issue 21); one kanji alone is ambiguous, hence the context.
+WEEKDAY_NAMES = (
+    pgettext_lazy("weekday", "月"),
+    pgettext_lazy("weekday", "火"),
+    pgettext_lazy("weekday", "水"),
+    pgettext_lazy("weekday", "木"),
+    pgettext_lazy("weekday", "金"),
+    pgettext_lazy("weekday", "土"),
+    pgettext_lazy("weekday", "日"),
+)
 # Longer than any run of closed days (the year end next to a weekend and a holiday).
 LOOKAHEAD_DAYS = 40
 
@@ -53,7 +63,12 @@ def next_opening(topic: Topic, after: datetime) -> datetime | None:
 def moment_text(moment: datetime) -> str:
     """「11月26日(水) 8:45」"""
     local = timezone.localtime(moment)
-    return f"{local.month}月{local.day}日({WEEKDAY_NAMES[local.weekday()]}) {local.hour}:{local.minute:02d}"
+    return _("%(month)s月%(day)s日(%(weekday)s) %(time)s") % {
+        "month": local.month,
+        "day": local.day,
+        "weekday": WEEKDAY_NAMES[local.weekday()],
+        "time": f"{local.hour}:{local.minute:02d}",
+    }
 
 
 def _clock(value: str) -> str:
@@ -68,7 +83,7 @@ def _ranges_text(ranges: list[list[str]]) -> str:
 
 
 def _days_label(days: list[int]) -> str:
-    names = [WEEKDAY_NAMES[d] for d in days]
+    names = [str(WEEKDAY_NAMES[d]) for d in days]
     return f"{names[0]}〜{names[-1]}" if len(names) > 2 else "・".join(names)
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from civicline.core.translations import translated
 from civicline.line.liff.links import liff_url
 
 from . import hours
@@ -91,7 +92,7 @@ def topic_menu(topics: Sequence[Topic]) -> dict[str, Any]:
                 "申し訳ありません。現在、LINEで職員がお受けしている相談はありません。市役所の各窓口へお問い合わせください。"
             )
         )
-    items = [_postback_item(t.name, postback("topic", topic=t.pk)) for t in topics]
+    items = [_postback_item(translated(t, "name"), postback("topic", topic=t.pk)) for t in topics]
     if len(items) > MAX_QUICK_REPLIES:
         items = items[: MAX_QUICK_REPLIES - 1]
         items.append(_uri_item(_("ほかの相談"), liff_url(reverse("conversations_liff:index"))))
@@ -108,14 +109,14 @@ def closed_line(topic: Topic, now: datetime) -> str:
     text = _("ただいま受付時間外です。")
     if opening is not None:
         text += _("次の受付開始は %(when)s です。") % {"when": hours.moment_text(opening)}
-    return text + (f"\n{topic.closed_message}" if topic.closed_message else "")
+    return text + (f"\n{translated(topic, 'closed_message')}" if topic.closed_message else "")
 
 
 def personal_topic(topic: Topic, now: datetime) -> dict[str, Any]:
     """A personal topic: the resident goes on in the LIFF chat page, never in the talk."""
     lines = [
         _("「%(topic)s」のご相談（%(department)s）")
-        % {"topic": topic.name, "department": topic.department.name},
+        % {"topic": translated(topic, "name"), "department": topic.department.name},
         _("個人情報を守るため、このご相談は専用の画面でお伺いします。下のボタンから開いてください。"),
         hours_line(topic),
         "" if hours.is_open(topic, now) else closed_line(topic, now),
@@ -138,7 +139,7 @@ def started(conversation: Conversation, now: datetime) -> dict[str, Any]:
     lines = [
         _("「%(topic)s」のご相談を受け付けました。担当: %(department)s、受付番号: %(number)s")
         % {
-            "topic": topic.name,
+            "topic": translated(topic, "name"),
             "department": conversation.department.name,
             "number": conversation.receipt_number,
         },
@@ -158,7 +159,7 @@ def busy(conversation: Conversation) -> dict[str, Any]:
             "ただいま「%(topic)s」のご相談（受付番号 %(number)s）が続いています。"
             "別のご相談は、この相談を終えてからお選びください。"
         )
-        % {"topic": conversation.topic.name, "number": conversation.receipt_number},
+        % {"topic": translated(conversation.topic, "name"), "number": conversation.receipt_number},
         [_end_item(conversation)],
     )
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicline.core.crypto import EncryptedJSONField, EncryptedTextField
 from civicline.core.scoping import DepartmentScopedQuerySet
+from civicline.core.translations import TranslationsField
 
 
 class Topic(models.Model):
@@ -48,10 +49,14 @@ class Topic(models.Model):
     )
     order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     is_active = models.BooleanField(_("受付中"), default=True)
+    # The name, description and out-of-hours words in residents' other languages (issue 21).
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DepartmentScopedQuerySet.as_manager()
+
+    TRANSLATED_FIELDS = ("name", "description", "closed_message")
 
     class Meta:
         ordering = ["order", "pk"]

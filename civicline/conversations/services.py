@@ -30,6 +30,7 @@ from civicline.core.models import Department, Staff
 from civicline.core.permissions import require_department
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
 from civicline.line.direct import DirectMessageRefused, direct_message_send, receipt_key
+from civicline.line.languages import speaking_to
 from civicline.line.models import Friend, MessageContent
 from civicline.line.services import message_content_save
 
@@ -304,10 +305,12 @@ def conversation_reply(
     notify = conversation.channel == Conversation.Channel.TALK or _notice_due(conversation, now)
     if notify:
         # Pushed before anything is written: direct_message_send refuses (and sends nothing) first.
+        with speaking_to(conversation.friend):  # the notice's words in the resident's language (issue 21)
+            reply = line_messages.staff_reply(conversation, text)
         sent = direct_message_send(
             record=conversation,
             recipient_friend=conversation.friend,
-            messages=line_messages.staff_reply(conversation, text),
+            messages=reply,
             confirmed_receipt_number=confirmed_receipt_number,
             actor=actor,
             purpose=_("相談への返信"),
@@ -387,10 +390,12 @@ def conversation_status_set(
         return False
     told = False
     if status == Status.CLOSED and conversation.friend.is_following:
+        with speaking_to(conversation.friend):  # the resident's language, not the clerk's (issue 21)
+            notice = line_messages.closed_notice(conversation)
         direct_message_send(
             record=conversation,
             recipient_friend=conversation.friend,
-            messages=line_messages.closed_notice(conversation),
+            messages=notice,
             confirmed_receipt_number=confirmed_receipt_number,
             actor=actor,
             purpose=_("相談の終了"),

@@ -83,6 +83,16 @@ RESIDENT_FACING = [
     "delivery/services/residents.py",
     # Why a survey's page refuses an answer (closed, invited only, already answered).
     "surveys/selectors.py",
+    # Shelters' statuses, disaster kinds and check-in needs on the map, the shelter list and the talk;
+    # report statuses on the resident's pages; refusals a resident reads on the check-in, report,
+    # public-comment and chat pages; a topic's opening hours and weekdays in the talk (issue 21).
+    "facilities/models.py",
+    "facilities/services.py",
+    "reports/models.py",
+    "reports/services.py",
+    "publiccomment/services.py",
+    "conversations/services.py",
+    "conversations/hours.py",
 ]
 
 # A JSON value for one msgid: its text, or for a plural msgid its forms (a list, or

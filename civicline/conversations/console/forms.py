@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
+from civicline.core.translations import TranslationsFormMixin
 from civicline.line.direct import DirectMessageConfirmForm
 
 from ..models import CannedReply, Conversation, Topic
@@ -35,7 +36,7 @@ class _DepartmentChoice:
         return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
-class TopicForm(_DepartmentChoice, WeeklyHoursFields, ConsoleModelForm):
+class TopicForm(_DepartmentChoice, WeeklyHoursFields, TranslationsFormMixin, ConsoleModelForm):
     class Meta:
         model = Topic
         fields = [
@@ -58,6 +59,7 @@ class TopicForm(_DepartmentChoice, WeeklyHoursFields, ConsoleModelForm):
         self.order_fields(["name", "description", "is_personal", *HOURS_FIELDS, "year_end_closed"])
         if creating:
             self._department_field(staff)
+        self.translation_fields_add(self.instance, fields=Topic.TRANSLATED_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -68,7 +70,11 @@ class TopicForm(_DepartmentChoice, WeeklyHoursFields, ConsoleModelForm):
         return cleaned
 
     def topic_data(self) -> dict[str, Any]:
-        return {**self.model_data(), "hours": self.cleaned_data["hours"]}
+        return {
+            **self.model_data(),
+            "hours": self.cleaned_data["hours"],
+            "translations": self.translations_cleaned(),
+        }
 
 
 class CannedReplyForm(_DepartmentChoice, ConsoleModelForm):
