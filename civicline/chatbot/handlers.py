@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
+from civicline.core.features import all_features
 from civicline.line import registry
 from civicline.line.registry import LineContext
 
@@ -59,10 +61,20 @@ def _feedback_items(log_id: int) -> list[dict[str, Any]]:
     ]
 
 
+# The conversations feature's own postback (its menu tile's): what the chip does in any language.
+ASK_STAFF_POSTBACK = "feature=conversations&action=start"
+
+
 def _ask_staff_item() -> dict[str, Any]:
-    # Sent as the resident's own text, so that whichever feature answers 「職員と話したい」 takes it.
     text = _("職員と話したい")
-    return {"type": "action", "action": {"type": "message", "label": _label(text), "text": text}}
+    if multilingual.reader_language() == languages.JAPANESE or not any(
+        feature.key == "conversations" for feature in all_features()
+    ):
+        # Sent as the resident's own text, so that whichever feature answers 「職員と話したい」 takes it.
+        return {"type": "action", "action": {"type": "message", "label": _label(text), "text": text}}
+    # In another language (やさしい日本語 too) the words sent would be ones only Japanese patterns
+    # look for in vain: the conversations feature is asked directly (issue 21).
+    return _postback(text, ASK_STAFF_POSTBACK, text)
 
 
 def _text(text: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from civicline.chatbot import demo, exports, services
 from civicline.chatbot.import_plan import plan_for
@@ -392,3 +393,18 @@ def test_staff_export_their_dictionary_with_every_language_and_nothing_of_others
     assert response["Content-Type"].startswith("text/csv")
     assert header.startswith("品目,よみがな,分別区分,注意点,備考,手数料,") and "品目_vi" in header
     assert row.startswith("乾電池,") and "Pin khô" in row and "他課の品目" not in text
+
+
+def test_an_english_friend_not_understood_reaches_staff_by_the_conversations_postback(dictionary, ask):
+    """issue 21: 「職員と話したい」 typed in English would match no Japanese pattern: the chip asks
+    the conversations feature directly, and it answers with its topics."""
+    friend("Uen", "en")
+
+    message = ask("Uen", "xylophone lessons for adults")[0]
+    chip = message["quickReply"]["items"][-1]["action"]
+
+    assert chip["type"] == "postback" and chip["data"] == "feature=conversations&action=start"
+    with speaking("en"):
+        assert chip["displayText"] == gettext("職員と話したい")
+    answer = ask("Uen", postback_event("Uen", chip["data"]))
+    assert answer  # the conversations feature took it (its topic menu)
