@@ -12,7 +12,7 @@ import re
 import pytest
 
 from civicline.line.models import Friend
-from civicline.richmenu import selectors, services
+from civicline.richmenu import demo, selectors, services
 from civicline.richmenu.models import Menu, MenuEditorGrant
 from tests.fixtures.line import PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
@@ -231,3 +231,70 @@ def test_staff_switch_the_emergency_menu_on_and_every_residents_phone_shows_it(
     shot(residents[1].page, "back-to-normal", full_page=False)
     switches = page.locator("#switch-table tbody tr").all_inner_texts()
     assert "通常メニューに戻す" in switches[0] and "緊急メニューに切替" in switches[1]
+
+
+def publish_demo_menus() -> tuple[Menu, Menu]:
+    """The demo city's menus, written in all six languages, published by 広報 (the ``koho`` editor)."""
+    demo.seed()  # published on commit by the worker (run in-process here)
+    return Menu.objects.get(name=demo.MAIN_MENU), Menu.objects.get(name=demo.EMERGENCY_MENU)
+
+
+def tile_labels(resident) -> list[str]:
+    return resident.page.locator("[data-testid=menu-area]").evaluate_all(
+        "areas => areas.map(a => a.getAttribute('aria-label'))"
+    )
+
+
+@linesim_db
+def test_english_and_vietnamese_followers_see_the_menu_in_their_language(
+    liff_site, linesim, phone, shot, koho
+):
+    """issue 21: a follower whose LINE app is in English, and one in Vietnamese, each get the menu in
+    their language (picture, tabs, screen-reader labels, menu bar); a Japanese one the Japanese."""
+    main, _emergency = publish_demo_menus()
+    version = selectors.live_version(main)
+    emma, lan, hanako = (
+        phone("Emma Clark", language="en"),
+        phone("Nguyễn Thị Lan", language="vi"),
+        phone("豊中 はなこ"),
+    )
+    for resident in (emma, lan, hanako):
+        resident.follow()
+
+    wait_for_menu(emma, version.tabs_in("en")[0].line_rich_menu_id)
+    assert emma.page.locator(".chat-bar-text").inner_text() == "Menu"
+    assert tile_labels(emma)[:3] == ["Living", "Book a counter", "My bookings"]
+    shot(emma.page, "english-menu", full_page=False)
+    emma.tap_menu_area(0)  # the strip's 「Living」 tab
+    wait_for_menu(emma, version.tabs_in("en")[1].line_rich_menu_id)
+    assert tile_labels(emma)[1] == "Nearest shelter"
+    shot(emma.page, "english-menu-living", full_page=False)
+
+    wait_for_menu(lan, version.tabs_in("vi")[0].line_rich_menu_id)
+    assert tile_labels(lan)[:2] == ["Đời sống", "Đặt lịch tại quầy"]
+    shot(lan.page, "vietnamese-menu", full_page=False)
+
+    wait_for_menu(hanako, version.japanese_tabs[0].line_rich_menu_id)
+    assert tile_labels(hanako)[1] == "窓口予約"
+    shot(hanako.page, "japanese-menu", full_page=False)
+
+
+@linesim_db
+def test_the_emergency_menu_reaches_an_english_resident_in_english(liff_site, linesim, phone, shot, koho):
+    """issue 21, RM-4: switched on, the English reader sees the English emergency menu; back, the
+    English normal menu."""
+    main, emergency = publish_demo_menus()
+    emma = phone("Emma Clark", language="en")
+    emma.follow()
+    wait_for_menu(emma, selectors.live_version(main).tabs_in("en")[0].line_rich_menu_id)
+
+    services.emergency_switch_start(actor=koho, direction="on", menu_id=emergency.pk)
+
+    wait_for_menu(emma, selectors.live_version(emergency).tabs_in("en")[0].line_rich_menu_id)
+    assert emma.page.locator(".chat-bar-text").inner_text() == "Emergency"
+    assert tile_labels(emma)[0] == "Nearest shelter"
+    shot(emma.page, "english-emergency-menu", full_page=False)
+
+    services.emergency_switch_start(actor=koho, direction="off")
+
+    wait_for_menu(emma, selectors.live_version(main).tabs_in("en")[0].line_rich_menu_id)
