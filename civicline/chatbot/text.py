@@ -255,7 +255,12 @@ def _is_function(m) -> bool:
     """A particle, an auxiliary, a symbol or a word that frames the question."""
     if m.part_of_speech()[0] in FUNCTION_POS or not NOT_WORD.sub("", m.surface()):
         return True
-    return normalize(m.normalized_form()) in FRAME_WORDS or normalize(m.surface()) in FRAME_WORDS
+    return _frame_word(m.normalized_form()) or _frame_word(m.surface())
+
+
+def _frame_word(text: str) -> bool:
+    # No frame word has a long vowel mark: コート is not こと once the mark is gone.
+    return not LONG_VOWEL_MARKS.search(text) and normalize(text) in FRAME_WORDS
 
 
 def _asks(ending: list) -> bool:
@@ -266,11 +271,11 @@ def _asks(ending: list) -> bool:
     first = ending[0]
     if first.part_of_speech()[0] == "助詞" and normalize(first.surface()) in QUESTION_PARTICLES:
         return True
-    for m in ending:
-        forms = {normalize(m.normalized_form()), normalize(m.surface())}
-        if forms & FRAME_WORDS and not forms & LIGHT_WORDS:
-            return True
-    return False
+    return any(
+        _is_function(m) and not {normalize(m.normalized_form()), normalize(m.surface())} & LIGHT_WORDS
+        for m in ending
+        if m.part_of_speech()[0] not in FUNCTION_POS
+    )
 
 
 def analyse(text: str, *, whole: bool = False) -> Analysis:

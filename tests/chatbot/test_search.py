@@ -140,3 +140,8 @@ def test_an_unrelated_short_word_matches_nothing_arbitrary_issue16(question):
     ranking = _dictionary(*ITEMS).rank(question)
 
     assert ranking.best is None or ranking.best.score < search.CANDIDATE_THRESHOLD
+
+
+def test_a_name_that_loses_its_long_vowel_is_no_frame_word_issue16():
+    """コート without its mark is こと, a word that frames questions: the name must not be left out."""
+    assert _dictionary(*ITEMS, "コート", "やかん").rank("コートはどうやって捨てる？").best.title == "コート"
