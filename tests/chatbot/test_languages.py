@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils.translation import gettext
 
@@ -408,3 +411,16 @@ def test_an_english_friend_not_understood_reaches_staff_by_the_conversations_pos
         assert chip["displayText"] == gettext("職員と話したい")
     answer = ask("Uen", postback_event("Uen", chip["data"]))
     assert answer  # the conversations feature took it (its topic menu)
+
+
+def test_the_import_garbage_command_reads_a_multilingual_dictionary(department, tmp_path):
+    """issue 21: same command, same options; the English column is named in the preview and kept."""
+    path = tmp_path / "gomi.csv"
+    path.write_text("品目,分別区分,English,Tiếng Việt\n乾電池,有害ごみ,Battery,Pin\n", encoding="utf-8")
+    out = io.StringIO()
+
+    call_command("import_garbage", str(path), "--department", department.code, "--dry-run", stdout=out)
+    call_command("import_garbage", str(path), "--department", department.code, stdout=io.StringIO())
+
+    assert "品目（English）←English" in out.getvalue() and "品目（Tiếng Việt）←Tiếng Việt" in out.getvalue()
+    assert GarbageItem.objects.get().translations == {"en": {"name": "Battery"}, "vi": {"name": "Pin"}}
