@@ -268,9 +268,12 @@ def bulk_link(data: dict[str, Any]) -> None:
         raise _empty_details(404, "richmenu not found")
     if not menu.has_image:
         raise _empty_details(400, NO_IMAGE)
-    with transaction.atomic(using=EMULATOR_DB):
-        for user in users:
-            _link(user, menu)
+    # Linking replaces a user's menu: two statements for the 500, under the emulator's write lock
+    # (a switch links thousands of other-language residents with many requests in flight).
+    user_pks = list(users.values_list("pk", flat=True))
+    with services.writing(), transaction.atomic(using=EMULATOR_DB):
+        RichMenuLink.objects.filter(user_id__in=user_pks).delete()
+        RichMenuLink.objects.bulk_create(RichMenuLink(user_id=pk, rich_menu=menu) for pk in user_pks)
 
 
 def bulk_unlink(data: dict[str, Any]) -> None:
