@@ -13,6 +13,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civicline.core.translations import TranslationsField
+
 from .jma import CodeType, Kind, level_label
 
 ACTOR_LABEL = "自動処理（気象庁情報）"
@@ -54,7 +56,12 @@ class AlertSettings(models.Model):
             "{headline}（見出し文）{level}（レベル）{shelter_url}（避難所一覧のURL）"
         ),
     )
+    # The message in residents' other languages: each resident is sent theirs, by the city's
+    # fallbacks (issue 21). The alert's own words ({title}, {headline}, {areas}) stay as published.
+    translations = TranslationsField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("message_template",)
 
     class Meta:
         verbose_name = _("防災情報の設定")

@@ -23,6 +23,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicline.core import languages
 from civicline.core.audit import (
     Action,
     audit_context_enter,
@@ -67,6 +69,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 SETTINGS_FIELDS = ("department", "notify_emails", "topic_name", "message_template")
+AUDITED_SETTINGS_FIELDS = (*SETTINGS_FIELDS, "translations")
 POLICY_FIELDS = ("kind", "min_level", "notify", "actions", "delivery_everyone")
 ADMIN_ONLY = gettext_lazy("防災情報の設定はシステム管理者が行います。")
 
@@ -76,7 +79,7 @@ def settings_update(*, actor: Staff, data: dict[str, Any]) -> AlertSettings:
     require_system_admin(actor, message=ADMIN_ONLY)
     current = AlertSettings.current()
     audited_update(
-        actor=actor, obj=current, data=data, summary=_("防災情報の設定を変更"), fields=SETTINGS_FIELDS
+        actor=actor, obj=current, data=data, summary=_("防災情報の設定を変更"), fields=AUDITED_SETTINGS_FIELDS
     )
     return current
 
@@ -334,20 +337,33 @@ def _request_for(event: AlertEvent, report: AlertReport | None, policy: Policy |
         names += [n for n in code.resident_area_names if n not in names]
     title = event.title or (report.head_title if report else "")
     when = report.report_datetime if report and report.report_datetime else event.updated_at
-    values = {
-        "title": title,
-        "areas": "、".join(event.areas) or str(_("市内")),
-        "time": timezone.localtime(when).strftime("%-m月%-d日%H時%M分"),
-        "headline": report.headline if report else "",
-        "level": event.max_level_display,
-        "shelter_url": _shelter_url(),
+    when = timezone.localtime(when)
+
+    def message(template: str, language: str) -> str:
+        """The city's template filled in, its words around the alert's in ``language``; the alert's
+        own (title, headline, areas) stay as the Japan Meteorological Agency published them."""
+        with languages.speaking(language):
+            values = {
+                "title": title,
+                "areas": "、".join(event.areas) or str(_("市内")),
+                "time": _("%(month)s月%(day)s日%(hour)02d時%(minute)02d分")
+                % {"month": when.month, "day": when.day, "hour": when.hour, "minute": when.minute},
+                "headline": report.headline if report else "",
+                "level": event.max_level_display,
+                "shelter_url": _shelter_url(language),
+            }
+            return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), template).strip()
+
+    # The delivery sends each resident the version of their language, by the city's fallbacks.
+    versions = {
+        code: {"text": message(template, code)}
+        for code in languages.translation_languages()
+        if (template := (current.translations.get(code) or {}).get("message_template"))
     }
-    text = _PLACEHOLDER.sub(
-        lambda m: str(values.get(m.group(1), m.group(0))), current.message_template
-    ).strip()
     return {
         "title": title[:80],
-        "text": text,
+        "text": message(current.message_template, languages.JAPANESE),
+        "translations": versions,
         "disaster_kind": _disaster_kind(event),
         "area_names": [] if whole_city else names,
         "everyone": bool(policy and policy.delivery_everyone),
@@ -357,11 +373,13 @@ def _request_for(event: AlertEvent, report: AlertReport | None, policy: Policy |
     }
 
 
-def _shelter_url() -> str:
+def _shelter_url(language: str) -> str:
+    """The public shelter list, opening in ``language`` (it needs no sign-in to know the reader's)."""
     try:
-        return django_settings.SITE_URL + reverse("facilities_liff:shelter-list")
+        url = django_settings.SITE_URL + reverse("facilities_liff:shelter-list")
     except NoReverseMatch:
         return django_settings.SITE_URL
+    return url if language == languages.JAPANESE else f"{url}?{urlencode({'lang': language})}"
 
 
 def _disaster_kind(event: AlertEvent) -> str:
@@ -391,6 +409,7 @@ def _emergency_request(data: dict, *, actor: Staff | None) -> EmergencyRequest:
     return EmergencyRequest(
         title=data.get("title", ""),
         text=data.get("text", ""),
+        translations=data.get("translations") or {},
         disaster_kind=data.get("disaster_kind", ""),
         area_names=tuple(data.get("area_names") or ()),
         everyone=bool(data.get("everyone")),

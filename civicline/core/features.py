@@ -83,6 +83,9 @@ class EmergencyRequest:
     prepare_only: bool = False
     actor: Staff | None = None
     actor_label: str = ""
+    # ``text`` in residents' other languages, {language: {"text": …}} (issue 21): each resident
+    # gets theirs by the city's fallbacks; a language without one gets the fallback's.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -70,14 +70,17 @@ def _segment(department: Department, name: str, tree: dict[str, Any]) -> Segment
     return segment
 
 
-def _input(title: str, text: str, segment: Segment) -> services.DeliveryInput:
+def _input(request: EmergencyRequest, title: str, segment: Segment) -> services.DeliveryInput:
+    versions = {code: dict(texts) for code, texts in request.translations.items()}  # issue 21
     return services.DeliveryInput(
         title=title[:100],
         audience=Delivery.Audience.SEGMENTS,
         segments=[segment],
         combine=Delivery.Combine.ANY,
         email_too=True,
-        messages=[services.MessageInput(kind=DeliveryMessage.Kind.TEXT, text=text)],
+        messages=[
+            services.MessageInput(kind=DeliveryMessage.Kind.TEXT, text=request.text, translations=versions)
+        ],
         emergency=True,  # answers an official alert: never held back by the weekly cap
     )
 
@@ -108,7 +111,7 @@ def send_alert(request: EmergencyRequest) -> EmergencyOutcome:
     with label_ctx, transaction.atomic():
         for title, segment in plan:
             delivery = services.delivery_create_system(
-                actor=request.actor, department=department, data=_input(title, request.text, segment)
+                actor=request.actor, department=department, data=_input(request, title, segment)
             )
             made.append(delivery)
         if not request.prepare_only:

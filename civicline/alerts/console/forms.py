@@ -8,12 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from civicline.core.features import emergency_actions
 from civicline.core.forms import model_choice_field
 from civicline.core.models import Department
+from civicline.core.translations import TranslationsFormMixin
 
 from ..jma import LEVELS, Kind
 from ..models import AlertSettings, AreaCode, Policy
+from ..services import SETTINGS_FIELDS
 
 
-class SettingsForm(forms.ModelForm):
+class SettingsForm(TranslationsFormMixin, forms.ModelForm):
     class Meta:
         model = AlertSettings
         fields = ["department", "notify_emails", "topic_name", "message_template"]
@@ -25,6 +27,13 @@ class SettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         model_choice_field(self, "department").queryset = Department.objects.filter(is_active=True)
+        self.translation_fields_add(self.instance, fields=AlertSettings.TRANSLATED_FIELDS)
+
+    def settings_data(self) -> dict[str, Any]:
+        return {
+            **{name: self.cleaned_data[name] for name in SETTINGS_FIELDS},
+            "translations": self.translations_cleaned(),
+        }
 
     def clean_notify_emails(self) -> str:
         lines = [line.strip() for line in self.cleaned_data["notify_emails"].splitlines() if line.strip()]

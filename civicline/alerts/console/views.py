@@ -119,7 +119,7 @@ def settings_page(request: StaffRequest) -> HttpResponse:
                 if settings_form.is_valid():
                     services.settings_update(
                         actor=request.user,
-                        data={name: settings_form.cleaned_data[name] for name in services.SETTINGS_FIELDS},
+                        data=settings_form.settings_data(),
                     )
                     messages.success(request, _("設定を保存しました。"))
                     return redirect("alerts:settings")
