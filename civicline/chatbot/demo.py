@@ -192,6 +192,44 @@ SCENARIOS = [
 ]
 
 
+# The scenario tree's buttons in English, and some answers (issue 21), written by the civicline
+# project: the other answers reach English readers in Japanese, marked so.
+SCENARIO_ENGLISH = {
+    "くらしの手続き": ("Procedures", ""),
+    "住民票・証明書": ("Certificates", ""),
+    "住民票の写し": ("Residence record", ""),
+    "印鑑登録証明書": ("Seal certificate", ""),
+    "引っ越し": ("Moving", ""),
+    "市外から転入": (
+        "Moving in",
+        "Within 14 days of moving, bring the moving-out certificate and photo ID to the Citizens Division.",
+    ),
+    "市外へ転出": (
+        "Moving out",
+        "Before moving, give notice at the Citizens Division or online through Mynaportal.",
+    ),
+    "子育て": ("Child-raising", ""),
+    "手当・助成": ("Allowances", ""),
+    "保育園・学童": ("Daycare", ""),
+    "ごみ・リサイクル": ("Garbage & recycling", ""),
+    "収集日": (
+        "Collection days",
+        "See the garbage calendar on the city's website for your district. To check an item, send its "
+        'name here (e.g. "battery").',
+    ),
+    "粗大ごみ": ("Oversized garbage", ""),
+    "防災": ("Disaster prevention", ""),
+    "避難所": ("Shelters", "Find shelters near you with 「施設マップ」 (facility map) in the menu."),
+    "ハザードマップ": ("Hazard maps", ""),
+}
+
+
+def _scenario_translations(label: str) -> dict[str, dict[str, str]]:
+    english_label, english_answer = SCENARIO_ENGLISH.get(label, ("", ""))
+    english = {"label": english_label, "answer": english_answer}
+    return {"en": {field: text for field, text in english.items() if text}} if english_label else {}
+
+
 def _department(code: str) -> Department:
     department, _created = Department.objects.get_or_create(
         code=code, defaults={"name": EXTRA_DEPARTMENTS[code]}
@@ -260,6 +298,7 @@ def _scenario(nodes: list, *, parent: ScenarioNode | None, department: Departmen
             parent=parent,
             order=order,
             answer=content if isinstance(content, str) else "",
+            translations=_scenario_translations(label),
         )
         if not isinstance(content, str):
             _scenario(content, parent=node, department=department)

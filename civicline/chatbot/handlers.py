@@ -128,7 +128,7 @@ def garbage_messages(item: GarbageItem) -> list[dict[str, Any]]:
 
 def faq_answer_text(entry: FaqEntry) -> str:
     """The answer, and the city's page about it: the page is kept whole, the answer cut if need be."""
-    answer = multilingual.faq_answer(entry)
+    answer = multilingual.answer(entry)
     if not entry.url:
         return answer
     more = "\n\n" + _("詳しくはこちら: %(url)s") % {"url": entry.url}
@@ -144,7 +144,7 @@ def faq_messages(entry: FaqEntry) -> list[dict[str, Any]]:
 
 
 def scenario_messages(node: ScenarioNode) -> list[dict[str, Any]]:
-    return [_text(node.answer)]
+    return [_text(multilingual.answer(node))]
 
 
 def published_entry(kind: str, pk: int) -> FaqEntry | GarbageItem | ScenarioNode | None:
@@ -281,12 +281,16 @@ def on_scenario(ctx: LineContext) -> None:
     if not children:
         ctx.reply(_text(_("ご案内できる項目がありません。")))
         return
-    prompt = (
-        _("知りたい分野を選んでください。")
-        if node is None
-        else _("「%(label)s」のどれについてですか？") % {"label": node.label}
-    )
-    items = [_postback(child.label, _data("scenario", node=child.pk), child.label) for child in children]
+    if node is None:
+        prompt = _("知りたい分野を選んでください。")
+    else:
+        prompt = _("「%(label)s」のどれについてですか？") % {
+            "label": multilingual.shown(node, "label", mark=False)
+        }
+    items = []
+    for child in children:
+        label = multilingual.shown(child, "label", mark=False)
+        items.append(_postback(label, _data("scenario", node=child.pk), label))
     ctx.reply(_with_quick_replies(_text(prompt), items))
 
 

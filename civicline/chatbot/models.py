@@ -104,7 +104,11 @@ class ScenarioNode(models.Model):
     answer = models.TextField(_("回答"), max_length=5000, blank=True)
     order = models.PositiveIntegerField(_("表示順"), default=0)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    # The button and the answer in residents' other languages (issue 21).
+    translations = TranslationsField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    TRANSLATED_FIELDS = ("label", "answer")
 
     objects = DepartmentScopedQuerySet.as_manager()
 

@@ -85,13 +85,13 @@ def japanese_only() -> str:
     return _("（日本語のみ）")
 
 
-def faq_answer(entry: FaqEntry) -> str:
-    """The answer in the reader's language; in Japanese, said so first, before the text."""
+def answer(entry: FaqEntry | ScenarioNode) -> str:
+    """A Q&A's or a scenario's answer in the reader's language; in Japanese, said so first."""
     language = reader_language()
-    answer = translated(entry, "answer", language)
+    text = translated(entry, "answer", language)
     if is_japanese_reader(language) or not fell_back(entry, "answer", language):
-        return answer
-    return f"{japanese_only()}\n{answer}"
+        return text
+    return f"{japanese_only()}\n{text}"
 
 
 def titles(candidates: Iterable[search.Candidate]) -> dict[tuple[str, int], str]:

@@ -534,7 +534,7 @@ def knowledge_import_discard(*, actor: Staff, knowledge_import: KnowledgeImport)
 
 # --- scenarios ----------------------------------------------------------------------------------
 
-SCENARIO_FIELDS = ("department", "parent", "label", "answer", "order", "status")
+SCENARIO_FIELDS = ("department", "parent", "label", "answer", "order", "status", "translations")
 SCENARIO_EDITABLE = SCENARIO_FIELDS[1:]  # a node stays with its department
 
 
@@ -548,6 +548,7 @@ def scenario_node_create(
     answer: str = "",
     order: int = 0,
     status: str = Status.PUBLISHED,
+    translations: Translations | None = None,
 ) -> ScenarioNode:
     require_department(actor, department)
     node = ScenarioNode(
@@ -557,6 +558,7 @@ def scenario_node_create(
         answer=answer.strip(),
         order=order,
         status=status,
+        translations=cleaned(translations),
     )
     return audited_create(
         actor=actor,

@@ -17,7 +17,7 @@ from civicline.core.languages import speaking
 from civicline.core.translations import translated
 from tests.fixtures.line import FriendFactory, post_webhook, postback_event, text_event
 
-from .factories import FaqEntryFactory, GarbageCategoryFactory, GarbageItemFactory
+from .factories import FaqEntryFactory, GarbageCategoryFactory, GarbageItemFactory, ScenarioNodeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -424,3 +424,28 @@ def test_the_import_garbage_command_reads_a_multilingual_dictionary(department, 
 
     assert "品目（English）←English" in out.getvalue() and "品目（Tiếng Việt）←Tiếng Việt" in out.getvalue()
     assert GarbageItem.objects.get().translations == {"en": {"name": "Battery"}, "vi": {"name": "Pin"}}
+
+
+def test_an_english_friend_browses_the_scenario_tree_in_english(department, ask):
+    """issue 21: the buttons of 「分野から探す」 and their answers in English where written."""
+    friend("Uen", "en")
+    garbage = ScenarioNodeFactory(
+        department=department, label="ごみ", translations={"en": {"label": "Garbage"}}
+    )
+    ScenarioNodeFactory(
+        department=department,
+        parent=garbage,
+        label="収集日",
+        answer="地区ごとに決まっています。",
+        translations={"en": {"label": "Collection days"}},
+    )
+
+    top = ask("Uen", postback_event("Uen", "feature=chatbot&action=scenario"))[0]
+    (button,) = [item["action"] for item in top["quickReply"]["items"]]
+    days = ask("Uen", postback_event("Uen", button["data"]))[0]
+    (day_button,) = [item["action"] for item in days["quickReply"]["items"]]
+    answer = ask("Uen", postback_event("Uen", day_button["data"]))[0]
+
+    assert button["label"] == "Garbage" and day_button["label"] == "Collection days"
+    assert "Garbage" in days["text"]
+    assert answer["text"] == f"{japanese_only('en')}\n地区ごとに決まっています。"

@@ -188,7 +188,7 @@ class GarbageCategoryForm(TranslationsFormMixin, ConsoleForm):
         self.translation_fields_add(category, fields=GarbageCategory.TRANSLATED_FIELDS)
 
 
-class ScenarioNodeForm(DepartmentChoiceMixin, ConsoleForm):
+class ScenarioNodeForm(DepartmentChoiceMixin, TranslationsFormMixin, ConsoleForm):
     parent = forms.ModelChoiceField(label=_("親の項目"), queryset=ScenarioNode.objects.none(), required=False)
     label = forms.CharField(label=_("ボタンの文言"), max_length=20, help_text=_("20文字まで"))
     answer = forms.CharField(
@@ -217,6 +217,8 @@ class ScenarioNodeForm(DepartmentChoiceMixin, ConsoleForm):
         self.fields["parent"].label_from_instance = lambda n: " > ".join(n.path_labels())
         if node is None:
             self._setup_department(staff, staff.department)
+        # The buttons and answers residents of other languages read (issue 21).
+        self.translation_fields_add(node, fields=ScenarioNode.TRANSLATED_FIELDS)
 
 
 class AdoptFaqForm(DepartmentChoiceMixin, ConsoleForm):

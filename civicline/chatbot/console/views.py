@@ -369,6 +369,7 @@ def scenario_create(request: HttpRequest) -> HttpResponse:
         services.scenario_node_create(
             actor=request.user,
             department=_department(request, data),
+            translations=form.translations_cleaned(),
             **{k: data[k] for k in ("parent", "label", "answer", "order", "status")},
         )
 
@@ -394,6 +395,7 @@ def scenario_update(request: HttpRequest, pk: int) -> HttpResponse:
         services.scenario_node_update(
             actor=request.user,
             node=node,
+            translations=form.translations_cleaned(),
             **{k: data[k] for k in ("parent", "label", "answer", "order", "status")},
         )
 
