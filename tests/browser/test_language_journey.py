@@ -12,8 +12,12 @@ import pytest
 
 from civicline.delivery.models import Delivery, DeliveryPolicy
 from civicline.line.models import Friend
+from civicline.richmenu import demo, selectors
+from civicline.richmenu.models import Menu
+from tests.browser.test_richmenu_journey import tile_labels, wait_for_menu
 from tests.fixtures.core import StaffFactory
 from tests.fixtures.linesim import linesim_db
+from tests.richmenu.factories import editor
 
 JAPANESE = "ごみ収集日変更のお知らせ：年末年始は12月30日から1月3日まで収集を休みます。"
 VIETNAMESE = "Thông báo thay đổi ngày thu gom rác: nghỉ thu gom từ ngày 30/12 đến ngày 3/1."
@@ -104,3 +108,30 @@ def test_a_resident_switches_to_easy_japanese_in_the_settings(liff_site, phone, 
     assert frame.locator("html").get_attribute("lang") == "ja-easy"
     assert frame.is_checked("#dl-language input[value=ja-easy]")
     sachi.close_liff()
+
+
+@linesim_db
+def test_the_rich_menu_changes_when_a_resident_switches_to_easy_japanese(liff_site, phone, shot):
+    """issue 21 (Done when): a resident switches to やさしい日本語 in 受信設定 and the menu changes — the
+    picture (another LINE menu) and what a screen reader says of its tabs and tiles."""
+    editor(username="koho")
+    demo.seed()  # the demo menus, written in every language, published by the worker in-process
+    version = selectors.live_version(Menu.objects.get(name=demo.MAIN_MENU))
+    sachi = phone("庄内 さち")
+    sachi.follow()
+    sachi.wait_for_bot_text("受信設定")
+    wait_for_menu(sachi, version.japanese_tabs[0].line_rich_menu_id)
+    assert tile_labels(sachi)[:2] == ["暮らし・防災", "窓口予約"]
+    shot(sachi.page, "menu-japanese", full_page=False)
+
+    sachi.tap_quick_reply("受信設定をする")
+    frame = sachi.liff_frame()
+    frame.wait_for_selector("#dl-language", timeout=15_000)
+    frame.click("#dl-language label.dl-chip:has-text('やさしい にほんご')")
+    frame.click("#dl-save")
+    frame.wait_for_selector("#dl-saved")
+    sachi.close_liff()
+
+    wait_for_menu(sachi, version.tabs_in("ja-easy")[0].line_rich_menu_id)
+    assert tile_labels(sachi)[:2] == ["くらし・さいがい", "まどぐちの よやく"]
+    shot(sachi.page, "menu-easy-japanese", full_page=False)
