@@ -13,6 +13,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
+from civicline.core.translations import Translations, cleaned
+
 from .models import DisasterKind, Facility, FacilityCategory, FacilityDataset
 from .opendata import (
     ImportWarning,
@@ -159,6 +162,15 @@ def build_plan(dataset: FacilityDataset, content: bytes) -> ImportPlan:
     return plan
 
 
+def translations_after(current: Translations | None, row: Row) -> Translations:
+    """A facility's translations once ``row`` is applied: the file's name in each language it has a
+    column for (a blank cell removes it), everything else staff wrote kept (issue 21)."""
+    result = {code: dict(texts) for code, texts in (current or {}).items()}
+    for code, name in row.names.items():
+        result.setdefault(code, {})["name"] = name
+    return cleaned(result)
+
+
 def _unique_by(items: Any, key: Any) -> dict[str, Any]:
     """Items by ``key``, leaving out keys that more than one item has (they match nothing)."""
     found: dict[str, Any] = {}
@@ -190,6 +202,14 @@ def row_changes(facility: Facility, row: Row, *, category: FacilityCategory) -> 
         for name in ROW_FIELDS
         if getattr(facility, name) != row.values[name]
     ]
+    names = languages.names()
+    after = translations_after(facility.translations, row)
+    for code in row.names:
+        before_name = ((facility.translations or {}).get(code) or {}).get("name", "")
+        after_name = (after.get(code) or {}).get("name", "")
+        if before_name != after_name:
+            label = _("名称（%(language)s）") % {"language": names.get(code, code)}
+            changes.append(FieldChange(label, before_name, after_name))
     if facility.category_id != category.pk:
         changes.append(FieldChange(_("分類"), facility.category.name, category.name))
     shelter = getattr(facility, "shelter", None)

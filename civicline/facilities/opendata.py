@@ -93,6 +93,31 @@ FIELD_COLUMNS: dict[str, tuple[str, ...]] = {
     "notes": ("備考", "note", "notes"),
 }
 REQUIRED_FIELDS = ("name", "latitude", "longitude")
+# The name in other languages, as some cities publish it beside the Japanese (issue 21): the
+# standard's 名称_英字, and the words cities use. Read into the facility's translations.
+NAME_COLUMNS: dict[str, tuple[str, ...]] = {
+    "en": ("名称_英字", "名称_英語", "名称(英語)", "英語名称", "英語名", "name_en", "nameEn", "name_english"),
+    "zh-hans": (
+        "名称_中国語",
+        "名称_簡体字",
+        "名称(中国語)",
+        "中国語名称",
+        "name_zh",
+        "nameZh",
+        "name_zh-hans",
+    ),
+    "ko": ("名称_韓国語", "名称_ハングル", "名称(韓国語)", "韓国語名称", "name_ko", "nameKo"),
+    "vi": ("名称_ベトナム語", "名称(ベトナム語)", "ベトナム語名称", "name_vi", "nameVi"),
+    "ja-easy": ("名称_やさしい日本語", "名称(やさしい日本語)", "name_ja-easy"),
+}
+
+
+def name_target(language: str) -> str:
+    """How a column of the name in ``language`` is told apart among the file's fields."""
+    return f"name@{language}"
+
+
+NAME_TARGETS = {name_target(code): aliases for code, aliases in NAME_COLUMNS.items()}
 # The standard prefixes 災害種別_; GSI's files use the bare names; some cities their own words.
 KIND_SUFFIX = {
     DisasterKind.FLOOD: "洪水",
@@ -269,6 +294,8 @@ class Row:
     values: dict[str, Any]  # Facility fields
     kinds: dict[str, bool] | None  # None: the file says nothing about disaster kinds
     extra: dict[str, str]
+    # The name in the languages the file has a column for ("" where its cell is blank) (issue 21).
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def identity(self) -> str:
@@ -421,7 +448,7 @@ class ColumnMap:
 @lru_cache(maxsize=128)
 def map_columns(columns: tuple[str, ...]) -> ColumnMap:
     """Which column holds which field: exact names first, then loosely, then by similarity."""
-    targets: dict[str, tuple[str, ...]] = {**FIELD_COLUMNS, **KIND_COLUMNS}
+    targets: dict[str, tuple[str, ...]] = {**FIELD_COLUMNS, **KIND_COLUMNS, **NAME_TARGETS}
     found: dict[str, str] = {}
     claimed: set[str] = set()
     guessed: list[tuple[str, str]] = []
@@ -865,7 +892,13 @@ def _row(record: _Record, columns: list[str], mapping: ColumnMap, warn: _Warning
     }
     extra.update(extra_raw)
     key_cells = {c: clean_key(record.cells.get(c, "")) for c in mapping.key_columns}
-    return _Pending(Row(record.line, "", values, kinds, extra), problems, key_cells)
+    longest = Facility._meta.get_field("name").max_length
+    names = {
+        code: record.cells.get(mapping.fields[name_target(code)], "").strip()[:longest]
+        for code in NAME_COLUMNS
+        if name_target(code) in mapping.fields
+    }
+    return _Pending(Row(record.line, "", values, kinds, extra, names), problems, key_cells)
 
 
 def _decimal(text: str) -> Decimal | None:
@@ -1148,6 +1181,10 @@ def export_row(facility: Facility, columns: Sequence[str], *, key_column: str | 
         value = getattr(facility, fieldname)
         # A cell kept as it was (capacity 屋内100人／屋外50人, a URL without scheme) goes back as it came.
         by_column[column] = extra.get(column, value) if value in (None, "") else value
+    for code in NAME_COLUMNS:
+        column = column_for(columns, name_target(code))
+        if column is not None and column not in by_column:
+            by_column[column] = ((facility.translations or {}).get(code) or {}).get("name", "")
     for kind in KIND_COLUMNS:
         column = column_for(columns, kind)
         if column is not None and shelter is not None:

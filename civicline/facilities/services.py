@@ -30,7 +30,7 @@ from civicline.core.permissions import NotYourDepartment, require_department, re
 from civicline.line.models import Friend
 
 from . import selectors
-from .importing import ROW_FIELDS, ImportPlan, build_plan
+from .importing import ROW_FIELDS, ImportPlan, build_plan, translations_after
 from .models import (
     DisasterKind,
     Facility,
@@ -282,6 +282,7 @@ def facility_import_apply(
             dataset=dataset,
             dataset_key=row.key,
             extra=row.extra,
+            translations=translations_after({}, row),
             **{name: row.values[name] for name in ROW_FIELDS},
         )
         for row in plan.new
@@ -309,6 +310,7 @@ def facility_import_apply(
         if facility.pk in rekeyed_pks:
             facility.dataset_key = change.row.key
         facility.extra = change.row.extra
+        facility.translations = translations_after(facility.translations, change.row)
         facility.category, facility.updated_at = dataset.category, now
         changed.append(facility)
         shelter = getattr(facility, "shelter", None)
@@ -317,7 +319,9 @@ def facility_import_apply(
                 setattr(shelter, kind, value)
             shelter.save(update_fields=list(change.row.kinds))
     Facility.objects.bulk_update(
-        changed, [*ROW_FIELDS, "dataset_key", "extra", "category", "updated_at"], batch_size=500
+        changed,
+        [*ROW_FIELDS, "dataset_key", "extra", "translations", "category", "updated_at"],
+        batch_size=500,
     )
     if dataset.category.is_shelter:
         _ensure_shelters(dataset.facilities.filter(shelter__isnull=True).select_related("category"))

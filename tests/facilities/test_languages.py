@@ -6,9 +6,19 @@ import json
 import pytest
 from django.utils import translation
 
+from civicline.facilities import services
 from civicline.facilities.console.forms import FacilityForm
-from civicline.facilities.models import Shelter
-from tests.facilities.factories import CITY_HALL, FacilityFactory, category, shelter_at
+from civicline.facilities.importing import build_plan
+from civicline.facilities.models import Facility, Shelter
+from tests.facilities.factories import (
+    CITY_HALL,
+    DatasetFactory,
+    FacilityFactory,
+    category,
+    csv_bytes,
+    shelter_at,
+    yaizu_rows,
+)
 from tests.facilities.test_handlers import bubble_name, bubbles, location_event
 from tests.fixtures.line import FriendFactory, post_webhook
 
@@ -128,3 +138,61 @@ def test_issue21_staff_write_a_facility_name_per_language_in_the_console(staff_c
     assert facility.translations == {"en": {"name": "Central Community Center"}}
     listing = staff_client.get("/console/facilities/").content.decode()
     assert "未翻訳" in listing  # Korean, Chinese, Vietnamese and やさしい日本語 still lack a name
+
+
+# --- imports keep their interface: per-language name columns are read where a city publishes them --
+
+
+def import_file(dataset, content, actor):
+    upload = services.facility_import_upload(
+        dataset=dataset, actor=actor, filename="data.csv", content=content
+    )
+    return services.facility_import_apply(facility_import=upload, actor=actor)
+
+
+@pytest.mark.parametrize("column", ["名称_英語", "name_en", "名称_英字"])
+def test_issue21_a_name_column_per_language_becomes_the_facilitys_translation(staff_user, column):
+    """issue 21: a city's file with English names (名称_英語, name_en, the standard's 名称_英字) fills the
+    facilities' English names; residents then see them on the map."""
+    dataset = DatasetFactory(department=staff_user.department, name="公共施設一覧")
+    header, rows = yaizu_rows()
+    header.append(column)
+    for row in rows:
+        row.append("")
+    rows[0][-1] = "Deep Sea Water Museum"
+
+    import_file(dataset, csv_bytes(header, rows), staff_user)
+
+    museum = Facility.objects.get(dataset=dataset, dataset_key=rows[0][header.index("NO")])
+    assert museum.translations == {"en": {"name": "Deep Sea Water Museum"}}
+    assert "Deep Sea Water Museum" not in museum.extra.values()  # read, not kept as an unknown column
+
+
+def test_issue21_a_changed_english_name_is_previewed_applied_and_exported(staff_user, staff_client):
+    """issue 21: a re-import shows the changed English name, keeps staff's other languages, and the
+    dataset's export gives the column back with the current names."""
+    dataset = DatasetFactory(department=staff_user.department, name="公共施設一覧")
+    header, rows = yaizu_rows()
+    header.append("名称_英語")
+    for row in rows:
+        row.append("")
+    rows[0][-1] = "Deep Sea Water Museum"
+    import_file(dataset, csv_bytes(header, rows), staff_user)
+    museum = Facility.objects.get(dataset=dataset, dataset_key=rows[0][header.index("NO")])
+    museum.translations = {**museum.translations, "vi": {"name": "Bảo tàng nước biển sâu"}}
+    museum.save()
+    rows[0][-1] = "Deep Seawater Museum"
+    content = csv_bytes(header, rows)
+
+    (change,) = build_plan(dataset, content).changed
+    import_file(dataset, content, staff_user)
+
+    assert [(f.before, f.after) for f in change.fields] == [("Deep Sea Water Museum", "Deep Seawater Museum")]
+    museum.refresh_from_db()
+    assert museum.translations == {
+        "en": {"name": "Deep Seawater Museum"},
+        "vi": {"name": "Bảo tàng nước biển sâu"},
+    }
+    exported = staff_client.get(f"/console/facilities/datasets/{dataset.pk}/export.csv")
+    header_line, first_line = b"".join(exported.streaming_content).decode("utf-8-sig").splitlines()[:2]
+    assert header_line.endswith(",名称_英語") and first_line.endswith(",Deep Seawater Museum")
