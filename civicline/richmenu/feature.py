@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from huey import crontab
 
-from civicline.core.features import EmergencyAction, Feature, NavItem, OnPostback, PeriodicTask
+from civicline.core.features import EmergencyAction, Feature, NavItem, OnEvent, OnPostback, PeriodicTask
 
 from . import demo, emergency, handlers, selectors, signals, tasks
 from .actions import TAB_SWITCH_ACTION, TAB_SWITCH_FEATURE
@@ -28,7 +28,10 @@ FEATURE = Feature(
             order=10,
         ),
     ),
-    line_handlers=(OnPostback(TAB_SWITCH_FEATURE, handlers.tab_switched, action=TAB_SWITCH_ACTION),),
+    line_handlers=(
+        OnPostback(TAB_SWITCH_FEATURE, handlers.tab_switched, action=TAB_SWITCH_ACTION),
+        OnEvent("follow", handlers.followed),
+    ),
     periodic_tasks=(PeriodicTask(tasks.emergency_switch_sweep_task, crontab(minute="*")),),
     signals=(signals.connect,),
 )

@@ -10,9 +10,10 @@ import pytest
 
 from civicline.line import services as line_services
 from civicline.line.models import Friend
+from civicline.line.registry import LineContext
 from civicline.linesim.models import RichMenu as LineRichMenu
 from civicline.linesim.models import RichMenuAlias, RichMenuLink
-from civicline.richmenu import line_api, selectors, services
+from civicline.richmenu import handlers, line_api, selectors, services
 from civicline.richmenu.models import EmergencySwitch, Menu, MenuVersion
 from tests.fixtures.line import FriendFactory
 from tests.fixtures.linesim import linesim_db
@@ -266,3 +267,21 @@ def test_a_translation_too_long_for_its_tile_is_refused_naming_the_language(line
 
     assert "English" in " ".join(raised.value.messages)
     assert not MenuVersion.objects.exists() and not LineRichMenu.objects.exists()
+
+
+def test_an_english_friend_back_after_a_republish_gets_the_new_english_menu_at_follow(linesim, koho):
+    """issue 21: a friend who blocked the account is not relinked by a publish (their old menu is
+    deleted with its links); when they follow again, the follow gives them the new English menu."""
+    emma = resident(linesim, "Emma", "en")
+    menu = translate(nine_tile_menu(), "en", **ENGLISH_MAIN)
+    services.menu_publish(actor=koho, menu=menu)
+    linesim.client.block(emma)
+    Friend.objects.filter(user_id=emma).update(state=Friend.State.BLOCKED)
+    services.menu_publish(actor=koho, menu=menu)  # a new version while Emma is away
+    linesim.client.follow(emma)
+    Friend.objects.filter(user_id=emma).update(state=Friend.State.FOLLOWING)
+    assert shown(linesim, emma) == tab_ids(menu)[0]  # LINE's default, the Japanese menu
+
+    handlers.followed(LineContext(event=None, webhook_event=None, friend=Friend.objects.get(user_id=emma)))
+
+    assert shown(linesim, emma) == tab_ids(menu, "en")[0]
