@@ -17,12 +17,22 @@ every item the way residents ask (docs/chatbot-evaluation.md says where the dict
 A question whose name (without qualifier) is shared by several items accepts any of them: the
 chatbot cannot know which 植木鉢 is meant, and offering one of them first is right.
 
+A Q&A set from the localgovFAQ research data (尼崎市's FAQ and queries written apart from it, see
+docs/chatbot-evaluation.md), unzipped into SOURCE::
+
+    .venv/bin/python -m bench.chatbot_sets localgovfaq SOURCE var/evaldata/dev/faq-amagasaki \
+        --name amagasaki --split dev
+
+writes ``faq.csv`` (the Q&A) and ``questions.jsonl``: each query expects the stored questions its
+judges marked A (the answer holds the correct information); queries with none are left out.
+
 pykakasi is only needed here: ``pip install '.[bench]'``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import re
@@ -122,11 +132,67 @@ def garbage_questions(names: list[str], *, split: str) -> list[dict]:
     return [c for c in cases if len(owners[c["question"]]) == 1]
 
 
+def _numbered(path: Path) -> dict[str, str]:
+    """localgovFAQ's ``id<TAB>text`` lines (``<改>`` stands for a line break)."""
+    rows = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        number, _, text = line.partition("\t")
+        if number.strip() and text.strip():
+            rows[number.strip()] = text.strip().replace("<改>", "\n")
+    return rows
+
+
+def _judged(path: Path) -> list[tuple[str, list[str]]]:
+    """Each test query with the ids judged A.
+
+    The set's note describes tab-separated lines (query, then the A, B and C ids); its scoring
+    script reads JSON lines (``question``, ``answerA``…): either is read. The word-segmented copy
+    has spaces between the words, which Japanese does not.
+    """
+    segmented = path.name.endswith("_segmentation.txt")
+    judged = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            record = json.loads(line)
+            query, best = record["question"], [str(i) for i in record.get("answerA", [])]
+        else:
+            query, _, judgements = line.partition("\t")
+            best = re.findall(r"\d+", judgements.split("\t")[0])
+        judged.append((query.replace(" ", "") if segmented else query.strip(), best))
+    return judged
+
+
+def localgov_faq(source: Path) -> tuple[list[tuple[str, str]], list[dict]]:
+    """The Q&A (question, answer) and the queries of an unzipped localgovFAQ directory."""
+    questions = _numbered(source / "qas" / "questions_in_Amagasaki.txt")
+    answers = _numbered(source / "qas" / "answers_in_Amagasaki.txt")
+    faq = [(questions[number], answers[number]) for number in questions if number in answers]
+    testset = source / "testset.txt"
+    if not testset.exists():
+        testset = source / "testset_segmentation.txt"
+    cases = []
+    for query, best in _judged(testset):
+        expected = list(dict.fromkeys(questions[n] for n in best if n in questions and n in answers))
+        if query and expected:
+            cases.append({"question": query, "expected": expected, "variant": "query"})
+    return faq, cases
+
+
+def _write_set(out: Path, meta: dict, cases: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "set.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "questions.jsonl").write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("kind", choices=["garbage"])
+    parser.add_argument("kind", choices=["garbage", "localgovfaq"])
     parser.add_argument("source", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--name", required=True)
@@ -137,6 +203,15 @@ def main() -> None:
     parser.add_argument("--map", default="")
     args = parser.parse_args()
 
+    meta = {"name": args.name, "split": args.split, "source": args.source_url, "licence": args.licence}
+    if args.kind == "localgovfaq":
+        faq, cases = localgov_faq(args.source)
+        _write_set(args.out, {**meta, "faq": {"file": "faq.csv"}}, cases)
+        with (args.out / "faq.csv").open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows([("question", "answer"), *faq])
+        print(f"{args.out}: {len(faq)} Q&A, {len(cases)} queries")
+        return
+
     import os
 
     import django
@@ -145,21 +220,10 @@ def main() -> None:
     django.setup()
     names = _items(args.source, args.format, args.map)
     cases = garbage_questions(names, split=args.split)
-    args.out.mkdir(parents=True, exist_ok=True)
+    _write_set(
+        args.out, {**meta, "garbage": {"file": "garbage.csv", "format": args.format, "map": args.map}}, cases
+    )
     shutil.copyfile(args.source, args.out / "garbage.csv")
-    meta = {
-        "name": args.name,
-        "split": args.split,
-        "garbage": {"file": "garbage.csv", "format": args.format, "map": args.map},
-        "source": args.source_url,
-        "licence": args.licence,
-    }
-    (args.out / "set.json").write_text(
-        json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    (args.out / "questions.jsonl").write_text(
-        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8"
-    )
     print(f"{args.out}: {len(names)} items, {len(cases)} questions")
 
 
