@@ -308,10 +308,10 @@ def tab_update(
     template = _check_layout(menu.size, layout)
     if len(tiles) != template.tile_count:
         raise ValidationError(_("このレイアウトのタイルは%(count)d個です。") % {"count": template.tile_count})
-    problems = []
-    for number, tile in enumerate(tiles, start=1):
+    problems: list[str] = []
+    for number, given in enumerate(tiles, start=1):
         try:
-            actions.check(tile.action_type, tile.action_value)
+            actions.check(given.action_type, given.action_value)
         except ValidationError as exc:
             problems.extend(f"{_('タイル%(n)d') % {'n': number}}: {m}" for m in exc.messages)
     if problems:
