@@ -72,6 +72,7 @@ def _map_config(request: HttpRequest, language: str) -> dict[str, object]:
             "disaster": _("災害種別「{kind}」に対応した避難先を表示しています。"),
             "openOnly": _("開設中の避難所のみ"),
             "kinds": _("対象の災害"),
+            "listSeparator": _("、"),
             "address": _("住所"),
             "phone": _("電話"),
             "hours": _("利用時間"),

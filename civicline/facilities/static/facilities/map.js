@@ -329,7 +329,7 @@
     meta.appendChild(el("span", "fmap-detail-distance", distanceLabel(f.distance)));
     card.appendChild(meta);
     var dl = el("dl", "liff-fields fmap-fields");
-    row(dl, text.kinds, f.kinds.map(function (k) { return config.kinds[k]; }).join("・"));
+    row(dl, text.kinds, f.kinds.map(function (k) { return config.kinds[k]; }).join(text.listSeparator));
     row(dl, text.address, f.address);
     row(dl, text.phone, f.phone, f.phone ? "tel:" + f.phone.replace(/[^0-9+]/g, "") : null);
     row(dl, text.hours, f.hours);
