@@ -34,9 +34,18 @@ LOCATION_PRIORITY = 500
 # In an emergency: before every feature that holds a conversation (the earliest claims at 50).
 EMERGENCY_PRIORITY = 15
 # 「近くの避難所」「避難所はどこ？」「避難場所を教えて」: a short request for shelters, not a sentence.
+# The same short request in the other languages residents read (issue 21): "shelter", "nearest
+# shelter?", 避难所, 대피소, nơi sơ tán — a resident who cannot write Japanese must find one too.
 ASK_SHELTER = re.compile(
-    r"^(?:近くの|最寄りの?|一番近い)?避難(?:所|場所|先)(?:は|を|が)?"
-    r"(?:どこ\w*|探\w*|教えて\w*|知りたい\w*|開いて\w*|開設\w*)?[。．.!！?？\s]*$"
+    r"^(?:(?:近くの|最寄りの?|一番近い)?避難(?:所|場所|先)(?:は|を|が)?"
+    r"(?:どこ\w*|探\w*|教えて\w*|知りたい\w*|開いて\w*|開設\w*)?"
+    r"|(?:where\s+is\s+(?:the\s+)?)?(?:(?:the\s+)?(?:nearest|nearby|closest)\s+)?"
+    r"(?:evacuation\s+)?(?:shelters?|evacuation\s+(?:site|center|centre|area)s?)"
+    r"|(?:最近的|附近的)?避难(?:所|场所)(?:在哪(?:里|儿)?)?"
+    r"|(?:가까운\s*)?(?:대피소|피난소)(?:\s*(?:어디|어디예요|어디에\s*있어요))?"
+    r"|(?:nơi|điểm|trung\s+tâm)\s+(?:sơ\s+tán|trú\s+ẩn|lánh\s+nạn)(?:\s+(?:gần\s+nhất|ở\s+đâu))?"
+    r")[。．.!！?？\s]*$",
+    re.IGNORECASE,
 )
 
 STATUS_COLOURS = {

@@ -20,7 +20,7 @@ from tests.facilities.factories import (
     yaizu_rows,
 )
 from tests.facilities.test_handlers import bubble_name, bubbles, location_event
-from tests.fixtures.line import FriendFactory, post_webhook
+from tests.fixtures.line import FriendFactory, post_webhook, text_event
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,26 @@ def test_issue21_a_vietnamese_friend_without_a_vietnamese_name_gets_the_easy_jap
     cards = bubbles(reply_to(location_event("U-vi", *CITY_HALL)))
 
     assert [bubble_name(card) for card in cards] == ["だいいち しょうがっこう", "Trường tiểu học số 3"]
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", "Where is the nearest shelter?"),
+        ("zh-Hans", "避难所在哪里"),
+        ("ko", "대피소 어디"),
+        ("vi", "nơi sơ tán"),
+    ],
+)
+def test_issue21_asking_for_a_shelter_in_ones_own_language_asks_for_the_location(reply_to, language, words):
+    """issue 21: a resident who cannot write Japanese asks for a shelter in their words and is asked
+    for their location, in their language, with LINE's location button."""
+    FriendFactory(user_id="U-asks", language=language)
+
+    (message,) = reply_to(text_event("U-asks", words))
+
+    assert message["quickReply"]["items"][0]["action"]["type"] == "location"
+    assert message["quickReply"]["items"][1]["action"]["uri"].endswith(f"lang={language.lower()}")
 
 
 def test_issue21_the_map_data_is_built_per_language(client):
