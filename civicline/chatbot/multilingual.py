@@ -197,8 +197,11 @@ def rank(question: str, *, language: str, limit: int = search.MAX_CANDIDATES) ->
         # "battery" typed by a Japanese reader, and nothing Japanese matched: the other names may.
         other = translated_index().rank(question_text(question), limit=limit)
         return other if other.candidates else ranking
+    if _KANA.search(question):
+        # Written in Japanese after all: the Japanese index alone, as for a Japanese reader.
+        return search.rank(question, limit=limit)
     # Typed in their language, the question's frame ("where does … go?") is left out of both.
-    searched = question if _KANA.search(question) else question_text(question)
+    searched = question_text(question)
     other = translated_index().rank(searched, limit=limit)
     best = other.best
     if best is not None and best.score >= search.CANDIDATE_THRESHOLD:
