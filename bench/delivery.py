@@ -93,8 +93,8 @@ def _fill_postgres(friends: int, share: float, topics: dict[str, int], areas: di
         cursor = _Modulo(raw)
         cursor.execute(
             "INSERT INTO line_friend (id, user_id, display_name, picture_url, language, state, first_seen, "
-            "last_seen) SELECT i, 'U' || lpad(to_hex(i - 1), 32, '0'), %s, %s, '', "
-            f"CASE WHEN (i::bigint * {HASH}) % 100 < 5 THEN 'blocked' ELSE 'following' END, now(), now() "
+            "last_seen, preferred_language) SELECT i, 'U' || lpad(to_hex(i - 1), 32, '0'), %s, %s, '', "
+            f"CASE WHEN (i::bigint * {HASH}) % 100 < 5 THEN 'blocked' ELSE 'following' END, now(), now(), '' "
             "FROM generate_series(1, %s) i",
             [empty, empty, friends],
         )
@@ -145,7 +145,8 @@ def _fill_sqlite(friends: int, share: float, topics: dict[str, int], areas: dict
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO line_friend (id, user_id, display_name, picture_url, language, state, "
-                "first_seen, last_seen) VALUES (%s, %s, %s, %s, '', %s, datetime('now'), datetime('now'))",
+                "first_seen, last_seen, preferred_language) "
+                "VALUES (%s, %s, %s, %s, '', %s, datetime('now'), datetime('now'), '')",
                 [
                     (i, f"U{i - 1:032x}", empty, empty, "blocked" if (i * HASH) % 100 < 5 else "following")
                     for i in numbers
