@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import json
+import sys
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from civicline.chatbot import demo, exports, services
+from civicline.chatbot import demo, exports, multilingual, search, services
 from civicline.chatbot.import_plan import plan_for
 from civicline.chatbot.models import FaqEntry, GarbageItem, QuestionLog
 from civicline.chatbot.multilingual import japanese_only as mark_japanese_only
@@ -449,3 +451,24 @@ def test_an_english_friend_browses_the_scenario_tree_in_english(department, ask)
     assert button["label"] == "Garbage" and day_button["label"] == "Collection days"
     assert "Garbage" in days["text"]
     assert answer["text"] == f"{japanese_only('en')}\n地区ごとに決まっています。"
+
+
+def test_japanese_questions_rank_as_before_whatever_the_translations(dictionary):
+    """issue 21: a Japanese reader's question, and a question in kana from anyone, ranks exactly as
+    the Japanese index ranks it: translations change nothing there."""
+    for question in ("ぺっとぼとる", "乾電池の捨て方", "フライパン", "すぷれーかん"):
+        assert multilingual.rank(question, language="ja") == search.rank(question)
+        assert multilingual.rank(question, language="en") == search.rank(question)
+
+
+def test_chatbot_answer_answers_as_a_resident_of_a_language(dictionary):
+    """issue 21: staff check what an English reader gets, from the command line."""
+    out = io.StringIO()
+    saved, sys.stdin = sys.stdin, io.StringIO("where does a battery go?\n")
+    try:
+        call_command("chatbot_answer", "--jsonl", "--language", "en", stdout=out)
+    finally:
+        sys.stdin = saved
+
+    (record,) = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert record["candidates"][0]["title"] == "乾電池" and record["candidates"][0]["score"] >= 0.8

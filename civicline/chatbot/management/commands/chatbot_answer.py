@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from civicline.chatbot import search
+from civicline.chatbot import multilingual, search
+from civicline.core import languages
 
 
 class Command(BaseCommand):
@@ -13,17 +14,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--jsonl", action="store_true", help="JSON Lines で入出力する（必須）")
         parser.add_argument("--limit", type=int, default=search.MAX_CANDIDATES)
+        parser.add_argument(
+            "--language",
+            choices=languages.resident_languages(),
+            default="",
+            help="この言語の住民として答える（品目名・質問の訳からも探す。省略時は日本語の索引だけ）",
+        )
 
     def handle(self, *args, **options):
         if not options["jsonl"]:
             raise CommandError("--jsonl を指定してください。")
+        language = options["language"]
         search.current_index()  # built before the first question, so that "ms" is the answer's time
+        if language:
+            multilingual.translated_index()
         for line in sys.stdin:
             question = line.rstrip("\n")
             if not question.strip():
                 continue
             started = time.perf_counter()
-            ranking = search.rank(question, limit=options["limit"])
+            ranking = (
+                multilingual.rank(question, language=language, limit=options["limit"])
+                if language
+                else search.rank(question, limit=options["limit"])
+            )
             elapsed = (time.perf_counter() - started) * 1000
             record = {
                 "question": question,
