@@ -67,3 +67,27 @@ def test_issue21_a_departments_message_is_headed_in_the_residents_language(
     assert spoken == ["vi"]
     (push,) = fake_line_api.to("/v2/bot/message/push")
     assert "Kế hoạch thành phố" in push.body["messages"][0]["text"]
+
+
+def test_issue21_staff_write_the_consultations_summary_per_language_in_the_console(
+    department, staff_client
+):
+    """issue 21: the consultation form's Vietnamese fields are saved as the Vietnamese version."""
+    consultation = make_consultation(department=department)
+    page = staff_client.get(f"/console/publiccomment/{consultation.pk}/edit").content.decode()
+    assert 'name="summary__vi"' in page
+
+    data = {
+        "title": consultation.title,
+        "summary": consultation.summary,
+        "status": consultation.status,
+        "opens_at": consultation.opens_at.strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": consultation.closes_at.strftime("%Y-%m-%dT%H:%M"),
+        "talk_enabled": "on",
+        "summary__vi": "Kế hoạch mười năm của thành phố.",
+    }
+    response = staff_client.post(f"/console/publiccomment/{consultation.pk}/edit", data)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    consultation.refresh_from_db()
+    assert consultation.translations == {"vi": {"summary": "Kế hoạch mười năm của thành phố."}}

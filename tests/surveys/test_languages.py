@@ -8,6 +8,7 @@ from django.utils import translation
 
 from civicline.surveys import line_messages, services
 from civicline.surveys.liff.views import thanks
+from civicline.surveys.models import Survey
 from tests.delivery.factories import AreaFactory, SegmentFactory, area_leaf, granted, group, resident
 from tests.surveys.factories import make_survey
 
@@ -80,3 +81,23 @@ def test_issue21_the_standard_thanks_come_from_the_catalogue_and_staffs_own_by_t
         assert thanks(own) == "Come again!"
     with translation.override("ko"):
         assert thanks(own) == "また来てね"
+
+
+def test_issue21_staff_write_the_surveys_english_title_in_the_console(staff_client):
+    """issue 21: the survey form has a field per language; the list marks a survey lacking some."""
+    response = staff_client.post(
+        "/console/surveys/new",
+        {
+            "title": "図書館の利用アンケート",
+            "description": "",
+            "status": "draft",
+            "answer_policy": "once",
+            "thanks_text": "ありがとうございました。",
+            "title__en": "Library survey",
+        },
+    )
+
+    assert response.status_code == 302
+    assert Survey.objects.get().translations == {"en": {"title": "Library survey"}}
+    listing = staff_client.get("/console/surveys/").content.decode()
+    assert "未翻訳" in listing  # Chinese, Korean, Vietnamese and やさしい日本語 still lack a title
