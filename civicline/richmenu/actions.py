@@ -132,8 +132,13 @@ def leaves_line(action_type: str, value: str) -> bool:
 def line_action(action_type: str, value: str, label: str) -> dict[str, Any]:
     """The LINE action object of a tile. ``label`` is read out by screen readers."""
     label = " ".join(label.split()) or str(UNNAMED_TILE)
-    if leaves_line(action_type, value) and not label.endswith(str(EXTERNAL_SUFFIX)):
-        label = label[: MAX_ACTION_LABEL - len(EXTERNAL_SUFFIX)] + str(EXTERNAL_SUFFIX)
+    suffix = str(EXTERNAL_SUFFIX)
+    # The note is added when it fits whole: cutting the label for it (an English label and
+    # " (external site)" share LINE's 20 characters) would leave the tile's name unreadable; the
+    # picture marks the tile anyway.
+    fits = len(label) + len(suffix) <= MAX_ACTION_LABEL
+    if fits and leaves_line(action_type, value) and not label.endswith(suffix):
+        label += suffix
     label = label[:MAX_ACTION_LABEL]
     if action_type == ActionType.URI:
         return {"type": "uri", "label": label, "uri": value}

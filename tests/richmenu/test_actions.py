@@ -126,3 +126,7 @@ def test_a_tile_leaving_line_says_so_to_screen_readers(settings):
         "気象警報（外部サイト）"
     )
     assert actions.line_action(ActionType.URI, "https://line.city.example.jp/x", "案内")["label"] == "案内"
+    # A label the note would cut keeps its words (issue 21: English labels are longer).
+    assert actions.line_action(ActionType.URI, "https://www.jma.go.jp/", "Weather warnings")["label"] == (
+        "Weather warnings"
+    )
