@@ -282,7 +282,7 @@ def test_staff_write_versions_per_language_and_see_which_languages_are_missing(s
     vietnamese = staff_client.get(f"/console/delivery/{delivery.pk}/?language=vi").content.decode()
     assert VIETNAMESE in vietnamese and "Đặt lịch" in vietnamese
     listing = staff_client.get("/console/delivery/").content.decode()
-    assert "未翻訳" in listing
+    assert "未翻訳" in listing and "日本語・やさしい にほんご・Tiếng Việt" in listing
 
 
 def test_a_delivery_written_in_every_language_has_no_missing_badge(staff_client, staff_user, infants):
@@ -317,6 +317,9 @@ def test_a_resident_chooses_their_language_in_the_settings_and_the_page_follows_
     again = client.get(response["Location"])
     assert again["Content-Language"] == "ja-easy"
     assert re.search(r'value="ja-easy"[^>]*checked', again.content.decode())
+
+    own_page = client.get("/liff/").content.decode()  # their own page says which they chose
+    assert re.search(r'id="dl-summary-language">やさしい にほんご<', own_page)
 
     client.post(SETTINGS, {"language": "", "action": "save"})
     friend.refresh_from_db()

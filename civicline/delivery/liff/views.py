@@ -14,6 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from civicline.core import languages
 from civicline.line import services as line_services
 from civicline.line.liff.auth import resident_required
 
@@ -81,9 +82,13 @@ def resident_summary(request: HttpRequest) -> str:
     """What the resident registered, for their own page (/liff/)."""
     current = selectors.resident_settings(friend=request.resident)
     topics = selectors.topic_list().filter(pk__in=current.topic_ids)
-    return render_to_string(
-        "delivery/liff/summary.html", {"current": current, "topics": topics}, request=request
-    )
+    context = {
+        "current": current,
+        "topics": topics,
+        "language": languages.names()[request.resident.resident_language],
+        "language_chosen": bool(request.resident.preferred_language),
+    }
+    return render_to_string("delivery/liff/summary.html", context, request=request)
 
 
 # --- email subscription (public: people without LINE) ---------------------------------------------

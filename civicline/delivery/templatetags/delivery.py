@@ -42,9 +42,14 @@ def unfollow_rate(unfollows: int | None, reached: int) -> str:
     return f"{100 * unfollows / reached:.2f}%"
 
 
-@register.inclusion_tag("core/includes/missing_languages.html")
-def delivery_missing_languages(delivery: Delivery) -> dict[str, Any]:
-    """The 未翻訳 badge of a delivery: languages some of its texts have no version in (issue 21)."""
+@register.inclusion_tag("delivery/console/delivery_languages.html")
+def delivery_languages(delivery: Delivery) -> dict[str, Any]:
+    """A delivery's languages in the list (issue 21): those it goes out in when more than Japanese,
+    and the 未翻訳 badge naming those some of its texts have no version in."""
     names = languages.names()
     drafts = [MessageDraft.of(m) for m in delivery.messages.all()]
-    return {"missing": [names[code] for code in line_messages.missing_of(drafts)]}
+    versions = line_messages.versions_of(drafts)
+    return {
+        "versions": [names[code] for code in versions] if len(versions) > 1 else [],
+        "missing": [names[code] for code in line_messages.missing_of(drafts)],
+    }
