@@ -40,12 +40,25 @@ _FRAME_LINES = (
     "out go goes going sort sorted sorting separate",
     "garbage trash rubbish waste bin",
     "vứt bỏ ở đâu thế nào như cách làm sao tôi có thể được không là gì rác loại cái này đổ phân",
+    "어떻게 어디에 어디 어디서 버려요 버리나요 버리면 버려야 버리는 버릴 버리다 방법 하나요 되나요 돼요 해요",
+    "쓰레기 분리수거 알려 주세요 궁금해요 무슨 뭐예요",
 )
 FRAME_WORDS = frozenset(word for line in _FRAME_LINES for word in line.split())
 # Frame words that are also things thrown away: kept after an article or another kept word
 # ("a can", "spray can"), dropped elsewhere ("how can I…").
 NOUN_FRAME_WORDS = frozenset({"can", "bin"})
 _DETERMINERS = frozenset({"a", "an", "the", "this", "that", "my", "our", "your", "empty", "old"})
+# Korean particles written onto the noun (건전지는, 페트병을): cut, except 이/가/에/의, which end
+# nouns as often (종이, 넥타이).
+_KOREAN_PARTICLES = ("에서", "은", "는", "을", "를", "도")
+_HANGUL = re.compile(r"^[\uac00-\ud7a3]+$")
+# Simplified Chinese question frames, written without spaces (电池怎么扔？): cut from the text.
+# Only forms Japanese does not write, so that a kanji-only Japanese question keeps its words.
+_CHINESE_FRAMES = re.compile(
+    "|".join(("怎么扔", "怎么处理", "怎么丢", "怎么办", "怎么", "如何", "处理", "扔掉", "丢掉", "在哪里"))
+    + "|"
+    + "|".join(("哪里", "请问", "扔", "丢", "吗", "呢", "垃圾"))
+)
 
 
 def reader_language() -> str:
@@ -141,12 +154,20 @@ def question_text(text: str) -> str:
     """
     subject: list[str] = []
     previous = ""
-    for word in (w.lower() for w in _WORD.findall(text)):
+    for word in (w.lower() for w in _WORD.findall(_CHINESE_FRAMES.sub(" ", text))):
         noun = word in NOUN_FRAME_WORDS and (previous in _DETERMINERS or previous not in FRAME_WORDS)
         if word not in FRAME_WORDS or (noun and previous):
-            subject.append(_singular(word))
+            subject.append(_singular(_without_particle(word)))
         previous = word
     return " ".join(subject) if subject else text
+
+
+def _without_particle(word: str) -> str:
+    if len(word) > 2 and _HANGUL.match(word):
+        for particle in _KOREAN_PARTICLES:
+            if word.endswith(particle) and len(word) > len(particle) + 1:
+                return word[: -len(particle)]
+    return word
 
 
 def _documents() -> list[search.Document]:

@@ -472,3 +472,23 @@ def test_chatbot_answer_answers_as_a_resident_of_a_language(dictionary):
 
     (record,) = [json.loads(line) for line in out.getvalue().splitlines()]
     assert record["candidates"][0]["title"] == "乾電池" and record["candidates"][0]["score"] >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        ("where does a battery go?", "battery"),
+        ("How can I throw away spray cans?", "spray can"),
+        ("Can I put a can out with the bottles?", "can bottle"),
+        ("Vứt pin khô ở đâu?", "pin khô"),
+        ("건전지는 어떻게 버려요?", "건전지"),
+        ("넥타이", "넥타이"),
+        ("塑料瓶怎么处理", "塑料瓶"),
+        ("乾電池", "乾電池"),
+        ("where?", "where?"),
+    ],
+)
+def test_a_question_in_another_language_is_searched_by_its_subject(question, searched):
+    """issue 21: the frame of a question ("where does … go?", 어떻게 버려요, 怎么处理) is left out,
+    plurals and Korean particles come off; nouns that look like frames or particles stay."""
+    assert multilingual.question_text(question) == searched
