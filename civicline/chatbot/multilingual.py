@@ -30,8 +30,8 @@ JAPANESE_READERS = (languages.JAPANESE, languages.EASY_JAPANESE)
 _KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff\uff66-\uff9f]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+", re.UNICODE)
 
-# Words that frame a question in English or Vietnamese ("where does … go?", "vứt … ở đâu?"), not
-# its subject. Item names are never cut by them: only questions are ("can" stays, a tin can).
+# Words that frame a question in English, Vietnamese or Korean ("where does … go?", "vứt … ở đâu?",
+# 어떻게 버려요), not its subject. Item names are never cut by them: only questions are.
 _FRAME_LINES = (
     "a an the i we my our you your me it its this that these those is are be am was do does did",
     "how where what which when who why should shall could would will can may please tell about",
