@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from civicline.core import languages
 
 from .importers import FAQ_TRANSLATED, GARBAGE_TRANSLATED
-from .models import FaqEntry, GarbageItem
+from .models import FaqEntry, GarbageCategory, GarbageItem
 
 FAQ_COLUMNS = {
     "question": "質問",
@@ -51,7 +51,7 @@ def _csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _version(obj: FaqEntry | GarbageItem, field: str, code: str) -> str:
+def _version(obj: FaqEntry | GarbageItem | GarbageCategory, field: str, code: str) -> str:
     return str(((obj.translations or {}).get(code) or {}).get(field, ""))
 
 
@@ -74,7 +74,8 @@ def faq_csv(entries: Iterable[FaqEntry]) -> bytes:
 
 
 def garbage_csv(items: Iterable[GarbageItem]) -> bytes:
-    in_languages = _language_columns(GARBAGE_COLUMNS, GARBAGE_TRANSLATED)
+    """The items, their versions, and their category's name per language (分別区分_en)."""
+    in_languages = _language_columns(GARBAGE_COLUMNS, (*GARBAGE_TRANSLATED, "category"))
     return _csv(
         [*GARBAGE_COLUMNS.values(), *(header for header, *_ in in_languages)],
         (
@@ -85,7 +86,12 @@ def garbage_csv(items: Iterable[GarbageItem]) -> bytes:
                 item.how_to,
                 item.note,
                 item.fee,
-                *(_version(item, field, code) for _, field, code in in_languages),
+                *(
+                    _version(item.category, "name", code)
+                    if field == "category" and item.category
+                    else _version(item, field, code)
+                    for _, field, code in in_languages
+                ),
             ]
             for item in items
         ),

@@ -159,14 +159,23 @@ def flat_translations(obj: models.Model | None, fields: tuple[str, ...]) -> dict
     }
 
 
-def nested_translations(after: dict[str, str]) -> Translations:
-    """A planned entry's ``name__en`` values as its ``translations``."""
+def nested_translations(after: dict[str, str], fields: tuple[str, ...]) -> Translations:
+    """A planned entry's ``name__en`` values of ``fields`` as its ``translations``."""
     versions: dict[str, dict[str, str]] = {}
     for key, text in after.items():
         parts = importers.language_key_parts(key)
-        if parts is not None:
+        if parts is not None and parts[0] in fields:
             versions.setdefault(parts[1], {})[parts[0]] = text
     return cleaned(versions)
+
+
+def category_names(after: dict[str, str]) -> dict[str, str]:
+    """A planned item's category in other languages, as the file gives it: {language: name}."""
+    return {
+        parts[1]: text
+        for key, text in after.items()
+        if text and (parts := importers.language_key_parts(key)) is not None and parts[0] == "category"
+    }
 
 
 def _language_limits(limits: dict[str, int], values: dict[str, str]) -> dict[str, int]:

@@ -147,6 +147,8 @@ GARBAGE_FORMATS["auto"] = {
 
 # Fields a file may give per language, the first being the one a bare language column gives.
 GARBAGE_TRANSLATED = ("name", "how_to", "note")
+# A category's name per language (分別区分_en) is read too: the category's, not the item's.
+GARBAGE_COLUMNS_TRANSLATED = (*GARBAGE_TRANSLATED, "category")
 FAQ_TRANSLATED = ("question", "answer")
 
 FAQ_FIELDS = ("question", "answer", "category", "department", "url")
@@ -535,7 +537,7 @@ def garbage_headers(*, format: str = "auto", mapping: str = "") -> dict[str, tup
 
 def read_garbage(data: bytes, *, format: str = "auto", mapping: str = "") -> Parsed:
     headers = garbage_headers(format=format, mapping=mapping)
-    return parse(data, headers, GARBAGE_REQUIRED, GARBAGE_LABELS, GARBAGE_TRANSLATED)
+    return parse(data, headers, GARBAGE_REQUIRED, GARBAGE_LABELS, GARBAGE_COLUMNS_TRANSLATED)
 
 
 def read_faq(data: bytes, *, mapping: str = "") -> Parsed:

@@ -256,10 +256,21 @@ def _import_result(plan: import_plan.ImportPlan) -> ImportResult:
 def _garbage_plan_write(plan: import_plan.ImportPlan, department: Department) -> None:
     """Write a garbage plan's new and changed items (its refused rows are left out)."""
     categories = {c.name: c for c in GarbageCategory.objects.filter(department=department)}
+    named: dict[str, GarbageCategory] = {}
     for planned in (*plan.new, *plan.changed):
         name = planned.after["category"]
         if name and name not in categories:
             categories[name] = GarbageCategory.objects.create(department=department, name=name)
+        # 分別区分_en: the category's name in English, taken from the file (its first row's).
+        names = import_plan.category_names(planned.after)
+        category = categories.get(name)
+        if category is not None and names and category.name not in named:
+            versions = {code: dict(fields) for code, fields in (category.translations or {}).items()}
+            for code, text in names.items():
+                versions.setdefault(code, {})["name"] = text
+            category.translations = cleaned(versions)
+            named[category.name] = category
+    GarbageCategory.objects.bulk_update(named.values(), ["translations"])
     new_items = []
     for planned in plan.new:
         after = planned.after
@@ -273,7 +284,7 @@ def _garbage_plan_write(plan: import_plan.ImportPlan, department: Department) ->
                 note=after.get("note", ""),
                 fee=after.get("fee", ""),
                 status=after["status"],
-                translations=import_plan.nested_translations(after),
+                translations=import_plan.nested_translations(after, GarbageItem.TRANSLATED_FIELDS),
             )
         )
     GarbageItem.objects.bulk_create(new_items, batch_size=500)
@@ -285,7 +296,7 @@ def _garbage_plan_write(plan: import_plan.ImportPlan, department: Department) ->
         item.reading = after.get("reading") or item.reading or reading_of(item.name)
         item.how_to, item.note, item.fee = after["how_to"], after["note"], after["fee"]
         item.status, item.updated_at = after["status"], timezone.now()
-        item.translations = import_plan.nested_translations(after)
+        item.translations = import_plan.nested_translations(after, GarbageItem.TRANSLATED_FIELDS)
         changed_items.append(item)
     GarbageItem.objects.bulk_update(
         changed_items,
@@ -307,7 +318,7 @@ def _faq_plan_write(plan: import_plan.ImportPlan) -> None:
                 category=planned.after["category"],
                 url=planned.after["url"],
                 source=FaqEntry.Source.IMPORT,
-                translations=import_plan.nested_translations(planned.after),
+                translations=import_plan.nested_translations(planned.after, FaqEntry.TRANSLATED_FIELDS),
             )
             for planned in plan.new
         ),
@@ -317,7 +328,7 @@ def _faq_plan_write(plan: import_plan.ImportPlan) -> None:
     for planned in plan.changed:
         entry = planned.existing
         entry.answer, entry.category, entry.url = (planned.after[k] for k in ("answer", "category", "url"))
-        entry.translations = import_plan.nested_translations(planned.after)
+        entry.translations = import_plan.nested_translations(planned.after, FaqEntry.TRANSLATED_FIELDS)
         entry.updated_at = timezone.now()
         changed.append(entry)
     FaqEntry.objects.bulk_update(

@@ -207,9 +207,9 @@ def test_a_japanese_friend_typing_an_english_name_still_finds_it(dictionary, ask
 def test_a_garbage_dictionary_with_english_and_chinese_columns_is_imported(department, staff_user):
     """issue 21: cities' multilingual dictionaries: 英語 / 品目（中国語） columns become versions."""
     data = (
-        "品目,分別区分,注意点,英語,品目（中国語）,注意点_en\n"
-        "乾電池,有害ごみ,テープを貼る,Battery,干电池,Tape the terminals\n"
-        "ペットボトル,資源ごみ,,PET bottle,塑料瓶,\n"
+        "品目,分別区分,注意点,英語,品目（中国語）,注意点_en,分別区分_en\n"
+        "乾電池,有害ごみ,テープを貼る,Battery,干电池,Tape the terminals,Hazardous waste\n"
+        "ペットボトル,資源ごみ,,PET bottle,塑料瓶,,\n"
     ).encode()
 
     result = services.garbage_import(actor=staff_user, department=department, data=data)
@@ -221,6 +221,7 @@ def test_a_garbage_dictionary_with_english_and_chinese_columns_is_imported(depar
         "zh-hans": {"name": "干电池"},
     }
     assert battery.how_to == "テープを貼る"  # the master is the Japanese column, not a version's
+    assert battery.category.translations == {"en": {"name": "Hazardous waste"}}
     assert GarbageItem.objects.get(name="ペットボトル").translations["en"] == {"name": "PET bottle"}
 
 
@@ -253,7 +254,9 @@ def test_an_exported_dictionary_imported_elsewhere_keeps_every_language(
     department, other_department, system_admin
 ):
     """issue 21: export → import round trip keeps the per-language names and notes."""
-    category = GarbageCategoryFactory(department=department, name="有害ごみ")
+    category = GarbageCategoryFactory(
+        department=department, name="有害ごみ", translations={"en": {"name": "Hazardous garbage"}}
+    )
     GarbageItemFactory(
         department=department,
         name="乾電池",
@@ -276,6 +279,7 @@ def test_an_exported_dictionary_imported_elsewhere_keeps_every_language(
 
     copy = GarbageItem.objects.get(department=other_department)
     assert copy.note == "回収ボックスへ" and copy.category.name == "有害ごみ"
+    assert copy.category.translations == {"en": {"name": "Hazardous garbage"}}
     assert copy.translations == {
         "en": {"name": "Battery", "note": "Collection box"},
         "ko": {"name": "건전지"},
