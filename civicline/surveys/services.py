@@ -23,6 +23,7 @@ from civicline.delivery.models import Delivery, Segment
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft, Response
 from civicline.line import preview
+from civicline.line.languages import speaking_to
 from civicline.line.models import Friend, OutboundSend, PreviewRecipient
 
 from . import line_messages, selectors
@@ -89,9 +90,11 @@ def survey_preview_send(
     before it is published, and answers given through it are not stored."""
     if not survey.form.questions:
         raise ValidationError(_("質問がまだありません。質問を作成してからプレビューしてください。"))
-    return preview.preview_message_send(
-        actor=actor, recipient_id=recipient_id, messages=[line_messages.preview_message(survey)]
-    )
+    # As the device's resident would read it (issue 21); access to the device is checked when sent.
+    device = PreviewRecipient.objects.filter(pk=recipient_id).select_related("friend").first()
+    with speaking_to(device.friend if device is not None else None):
+        message = line_messages.preview_message(survey)
+    return preview.preview_message_send(actor=actor, recipient_id=recipient_id, messages=[message])
 
 
 def _invite(survey: Survey, friends: Any, now: Any) -> int:

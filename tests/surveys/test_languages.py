@@ -101,3 +101,18 @@ def test_issue21_staff_write_the_surveys_english_title_in_the_console(staff_clie
     assert Survey.objects.get().translations == {"en": {"title": "Library survey"}}
     listing = staff_client.get("/console/surveys/").content.decode()
     assert "未翻訳" in listing  # Chinese, Korean, Vietnamese and やさしい日本語 still lack a title
+
+
+def test_issue21_a_test_device_gets_the_preview_in_its_language(department, staff_user, fake_line_api):
+    """issue 21: staff preview the invitation as a resident of the device's language reads it."""
+    from civicline.line.preview import preview_recipient_seed_demo
+
+    survey = make_survey(department=department, translations={"en": ENGLISH})
+    device = preview_recipient_seed_demo(owner=staff_user, user_id="U" + "8" * 32, label="英語の端末")
+    device.friend.language = "en"
+    device.friend.save()
+
+    services.survey_preview_send(actor=staff_user, survey=survey, recipient_id=device.pk)
+
+    (push,) = fake_line_api.to("/v2/bot/message/push")
+    assert "Library survey" in str(push.body) and "市民満足度アンケート" not in str(push.body)
