@@ -87,9 +87,13 @@ class Document(models.Model):
     url = models.URLField(_("リンク先"), max_length=500, blank=True)
     file = models.FileField(_("PDFファイル"), upload_to="publiccomment/documents/%Y/%m/", blank=True)
     position = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    # The title in residents' other languages (issue 21); the document itself stays as published.
+    translations = TranslationsField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DepartmentScopedQuerySet.as_manager()
+
+    TRANSLATED_FIELDS = ("title",)
 
     class Meta:
         ordering = ["position", "pk"]

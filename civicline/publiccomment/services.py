@@ -17,6 +17,7 @@ from civicline.core.audit import Action, audit_record, audited_change, audited_c
 from civicline.core.models import Department, Staff
 from civicline.core.permissions import require_department
 from civicline.core.receipts import ReceiptPrefix, receipt_number_new
+from civicline.core.translations import Translations, cleaned
 from civicline.forms import services as form_services
 from civicline.forms.models import Draft
 from civicline.line import direct
@@ -40,7 +41,7 @@ CONSULTATION_FIELDS = (
 )
 # What the audit log records of a consultation: its settings and texts in other languages (issue 21).
 AUDITED_FIELDS = (*CONSULTATION_FIELDS, "translations")
-DOCUMENT_FIELDS = ("title", "url", "file")
+DOCUMENT_FIELDS = ("title", "url", "file", "translations")
 
 
 # --- consultations (PC-3) -------------------------------------------------------------------------
@@ -93,6 +94,7 @@ def document_add(
     title: str,
     url: str = "",
     upload: UploadedFile | None = None,
+    translations: Translations | None = None,
 ) -> Document:
     """A link or a PDF (checked by its content, not its name) added to the consultation's documents."""
     require_department(actor, consultation)
@@ -108,7 +110,9 @@ def document_add(
             )
         if not _is_pdf(upload):
             raise ValidationError(_("PDFファイルを選んでください。"))
-    document = Document(consultation=consultation, title=title[:150], url=url)
+    document = Document(
+        consultation=consultation, title=title[:150], url=url, translations=cleaned(translations)
+    )
     summary = _("案件「%(title)s」に資料「%(doc)s」を追加") % {"title": consultation.title, "doc": title}
     with audited_change(actor=actor, obj=document, summary=summary, fields=DOCUMENT_FIELDS):
         document.position = consultation.documents.count()

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from civicline.publiccomment import line_messages, services
 from tests.fixtures.line import FriendFactory
+from tests.forms.factories import resident_client
 from tests.publiccomment.factories import COMMENT, make_consultation, submit
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +92,21 @@ def test_issue21_staff_write_the_consultations_summary_per_language_in_the_conso
     assert response.status_code == 302, response.content.decode()[:3000]
     consultation.refresh_from_db()
     assert consultation.translations == {"vi": {"summary": "Kế hoạch mười năm của thành phố."}}
+
+
+def test_issue21_a_documents_title_is_shown_in_the_residents_language(department, staff_user):
+    """issue 21: staff name a document in English; an English reader sees that name on the page."""
+    consultation = make_consultation(department=department)
+    services.document_add(
+        actor=staff_user,
+        consultation=consultation,
+        title="計画案（本文）",
+        url="https://www.city.example.jp/plan.pdf",
+        translations={"en": {"title": "Draft plan (full text)"}},
+    )
+
+    english = resident_client(FriendFactory(language="en"))
+    korean = resident_client(FriendFactory(language="ko"))
+
+    assert "Draft plan (full text)" in english.get(f"/liff/publiccomment/{consultation.pk}/").content.decode()
+    assert "計画案（本文）" in korean.get(f"/liff/publiccomment/{consultation.pk}/").content.decode()

@@ -12,7 +12,7 @@ from civicline.core.models import Department, Staff
 from civicline.core.translations import TranslationsFormMixin
 from civicline.line.direct import DirectMessageConfirmForm
 
-from ..models import Consultation
+from ..models import Consultation, Document
 from ..services import CONSULTATION_FIELDS, MESSAGE_MAX_LENGTH
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -42,7 +42,7 @@ class ConsultationForm(TranslationsFormMixin, ConsoleModelForm):
         }
 
 
-class DocumentForm(ConsoleForm):
+class DocumentForm(TranslationsFormMixin, ConsoleForm):
     title = forms.CharField(label=_("資料名"), max_length=150)
     url = forms.URLField(
         label=_("リンク先（市のページなど）"), required=False, max_length=500, assume_scheme="https"
@@ -52,6 +52,10 @@ class DocumentForm(ConsoleForm):
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add({}, fields=Document.TRANSLATED_FIELDS)
 
 
 class MessageForm(ConsoleForm):

@@ -104,6 +104,7 @@ def consultation_detail(request: StaffRequest, pk: int) -> HttpResponse:
                 title=data["title"],
                 url=data.get("url") or "",
                 upload=data.get("file"),
+                translations=document_form.translations_cleaned(),
             )
         except ValidationError as exc:
             document_form.add_error(None, exc)
