@@ -278,11 +278,29 @@ def test_staff_write_versions_per_language_and_see_which_languages_are_missing(s
     assert second.translations == {"vi": {"text": "Đặt lịch tại đây", "label1": "Đặt lịch"}}
     detail = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
     assert "配信する言語" in detail and "Tiếng Việt" in detail and "未翻訳" in detail
+    assert 'id="dl-estimate-languages"' in detail  # who would get which version, before sending
     assert "English" in detail.split('id="dl-missing"')[1].split("</span>")[0]
     vietnamese = staff_client.get(f"/console/delivery/{delivery.pk}/?language=vi").content.decode()
     assert VIETNAMESE in vietnamese and "Đặt lịch" in vietnamese
     listing = staff_client.get("/console/delivery/").content.decode()
     assert "未翻訳" in listing and "日本語・やさしい にほんご・Tiếng Việt" in listing
+
+
+def test_before_sending_staff_see_how_many_residents_will_get_each_version(
+    staff_client, staff_user, infants, kosodate
+):
+    """issue 21: the estimate counts each version's readers, by the same fallbacks as the send."""
+    parent(kosodate, language="vi")
+    parent(kosodate, language="ja", preferred_language="vi")
+    parent(kosodate, language="en")  # no English version: the やさしい日本語 one
+    parent(kosodate, language="ja")
+    parent(kosodate, language="vi", blocked=True)
+    delivery = translated_delivery(staff_user.department, [infants], vi=VIETNAMESE, **{"ja-easy": EASY})
+
+    detail = staff_client.get(f"/console/delivery/{delivery.pk}/").content.decode()
+
+    figures = re.sub(r"<[^>]+>|\s", "", detail.split('id="dl-estimate-languages"')[1].split("</dl>")[0])
+    assert figures == ">日本語の版1人やさしいにほんごの版1人TiếngViệtの版2人"
 
 
 def test_a_delivery_written_in_every_language_has_no_missing_badge(staff_client, staff_user, infants):

@@ -154,16 +154,22 @@ def _detail(request: HttpRequest, delivery: Delivery, *, status: int = 200, **fo
     started = delivery.started_at is not None
     test_form = forms.get("test_form") or TestSendForm(staff=request.user)
     names = conditions.Names()
+    estimate = None if started else selectors.delivery_estimate(delivery)
+    language_names = languages.names()
     context = {
         "delivery": delivery,
         **_versions(request, drafts),
+        # Who gets which version: before the send as estimated, after it as addressed.
+        "estimate_languages": (
+            [(language_names[code], n) for code, n in estimate.count.by_language.items()] if estimate else []
+        ),
         "language_counts": (
-            [(languages.names()[code], n) for code, n in selectors.delivery_language_counts(delivery).items()]
+            [(language_names[code], n) for code, n in selectors.delivery_language_counts(delivery).items()]
             if started and delivery.sent_versions
             else []
         ),
         "segments": [(s, conditions.describe(s.conditions, names)) for s in delivery.segments.all()],
-        "estimate": None if started else selectors.delivery_estimate(delivery),
+        "estimate": estimate,
         "progress": selectors.delivery_progress(delivery) if started else None,
         "links": _links(delivery) if started else [],
         "test_form": test_form,
