@@ -29,6 +29,15 @@ CATEGORIES = [
     ("不法投棄", "道路・公園・空き地へのごみの不法投棄", "kankyo"),
     ("その他", "上のどれにも当てはまらないもの", None),
 ]
+# The categories in English, as the city's staff would write them (issue 21).
+ENGLISH_CATEGORIES = {
+    "道路": ("Roads", "Potholes, steps, broken guardrails or traffic mirrors"),
+    "街灯": ("Street lights", "Lights out, flickering or broken"),
+    "公園": ("Parks", "Broken play equipment, benches or fences, fallen trees"),
+    "水道": ("Water", "Water leaking from roads or pavements, manhole problems"),
+    "不法投棄": ("Illegal dumping", "Rubbish dumped on roads, in parks or on empty lots"),
+    "その他": ("Other", "Anything not listed above"),
+}
 
 
 def _box(west: float, south: float, east: float, north: float) -> dict:
@@ -58,9 +67,15 @@ def seed() -> None:
             )
     categories = {}
     for order, (name, description, code) in enumerate(CATEGORIES, start=1):
+        english_name, english_description = ENGLISH_CATEGORIES[name]
         categories[name], _ = Category.objects.get_or_create(
             name=name,
-            defaults={"description": description, "department": departments.get(code), "order": order * 10},
+            defaults={
+                "description": description,
+                "department": departments.get(code),
+                "order": order * 10,
+                "translations": {"en": {"name": english_name, "description": english_description}},
+            },
         )
     areas = {
         name: Area.objects.get_or_create(name=name, defaults={"boundary": shape})[0]

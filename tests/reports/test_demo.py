@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from civicline.core.translations import missing_languages, translated
 from civicline.linesim.phone_views import PRESET_PLACES
 from civicline.reports import demo, routing
-from civicline.reports.models import Area
+from civicline.reports.models import Area, Category
 
 pytestmark = pytest.mark.django_db
 
@@ -33,3 +34,12 @@ def test_seeding_twice_changes_nothing():
     demo.seed()
 
     assert sorted(Area.objects.values_list("name", flat=True)) == sorted(demo.AREAS)
+
+
+def test_issue21_the_demo_categories_have_english_names():
+    """issue 21: an English-speaking demo resident picks 「道路」 as "Roads" on the report form."""
+    demo.seed()
+
+    roads = Category.objects.get(name="道路")
+    assert translated(roads, "name", "en") == "Roads"
+    assert "en" not in missing_languages(roads)
