@@ -35,7 +35,8 @@ def test_issue21_the_emergency_message_carries_the_citys_english_version(nara, s
         services.report_ingest(data=sample("15_08_01_130412_VPWW53.xml"), source="test")
 
     ((_key, request),) = stub_actions.calls
-    assert request.text.startswith("【大雨特別警報】9月3日12時00分 奈良市に") and "避難所の開設状況" in request.text
+    assert request.text.startswith("【大雨特別警報】9月3日12時00分 奈良市に")
+    assert "避難所の開設状況" in request.text
     english = request.translations["en"]["text"]
     assert english.startswith("[大雨特別警報] issued at ") and "奈良市" in english
     assert english.endswith("/liff/facilities/shelters/?lang=en")
