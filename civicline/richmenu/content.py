@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -202,9 +202,19 @@ def tab_jpeg(content: MenuContent, index: int) -> bytes:
     return data
 
 
-def is_published_as(content: MenuContent, published: dict[str, Any]) -> bool:
-    """Whether a version's stored content is exactly this draft."""
-    return json.loads(json.dumps(content.as_json(), ensure_ascii=False)) == published
+def published_form(contents: Mapping[str, MenuContent]) -> dict[str, Any]:
+    """What a version keeps of the draft (``contents_by_language``): the Japanese content, and under
+    "languages" each other language drawn (so a changed translation is a change to publish)."""
+    data = contents[languages.JAPANESE].as_json()
+    others = {code: content.as_json() for code, content in contents.items() if code != languages.JAPANESE}
+    if others:
+        data["languages"] = others
+    return data
+
+
+def is_published_as(contents: Mapping[str, MenuContent], published: dict[str, Any]) -> bool:
+    """Whether a version's stored content is exactly this draft, in every language."""
+    return json.loads(json.dumps(published_form(contents), ensure_ascii=False)) == published
 
 
 def tab_checked(content: MenuContent, index: int) -> bytes:

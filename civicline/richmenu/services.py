@@ -61,7 +61,7 @@ from civicline.line import messaging
 from civicline.line.models import Friend, PreviewRecipient
 
 from . import actions, layouts, line_api, rendering, selectors
-from .content import MenuContent, content_of, contents_by_language, line_bodies, render
+from .content import MenuContent, content_of, contents_by_language, line_bodies, published_form, render
 from .line_api import LineCallFailed
 from .models import (
     AccountMenuState,
@@ -615,9 +615,9 @@ def _alias_in(menu: Menu, language: str, index: int) -> str:
     return menu.alias_id(index, language)
 
 
-def _drawn(menu: Menu) -> tuple[list[DrawnMenu], dict[str, str], MenuContent]:
+def _drawn(menu: Menu) -> tuple[list[DrawnMenu], dict[str, str], dict[str, Any]]:
     """The draft drawn in each language that needs its own menu; every language → the one it sees;
-    the Japanese content (what the history shows). Every problem of every language is reported."""
+    what the version keeps of it (``published_form``). Every problem of every language is reported."""
     contents, seen_as = contents_by_language(menu)
     drawn, problems = [], []
     for language, content in contents.items():
@@ -634,7 +634,7 @@ def _drawn(menu: Menu) -> tuple[list[DrawnMenu], dict[str, str], MenuContent]:
         drawn.append(DrawnMenu(language, [tab.title for tab in content.tabs], bodies, images))
     if problems:
         raise ValidationError(problems)
-    return drawn, seen_as, contents[languages.JAPANESE]
+    return drawn, seen_as, published_form(contents)
 
 
 def _publish(
@@ -731,11 +731,11 @@ def menu_publish(*, actor: Staff, menu: Menu) -> MenuVersion:
     """Put the draft on LINE as the menu's next version (a normal menu becomes the default menu);
     one LINE menu per language residents need (issue 21), the Japanese one being LINE's default."""
     _require_edit(actor)
-    drawn, seen_as, content = _drawn(menu)
+    drawn, seen_as, published = _drawn(menu)
     with _account_lock():
         version = _publish(
             menu=menu,
-            content=content.as_json(),
+            content=published,
             drawn=drawn,
             seen_as=seen_as,
             actor=actor,

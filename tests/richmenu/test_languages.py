@@ -285,3 +285,25 @@ def test_an_english_friend_back_after_a_republish_gets_the_new_english_menu_at_f
     handlers.followed(LineContext(event=None, webhook_event=None, friend=Friend.objects.get(user_id=emma)))
 
     assert shown(linesim, emma) == tab_ids(menu, "en")[0]
+
+
+def test_the_menu_page_shows_each_languages_menu_and_a_changed_translation_to_publish(
+    linesim, koho, console_client
+):
+    """issue 21: staff see the menu of each language (and who shares it); editing only a translation
+    is a change to publish, as editing the Japanese is."""
+    menu = translate(nine_tile_menu(), "en", **ENGLISH_MAIN)
+    services.menu_publish(actor=koho, menu=menu)
+    staff = console_client(koho)
+
+    page = staff.get(f"/console/richmenu/{menu.pk}/").content.decode()
+    assert 'data-language="en"' in page and 'data-language="ja"' in page
+    assert "未公開の変更があります" not in page
+    image = staff.get(f"/console/richmenu/versions/{selectors.live_version(menu).pk}/tabs/0.jpg?language=en")
+    assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
+
+    tile = menu.tabs.get(position=1).tiles.get(position=0)
+    tile.translations = {"en": {"label": "Shelter nearby"}}
+    tile.save()
+
+    assert "未公開の変更があります" in staff.get(f"/console/richmenu/{menu.pk}/").content.decode()

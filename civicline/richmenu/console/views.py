@@ -162,7 +162,8 @@ def menu_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "live": live,
             "language_menus": selectors.language_menus(live) if live else [],
             "missing": [languages.names()[code] for code in content.missing_languages(menu)],
-            "unpublished": live is None or not content.is_published_as(draft, live.content),
+            "unpublished": live is None
+            or not content.is_published_as(content.contents_by_language(menu)[0], live.content),
             "versions": selectors.version_list(menu),
             "rollback_target": selectors.rollback_target(menu),
             "is_default": menu.pk == state.default_menu_id,
