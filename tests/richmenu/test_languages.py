@@ -15,7 +15,7 @@ from civicline.linesim.models import RichMenu as LineRichMenu
 from civicline.linesim.models import RichMenuAlias, RichMenuLink
 from civicline.richmenu import handlers, line_api, selectors, services
 from civicline.richmenu.models import EmergencySwitch, Menu, MenuVersion
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 
 from .factories import editor, emergency_menu, nine_tile_menu
@@ -307,3 +307,20 @@ def test_the_menu_page_shows_each_languages_menu_and_a_changed_translation_to_pu
     tile.save()
 
     assert "未公開の変更があります" in staff.get(f"/console/richmenu/{menu.pk}/").content.decode()
+
+
+def test_a_test_device_reading_english_previews_the_draft_in_english(linesim, koho):
+    """issue 21, X-11: the draft is shown on the test device in the language its resident reads."""
+    device = resident(linesim, "広報の端末", "en")
+    recipient = PreviewRecipientFactory(
+        department=koho.department,
+        friend=Friend.objects.get(user_id=device),
+        label="広報の iPhone",
+        owner=koho,
+    )
+    menu = translate(nine_tile_menu(), "en", **ENGLISH_MAIN)
+
+    preview = services.menu_preview(actor=koho, menu=menu, recipient_id=recipient.pk)
+
+    assert shown(linesim, device) == preview.line_rich_menu_ids[0]
+    assert labels_of(preview.line_rich_menu_ids[0])[:2] == ["Living", "Book 1"]
