@@ -7,11 +7,10 @@ language and translated field (``質問_en``, ``品目_vi``): a file exported, e
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
 from civicline.core import languages
+from civicline.core.exports import csv_lines
 
 from .importers import FAQ_TRANSLATED, GARBAGE_TRANSLATED
 from .models import FaqEntry, GarbageCategory, GarbageItem
@@ -43,12 +42,9 @@ def _language_columns(columns: dict[str, str], fields: tuple[str, ...]) -> list[
 
 
 def _csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    # With a BOM: Excel, which most staff open it in, reads UTF-8 as such only then.
-    return out.getvalue().encode("utf-8-sig")
+    # Staff-written text in every language: a cell a spreadsheet would run as a formula is escaped
+    # as in every other export (the imports take the escape off again).
+    return "".join(csv_lines(header, rows)).encode("utf-8")
 
 
 def _version(obj: FaqEntry | GarbageItem | GarbageCategory, field: str, code: str) -> str:

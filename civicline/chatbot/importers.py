@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from civicline.core import languages
+from civicline.core.exports import unescaped_cell
 from civicline.core.translations import field_name
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -515,7 +516,8 @@ def parse(
         raise _missing_error(first, [n for n in required if n not in columns], labels, columns)
     rows: list[Row] = []
     for line, record in records:
-        values = {name: (record[i].strip() if i < len(record) else "") for name, i in columns.items()}
+        cells = [unescaped_cell(cell.strip()) for cell in record]
+        values = {name: (cells[i] if i < len(cells) else "") for name, i in columns.items()}
         if not any(values.values()):  # blank lines, and numbered rows left empty
             continue
         if len(rows) >= MAX_ROWS:

@@ -40,6 +40,12 @@ def escape_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+def unescaped_cell(text: str) -> str:
+    """A cell read back from a file exported here: without the apostrophe ``escape_cell`` put before
+    a formula's first character, so that exporting, editing and importing again keeps the text."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+
+
 class _Echo:
     """A file-like object whose write() hands the line back, so csv.writer can feed a stream."""
 

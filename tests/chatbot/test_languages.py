@@ -289,6 +289,26 @@ def test_an_exported_dictionary_imported_elsewhere_keeps_every_language(
     assert entry.translations == {"vi": {"question": "Giấy cư trú?", "answer": "Tại quầy."}}
 
 
+def test_a_translation_a_spreadsheet_would_run_as_a_formula_is_exported_escaped_and_read_back(
+    department, other_department, system_admin
+):
+    """issue 21: staff-written versions are escaped in the export like every CSV export (a cell
+    starting with = is text in Excel), and importing the file again keeps the words as written."""
+    GarbageItemFactory(
+        department=department,
+        name="乾電池",
+        category=GarbageCategoryFactory(department=department, name="有害ごみ"),
+        translations={"en": {"name": "Battery", "note": '=HYPERLINK("http://evil.example","info")'}},
+    )
+
+    garbage = exports.garbage_csv(GarbageItem.objects.all())
+
+    assert '"\'=HYPERLINK(""http://evil.example"",""info"")"' in garbage.decode("utf-8-sig")
+    services.garbage_import(actor=system_admin, department=other_department, data=garbage)
+    copy = GarbageItem.objects.get(department=other_department)
+    assert copy.translations["en"]["note"] == '=HYPERLINK("http://evil.example","info")'
+
+
 def test_the_import_preview_names_the_language_columns_and_their_changes(department, staff_user):
     """issue 21: staff see which column is which language, and a version that changes."""
     GarbageItemFactory(
