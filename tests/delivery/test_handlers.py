@@ -7,18 +7,9 @@ from datetime import date
 import pytest
 
 from tests.delivery.factories import TopicFactory, resident
-from tests.fixtures.line import follow_event, post_webhook
+from tests.fixtures.line import follow_event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(client, run_on_commit):
-    def deliver(*events):
-        with run_on_commit():
-            assert post_webhook(client, list(events)).status_code == 200
-
-    return deliver
 
 
 def test_a_new_friend_gets_the_greeting_then_the_invitation_with_a_liff_button(

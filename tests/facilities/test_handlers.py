@@ -7,7 +7,7 @@ import pytest
 from civicline.facilities import services
 from civicline.facilities.models import Shelter
 from tests.facilities.factories import CITY_HALL, shelter_at
-from tests.fixtures.line import post_webhook, postback_event, text_event
+from tests.fixtures.line import postback_event, text_event
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,6 @@ def location_event(user_id, latitude, longitude):
     return event
 
 
-@pytest.fixture
-def deliver(client, run_on_commit, fake_line_api):
-    def deliver(event):
-        with run_on_commit():
-            assert post_webhook(client, [event]).status_code == 200
-        return fake_line_api.replies[-1].body["messages"]
-
-    return deliver
-
-
 def bubbles(messages):
     (message,) = messages
     assert message["type"] == "flex" and message["contents"]["type"] == "carousel"
@@ -45,12 +35,12 @@ def bubble_name(bubble):
     return bubble["body"]["contents"][0]["text"]
 
 
-def test_mp4_location_gets_the_nearest_open_shelters_as_a_carousel(deliver):
+def test_mp4_location_gets_the_nearest_open_shelters_as_a_carousel(reply_to):
     shelter_at("第二中学校", 1200)
     first = shelter_at("第一小学校", -250)
     shelter_at("閉鎖中の公民館", 50, status=Shelter.Status.CLOSED)
 
-    messages = deliver(location_event("U1", *CITY_HALL))
+    messages = reply_to(location_event("U1", *CITY_HALL))
 
     cards = bubbles(messages)
     assert [bubble_name(b) for b in cards] == ["第一小学校", "第二中学校"]
@@ -62,21 +52,21 @@ def test_mp4_location_gets_the_nearest_open_shelters_as_a_carousel(deliver):
     assert "第一小学校（250 m）" in messages[0]["altText"]
 
 
-def test_mp4_a_shelter_closed_by_staff_is_skipped_at_the_next_search(deliver, staff_user):
+def test_mp4_a_shelter_closed_by_staff_is_skipped_at_the_next_search(reply_to, staff_user):
     near = shelter_at("第一小学校", 100, department=staff_user.department)
     shelter_at("第二中学校", 800, department=staff_user.department)
-    assert bubble_name(bubbles(deliver(location_event("U1", *CITY_HALL)))[0]) == "第一小学校"
+    assert bubble_name(bubbles(reply_to(location_event("U1", *CITY_HALL)))[0]) == "第一小学校"
 
     services.shelter_status_set(shelter=near, status=Shelter.Status.CLOSED, actor=staff_user)
 
-    assert [bubble_name(b) for b in bubbles(deliver(location_event("U1", *CITY_HALL)))] == ["第二中学校"]
+    assert [bubble_name(b) for b in bubbles(reply_to(location_event("U1", *CITY_HALL)))] == ["第二中学校"]
 
 
-def test_mp4_no_open_shelter_says_so_with_the_disaster_kind_and_a_map_link(deliver, staff_user):
+def test_mp4_no_open_shelter_says_so_with_the_disaster_kind_and_a_map_link(reply_to, staff_user):
     shelter_at("地震用の公園", 100, kinds=["earthquake"], department=staff_user.department)
     services.disaster_kind_set(kind="flood", actor=staff_user)
 
-    (message,) = deliver(location_event("U1", *CITY_HALL))
+    (message,) = reply_to(location_event("U1", *CITY_HALL))
 
     assert message["type"] == "text"
     assert message["text"].startswith(
@@ -86,18 +76,18 @@ def test_mp4_no_open_shelter_says_so_with_the_disaster_kind_and_a_map_link(deliv
     assert item["action"]["uri"] == "https://liff.line.me/1650000001-testliff/facilities/?lang=ja"
 
 
-def test_mp3_map_link_is_the_site_url_without_a_liff_app(deliver, settings):
+def test_mp3_map_link_is_the_site_url_without_a_liff_app(reply_to, settings):
     settings.LIFF_ID, settings.SITE_URL = "", "https://line.city.example.jp"
     shelter = shelter_at("第一小学校", 100)
 
-    (card,) = bubbles(deliver(location_event("U1", *CITY_HALL)))
+    (card,) = bubbles(reply_to(location_event("U1", *CITY_HALL)))
 
     link = card["footer"]["contents"][1]["action"]["uri"]
     assert link == f"https://line.city.example.jp/liff/facilities/?facility={shelter.facility.pk}&lang=ja"
 
 
-def test_mp4_nearest_shelter_button_asks_for_the_location(deliver):
-    (message,) = deliver(postback_event("U1", "feature=facilities&action=nearest"))
+def test_mp4_nearest_shelter_button_asks_for_the_location(reply_to):
+    (message,) = reply_to(postback_event("U1", "feature=facilities&action=nearest"))
 
     assert "位置情報を送る" in message["text"]
     actions = [item["action"] for item in message["quickReply"]["items"]]
@@ -105,7 +95,7 @@ def test_mp4_nearest_shelter_button_asks_for_the_location(deliver):
     assert actions[1]["type"] == "uri"
 
 
-def test_mp4_a_location_another_feature_took_is_left_alone(deliver, line_registry):
+def test_mp4_a_location_another_feature_took_is_left_alone(reply_to, line_registry):
     shelter_at("第一小学校", 100)
 
     def photo_report(ctx):
@@ -113,15 +103,15 @@ def test_mp4_a_location_another_feature_took_is_left_alone(deliver, line_registr
 
     line_registry.on_event("message", photo_report)
 
-    messages = deliver(location_event("U1", *CITY_HALL))
+    messages = reply_to(location_event("U1", *CITY_HALL))
 
     assert [m["text"] for m in messages] == ["通報の場所を受け付けました。"]
 
 
-def test_mp4_text_messages_are_not_taken_for_locations(deliver):
+def test_mp4_text_messages_are_not_taken_for_locations(reply_to):
     shelter_at("第一小学校", 100)
 
-    (message,) = deliver(text_event("U1", "避難所はどこ？"))
+    (message,) = reply_to(text_event("U1", "避難所はどこ？"))
 
     # Asked in words, the bot asks for the location rather than guessing where the resident is.
     assert message["type"] == "text" and "第一小学校" not in message["text"]
@@ -147,11 +137,11 @@ def emergency(system_admin):
 
 
 def test_in_an_emergency_a_location_sent_during_a_staff_conversation_gets_shelters(
-    deliver, in_conversation, emergency
+    reply_to, in_conversation, emergency
 ):
     shelter_at("第一小学校", 100, kinds=["flood"])
 
-    messages = deliver(location_event(in_conversation.friend.user_id, *CITY_HALL))
+    messages = reply_to(location_event(in_conversation.friend.user_id, *CITY_HALL))
 
     carousel, notice = messages
     assert [bubble_name(b) for b in bubbles([carousel])] == ["第一小学校"]
@@ -161,9 +151,9 @@ def test_in_an_emergency_a_location_sent_during_a_staff_conversation_gets_shelte
 
 
 def test_in_an_emergency_asking_for_shelters_during_a_staff_conversation_asks_for_the_location(
-    deliver, in_conversation, emergency
+    reply_to, in_conversation, emergency
 ):
-    prompt, notice = deliver(text_event(in_conversation.friend.user_id, "近くの避難所"))
+    prompt, notice = reply_to(text_event(in_conversation.friend.user_id, "近くの避難所"))
 
     assert "現在地" in prompt["text"] and "ご相談" in notice["text"]
     # LINE shows the last message's quick reply only: the location button must be on the notice.
@@ -172,10 +162,10 @@ def test_in_an_emergency_asking_for_shelters_during_a_staff_conversation_asks_fo
     assert actions[-1]["label"] == "相談を終える"
 
 
-def test_outside_an_emergency_a_location_during_a_conversation_is_for_the_staff(deliver, in_conversation):
+def test_outside_an_emergency_a_location_during_a_conversation_is_for_the_staff(reply_to, in_conversation):
     shelter_at("第一小学校", 100)
 
-    messages = deliver(location_event(in_conversation.friend.user_id, *CITY_HALL))
+    messages = reply_to(location_event(in_conversation.friend.user_id, *CITY_HALL))
 
     assert in_conversation.messages.filter(kind="location").count() == 1
     assert [m["type"] for m in messages] == ["text"]  # 担当者にお届けしました, no shelter list

@@ -20,19 +20,9 @@ from tests.facilities.factories import (
     yaizu_rows,
 )
 from tests.facilities.test_handlers import bubble_name, bubbles, location_event
-from tests.fixtures.line import FriendFactory, post_webhook, text_event
+from tests.fixtures.line import FriendFactory, text_event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reply_to(client, run_on_commit, fake_line_api):
-    def reply_to(event):
-        with run_on_commit():
-            assert post_webhook(client, [event]).status_code == 200
-        return fake_line_api.replies[-1].body["messages"]
-
-    return reply_to
 
 
 def translated_shelter(name, metres_north, **versions):

@@ -26,17 +26,6 @@ pytestmark = pytest.mark.django_db
 DEFAULT_REPLY_START = "メッセージありがとうございます。"
 
 
-@pytest.fixture
-def deliver(client, run_on_commit):
-    """Post events as LINE would and run the worker's processing."""
-
-    def deliver(*events):
-        with run_on_commit():
-            assert post_webhook(client, list(events)).status_code == 200
-
-    return deliver
-
-
 def reply_texts(api, index=-1):
     return [m["text"] for m in api.replies[index].body["messages"]]
 

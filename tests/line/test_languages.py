@@ -10,19 +10,10 @@ from django.utils import translation
 from civicline.line import services
 from civicline.line.languages import resident_language_changed, resident_languages, speaking_to
 from civicline.line.models import Friend
-from tests.fixtures.line import FriendFactory, follow_event, post_webhook, text_event
+from tests.fixtures.line import FriendFactory, follow_event, text_event
 from tests.fixtures.linesim import linesim_db
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(client, run_on_commit):
-    def deliver(*events):
-        with run_on_commit():
-            assert post_webhook(client, list(events)).status_code == 200
-
-    return deliver
 
 
 @pytest.fixture

@@ -8,19 +8,10 @@ import json
 import pytest
 
 from civicline.forms.models import Draft
-from tests.fixtures.line import post_webhook, postback_event, text_event
+from tests.fixtures.line import postback_event, text_event
 from tests.publiccomment.factories import key_of, make_consultation
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(client, run_on_commit):
-    def deliver(*events):
-        with run_on_commit():
-            assert post_webhook(client, list(events)).status_code == 200
-
-    return deliver
 
 
 @pytest.fixture

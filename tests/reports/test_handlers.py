@@ -8,7 +8,7 @@ import pytest
 
 from civicline.line.models import MessageContent
 from civicline.reports.models import Channel, ReportPhoto, TalkDraft
-from tests.fixtures.line import FriendFactory, post_webhook, postback_event, text_event
+from tests.fixtures.line import FriendFactory, postback_event, text_event
 from tests.reports.factories import CategoryFactory, file_report, image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -33,15 +33,6 @@ def location_event(user_id: str, latitude: float = 34.78, longitude: float = 135
         user_id,
         {"type": "location", "latitude": latitude, "longitude": longitude, "address": "豊中市中桜塚3丁目"},
     )
-
-
-@pytest.fixture
-def deliver(client, run_on_commit):
-    def deliver(*events):
-        with run_on_commit():
-            assert post_webhook(client, list(events)).status_code == 200
-
-    return deliver
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from civicline.surveys.models import Invitation, Survey
-from tests.fixtures.line import FriendFactory, post_webhook, text_event
+from tests.fixtures.line import FriendFactory, text_event
 from tests.surveys.factories import make_survey, respond
 
 pytestmark = pytest.mark.django_db
@@ -19,15 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def friend():
     return FriendFactory()
-
-
-@pytest.fixture
-def deliver(client, run_on_commit):
-    def deliver(*events):
-        with run_on_commit():
-            assert post_webhook(client, list(events)).status_code == 200
-
-    return deliver
 
 
 def last_reply(api) -> list[dict]:
