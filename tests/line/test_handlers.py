@@ -183,7 +183,10 @@ def test_the_manifests_order_the_dispatch():
         "civicline.chatbot.handlers.on_contact",
         "civicline.chatbot.handlers.on_question",
     ]
-    assert _names(table.event_handlers("follow")) == ["civicline.delivery.handlers.invite_on_follow"]
+    assert _names(table.event_handlers("follow")) == [
+        "civicline.richmenu.handlers.followed",
+        "civicline.delivery.handlers.invite_on_follow",
+    ]
 
 
 def test_a_feature_answers_what_its_manifest_lists(deliver, fake_line_api, monkeypatch):
