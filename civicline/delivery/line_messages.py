@@ -71,12 +71,18 @@ class MessageDraft:
             translations=dict(message.translations or {}),
         )
 
+    def texts(self) -> dict[str, str]:
+        """The texts a resident reads, buttons' labels as ``label<n>``: a version in ``translations``."""
+        return {
+            "title": self.title,
+            "text": self.text,
+            "alt_text": self.alt_text,
+            **{label_field(i): a.get("label", "") for i, a in enumerate(self.actions, start=1)},
+        }
+
     def _content(self) -> SimpleNamespace:
-        """The texts a resident reads, buttons' labels as ``label<n>``, for ``core.translations``."""
-        labels = {label_field(i): a.get("label", "") for i, a in enumerate(self.actions, start=1)}
-        return SimpleNamespace(
-            title=self.title, text=self.text, alt_text=self.alt_text, translations=self.translations, **labels
-        )
+        """The Japanese texts with their versions, for ``core.translations``."""
+        return SimpleNamespace(**self.texts(), translations=self.translations)
 
     def translated_fields(self) -> list[str]:
         return [

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from civicline.core import languages
 from civicline.core.translations import Translations, translated
-from civicline.delivery.line_messages import ALT_TEXT_LIMIT, MessageDraft, build, label_field
+from civicline.delivery.line_messages import ALT_TEXT_LIMIT, MessageDraft, build
 from civicline.delivery.models import DeliveryMessage
 from civicline.line.liff.links import liff_url
 
@@ -69,13 +69,7 @@ def invitation_versions(survey: Survey) -> Translations:
     versions: Translations = {}
     for code in languages.translation_languages():
         with languages.speaking(code):
-            draft = invitation(survey)
-        versions[code] = {
-            "title": draft.title,
-            "text": draft.text,
-            "alt_text": draft.alt_text,
-            **{label_field(i): action["label"] for i, action in enumerate(draft.actions, start=1)},
-        }
+            versions[code] = invitation(survey).texts()
     return versions
 
 
