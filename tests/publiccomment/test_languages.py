@@ -4,7 +4,8 @@ the receipt and a department's message, whatever language the clerk's console sp
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from civicline.publiccomment import line_messages, services
 from tests.fixtures.line import FriendFactory
@@ -110,3 +111,21 @@ def test_issue21_a_documents_title_is_shown_in_the_residents_language(department
 
     assert "Draft plan (full text)" in english.get(f"/liff/publiccomment/{consultation.pk}/").content.decode()
     assert "計画案（本文）" in korean.get(f"/liff/publiccomment/{consultation.pk}/").content.decode()
+
+
+def test_issue21_the_consultation_period_is_dated_the_residents_way(department):
+    """issue 21: the period on the LIFF page reads as an English date for an English reader, and as
+    before (2026年12月6日〜…) for a Japanese one."""
+    consultation = make_consultation(department=department)
+    opens = timezone.localtime(consultation.opens_at)
+    closes = timezone.localtime(consultation.closes_at)
+
+    english = resident_client(FriendFactory(language="en")).get(f"/liff/publiccomment/{consultation.pk}/")
+    japanese = resident_client(FriendFactory(language="ja")).get(f"/liff/publiccomment/{consultation.pk}/")
+
+    with translation.override("en"):
+        english_period = f"{date_format(opens)}〜{date_format(closes)}"
+    assert "年" not in english_period
+    assert f"{english_period} {closes:%H:%M}" in english.content.decode()
+    opened, closing = (f"{d.year}年{d.month}月{d.day}日" for d in (opens, closes))
+    assert f"{opened}〜{closing} {closes:%H:%M}" in japanese.content.decode()
