@@ -17,7 +17,7 @@ from civicline.chatbot.models import FaqEntry, GarbageItem, QuestionLog
 from civicline.chatbot.multilingual import japanese_only as mark_japanese_only
 from civicline.core.languages import speaking
 from civicline.core.translations import translated
-from tests.fixtures.line import FriendFactory, post_webhook, postback_event, text_event
+from tests.fixtures.line import FriendFactory, postback_event, text_event
 
 from .factories import FaqEntryFactory, GarbageCategoryFactory, GarbageItemFactory, ScenarioNodeFactory
 
@@ -25,14 +25,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ask(client, run_on_commit, fake_line_api):
-    def ask(user_id, text_or_event):
-        event = text_event(user_id, text_or_event) if isinstance(text_or_event, str) else text_or_event
-        before = len(fake_line_api.replies)
-        with run_on_commit():
-            assert post_webhook(client, [event]).status_code == 200
-        assert len(fake_line_api.replies) == before + 1
-        return fake_line_api.replies[-1].body["messages"]
+def ask(reply_to):
+    """``ask(user_id, words_or_event)``: the messages of the reply."""
+
+    def ask(user_id, words_or_event):
+        event = text_event(user_id, words_or_event) if isinstance(words_or_event, str) else words_or_event
+        return reply_to(event)
 
     return ask
 
