@@ -9,7 +9,7 @@ Inside a resident's LIFF request the language is already theirs (``resident_requ
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.dispatch import Signal
@@ -29,16 +29,31 @@ def resident_language(user_id: str) -> str:
     return friend.resident_language if friend else languages.JAPANESE
 
 
+def language_reader() -> Callable[[str, str], str]:
+    """``reading(preferred, line_tag)`` → the language of a resident with those two columns,
+    remembered per pair: code reading many friends asks it for each, and there are only a few pairs."""
+    known: dict[tuple[str, str], str] = {}
+
+    def reading(preferred: str, line_tag: str) -> str:
+        key = (preferred, line_tag)
+        if key not in known:
+            known[key] = languages.choose(preferred=preferred, line_language=line_tag)
+        return known[key]
+
+    return reading
+
+
 def resident_languages(user_ids: Iterable[str]) -> dict[str, str]:
     """{user_id: language} for many residents at once (a delivery's audience): one query a chunk."""
     ids = list(dict.fromkeys(user_ids))
     result = dict.fromkeys(ids, languages.JAPANESE)
+    reading = language_reader()
     for start in range(0, len(ids), 5000):
         rows = Friend.objects.filter(user_id__in=ids[start : start + 5000]).exclude(
             language="", preferred_language=""
         )
         for user_id, line_tag, preferred in rows.values_list("user_id", "language", "preferred_language"):
-            result[user_id] = languages.choose(preferred=preferred, line_language=line_tag)
+            result[user_id] = reading(preferred, line_tag)
     return result
 
 

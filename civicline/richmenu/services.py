@@ -58,6 +58,7 @@ from civicline.core.models import Department, Staff
 from civicline.core.permissions import NotYourDepartment, require_system_admin
 from civicline.core.scoping import access_or_404
 from civicline.line import messaging
+from civicline.line.languages import language_reader
 from civicline.line.models import Friend, PreviewRecipient
 
 from . import actions, layouts, line_api, rendering, selectors
@@ -826,20 +827,6 @@ def _language_targets(version: MenuVersion | None) -> dict[str, str]:
     return targets
 
 
-def _language_reader() -> Callable[[str, str], str]:
-    """``reading(preferred, line_tag)`` → the resident's language, remembered per pair (a switch asks
-    it for every friend, and there are only a few pairs)."""
-    known: dict[tuple[str, str], str] = {}
-
-    def reading(preferred: str, line_tag: str) -> str:
-        key = (preferred, line_tag)
-        if key not in known:
-            known[key] = languages.choose(preferred=preferred, line_language=line_tag)
-        return known[key]
-
-    return reading
-
-
 def _friends_linked_by_language(targets: dict[str, str]) -> Iterator[tuple[str, str]]:
     """(user_id, LINE menu) of every following friend whose language has a menu of its own, in
     primary-key order; the database leaves out everyone whose settings can only mean Japanese."""
@@ -857,7 +844,7 @@ def _friends_linked_by_language(targets: dict[str, str]) -> Iterator[tuple[str, 
     # index and sorts every following friend for each chunk (minutes at a million friends).
     candidates = Friend.objects.filter(maybe_other).order_by("pk")
     columns = ("pk", "user_id", "preferred_language", "language", "state")
-    reading = _language_reader()
+    reading = language_reader()
     last = 0
     while True:
         rows = list(candidates.filter(pk__gt=last).values_list(*columns)[:CANDIDATES_CHUNK])
@@ -1104,7 +1091,7 @@ def _unlink_everyone(
     friends = Friend.objects.order_by("pk").values_list(
         "pk", "user_id", "preferred_language", "language", "state"
     )
-    reading = _language_reader()
+    reading = language_reader()
     if switch.method != EmergencySwitch.Method.EACH:
         switch.method = EmergencySwitch.Method.EACH
         switch.save(update_fields=["method", "updated_at"])
