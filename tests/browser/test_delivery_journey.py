@@ -8,12 +8,8 @@ test send before it reaches the department's test device only.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
-import pytest
 from django.core import mail
 from django.utils import timezone
 
@@ -30,29 +26,12 @@ from tests.delivery.factories import (
     resident,
     topic_leaf,
 )
+from tests.fixtures.browser import wait_until
 from tests.fixtures.core import StaffFactory
 from tests.fixtures.line import PreviewRecipientFactory
 from tests.fixtures.linesim import linesim_db
 
 NOTICE = "1歳6か月児健診のお知らせ"
-
-
-@pytest.fixture
-def liff_site(liff, live_server, settings):
-    """The LIFF app opens the live server on 127.0.0.1, as the phone frames it (first-party cookie)."""
-    site = live_server.url.replace("://localhost:", "://127.0.0.1:")
-    settings.SITE_URL = site
-    liff.register(site + "/liff/")
-    return site
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def friend_of(user_id: str) -> Friend:

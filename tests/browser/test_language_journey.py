@@ -4,41 +4,18 @@ to やさしい日本語 in 受信設定 and everything after is in it."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-
 from civicline.delivery.models import Delivery, DeliveryPolicy
 from civicline.line.models import Friend
 from civicline.richmenu import demo, selectors
 from civicline.richmenu.models import Menu
 from tests.browser.test_richmenu_journey import tile_labels, wait_for_menu
+from tests.fixtures.browser import wait_until
 from tests.fixtures.core import StaffFactory
 from tests.fixtures.linesim import linesim_db
 from tests.richmenu.factories import editor
 
 JAPANESE = "ごみ収集日変更のお知らせ：年末年始は12月30日から1月3日まで収集を休みます。"
 VIETNAMESE = "Thông báo thay đổi ngày thu gom rác: nghỉ thu gom từ ngày 30/12 đến ngày 3/1."
-
-
-@pytest.fixture
-def liff_site(liff, live_server, settings):
-    """The LIFF app opens the live server on 127.0.0.1, as the phone frames it (first-party cookie)."""
-    site = live_server.url.replace("://localhost:", "://127.0.0.1:")
-    settings.SITE_URL = site
-    liff.register(site + "/liff/")
-    return site
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def texts_for(linesim, user_id: str) -> str:
