@@ -67,7 +67,7 @@ ASK_STAFF_POSTBACK = "feature=conversations&action=start"
 
 def _ask_staff_item() -> dict[str, Any]:
     text = _("職員と話したい")
-    if multilingual.reader_language() == languages.JAPANESE or not any(
+    if languages.current() == languages.JAPANESE or not any(
         feature.key == "conversations" for feature in all_features()
     ):
         # Sent as the resident's own text, so that whichever feature answers 「職員と話したい」 takes it.

@@ -61,10 +61,6 @@ _CHINESE_FRAMES = re.compile(
 )
 
 
-def reader_language() -> str:
-    return languages.current()
-
-
 def is_japanese_reader(language: str) -> bool:
     return language in JAPANESE_READERS
 
@@ -77,7 +73,7 @@ def shown(obj: object, field: str, *, mark: bool = True) -> str:
 
     ``mark=False`` for names: a Japanese name is still what the resident shows at a shop.
     """
-    language = reader_language()
+    language = languages.current()
     text = translated(obj, field, language)
     if not mark or not text or is_japanese_reader(language) or not fell_back(obj, field, language):
         return text
@@ -100,7 +96,7 @@ def japanese_only() -> str:
 
 def answer(entry: FaqEntry | ScenarioNode) -> str:
     """A Q&A's or a scenario's answer in the reader's language; in Japanese, said so first."""
-    language = reader_language()
+    language = languages.current()
     text = translated(entry, "answer", language)
     if is_japanese_reader(language) or not fell_back(entry, "answer", language):
         return text
@@ -110,7 +106,7 @@ def answer(entry: FaqEntry | ScenarioNode) -> str:
 def titles(candidates: Iterable[search.Candidate]) -> dict[tuple[str, int], str]:
     """Each candidate's title (a question, an item's name) in the reader's language."""
     wanted = list(candidates)
-    language = reader_language()
+    language = languages.current()
     if language == languages.JAPANESE:
         return {(c.kind, c.id): c.title for c in wanted}
     models = {

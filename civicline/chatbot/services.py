@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicline.core import languages
 from civicline.core.audit import (
     Action,
     audit_record,
@@ -632,7 +633,7 @@ def question_ask(*, text: str, user_id: str = "", language: str | None = None) -
     ``language``: the resident's (default: the one being spoken), whose names are looked up first.
     """
     text = (text or "").strip()[:MAX_QUESTION_LENGTH]
-    ranking = multilingual.rank(text, language=language or multilingual.reader_language())
+    ranking = multilingual.rank(text, language=language or languages.current())
     best = ranking.best
     if ranking.confident:
         outcome = QuestionLog.Outcome.ANSWERED
