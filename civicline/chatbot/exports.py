@@ -7,7 +7,7 @@ language and translated field (``質問_en``, ``品目_vi``): a file exported, e
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from civicline.core import languages
 from civicline.core.exports import csv_lines
@@ -41,19 +41,23 @@ def _language_columns(columns: dict[str, str], fields: tuple[str, ...]) -> list[
     ]
 
 
-def _csv(header: list[str], rows: Iterable[list[str]]) -> bytes:
+Table = tuple[list[str], Iterator[list[str]]]
+
+
+def _csv(table: Table) -> bytes:
     # Staff-written text in every language: a cell a spreadsheet would run as a formula is escaped
     # as in every other export (the imports take the escape off again).
-    return "".join(csv_lines(header, rows)).encode("utf-8")
+    return "".join(csv_lines(*table)).encode("utf-8")
 
 
 def _version(obj: FaqEntry | GarbageItem | GarbageCategory, field: str, code: str) -> str:
     return str(((obj.translations or {}).get(code) or {}).get(field, ""))
 
 
-def faq_csv(entries: Iterable[FaqEntry]) -> bytes:
+def faq_table(entries: Iterable[FaqEntry]) -> Table:
+    """The Q&A's header and rows, each entry's versions in its language columns."""
     in_languages = _language_columns(FAQ_COLUMNS, FAQ_TRANSLATED)
-    return _csv(
+    return (
         [*FAQ_COLUMNS.values(), *(header for header, *_ in in_languages)],
         (
             [
@@ -69,10 +73,10 @@ def faq_csv(entries: Iterable[FaqEntry]) -> bytes:
     )
 
 
-def garbage_csv(items: Iterable[GarbageItem]) -> bytes:
+def garbage_table(items: Iterable[GarbageItem]) -> Table:
     """The items, their versions, and their category's name per language (分別区分_en)."""
     in_languages = _language_columns(GARBAGE_COLUMNS, (*GARBAGE_TRANSLATED, "category"))
-    return _csv(
+    return (
         [*GARBAGE_COLUMNS.values(), *(header for header, *_ in in_languages)],
         (
             [
@@ -92,3 +96,11 @@ def garbage_csv(items: Iterable[GarbageItem]) -> bytes:
             for item in items
         ),
     )
+
+
+def faq_csv(entries: Iterable[FaqEntry]) -> bytes:
+    return _csv(faq_table(entries))
+
+
+def garbage_csv(items: Iterable[GarbageItem]) -> bytes:
+    return _csv(garbage_table(items))

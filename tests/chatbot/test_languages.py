@@ -415,7 +415,7 @@ def test_staff_export_their_dictionary_with_every_language_and_nothing_of_others
 
     response = staff_client.get(reverse("chatbot:garbage-export"))
 
-    text = response.content.decode("utf-8-sig")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     header, row = text.splitlines()[:2]
     assert response["Content-Type"].startswith("text/csv")
     assert header.startswith("品目,よみがな,分別区分,注意点,備考,手数料,") and "品目_vi" in header

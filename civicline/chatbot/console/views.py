@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required
 from civicline.core.console.forms import form_page
+from civicline.core.exports import csv_response
 
 from .. import exports, import_plan, search, selectors, services
 from ..models import FaqEntry, KnowledgeImport, ScenarioNode, WebEntry, WebSource
@@ -123,14 +124,8 @@ def faq_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def faq_export(request: HttpRequest) -> HttpResponse:
     """The Q&A the staff member sees, with every language's version, for a spreadsheet (issue 21)."""
-    entries = selectors.faq_list_for(fetched_by=request.user)
-    return _csv_response(exports.faq_csv(entries), "faq.csv")
-
-
-def _csv_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    header, rows = exports.faq_table(selectors.faq_list_for(fetched_by=request.user).iterator())
+    return csv_response(filename="faq.csv", header=header, rows=rows)
 
 
 # --- garbage dictionary -------------------------------------------------------------------------
@@ -150,8 +145,8 @@ def garbage_list(request: HttpRequest) -> HttpResponse:
 @staff_required
 def garbage_export(request: HttpRequest) -> HttpResponse:
     """The dictionary the staff member sees, with every language's version (issue 21)."""
-    items = selectors.garbage_item_list_for(fetched_by=request.user)
-    return _csv_response(exports.garbage_csv(items), "garbage.csv")
+    header, rows = exports.garbage_table(selectors.garbage_item_list_for(fetched_by=request.user).iterator())
+    return csv_response(filename="garbage.csv", header=header, rows=rows)
 
 
 @staff_required
