@@ -10,22 +10,9 @@ from civicline.conversations import hours, line_messages, services
 from civicline.conversations.models import Conversation, Topic
 from tests.conversations.factories import ConversationFactory, TopicFactory, at
 from tests.fixtures.core import StaffFactory
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, languages_while_building
 
 pytestmark = pytest.mark.django_db
-
-
-def language_while_building(monkeypatch, name):
-    """Record the language gettext speaks while ``line_messages.<name>`` builds a resident's message."""
-    spoken = []
-    original = getattr(line_messages, name)
-
-    def recording(*args, **kwargs):
-        spoken.append(translation.get_language())
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(line_messages, name, recording)
-    return spoken
 
 
 def test_issue21_the_notice_of_a_reply_is_built_in_the_residents_language(monkeypatch, fake_line_api):
@@ -33,7 +20,7 @@ def test_issue21_the_notice_of_a_reply_is_built_in_the_residents_language(monkey
     conversation = ConversationFactory(
         friend=FriendFactory(language="en"), channel=Conversation.Channel.LIFF
     )
-    spoken = language_while_building(monkeypatch, "staff_reply")
+    spoken = languages_while_building(monkeypatch, line_messages, "staff_reply")
 
     with translation.override("ja"):
         services.conversation_reply(
@@ -49,7 +36,7 @@ def test_issue21_the_notice_of_a_reply_is_built_in_the_residents_language(monkey
 def test_issue21_the_end_of_a_conversation_is_told_in_the_residents_language(monkeypatch, fake_line_api):
     """issue 21: 「対応を終了しました」 reaches a Vietnamese resident in Vietnamese, not in English."""
     conversation = ConversationFactory(friend=FriendFactory(language="vi"))
-    spoken = language_while_building(monkeypatch, "closed_notice")
+    spoken = languages_while_building(monkeypatch, line_messages, "closed_notice")
 
     with translation.override("en"):
         told = services.conversation_status_set(

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from civicline.publiccomment import line_messages, services
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, languages_while_building
 from tests.forms.factories import resident_client
 from tests.publiccomment.factories import COMMENT, make_consultation, submit
 
@@ -50,14 +50,7 @@ def test_issue21_a_departments_message_is_headed_in_the_residents_language(
     vietnamese = {"vi": {"title": "Kế hoạch thành phố"}}
     consultation = make_consultation(department=department, translations=vietnamese)
     submission = submit(consultation, FriendFactory(language="vi"), COMMENT)
-    spoken = []
-    original = line_messages.staff_message
-
-    def recording(submission, text):
-        spoken.append(translation.get_language())
-        return original(submission, text)
-
-    monkeypatch.setattr(line_messages, "staff_message", recording)
+    spoken = languages_while_building(monkeypatch, line_messages, "staff_message")
 
     services.submission_message_send(
         actor=staff_user,

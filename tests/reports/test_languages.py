@@ -10,7 +10,7 @@ from civicline.reports import services
 from civicline.reports.line_messages import DEFAULT_STATUS_TEXTS
 from civicline.reports.models import Status, StatusTemplate
 from tests.fixtures.core import DepartmentFactory, StaffFactory
-from tests.fixtures.line import FriendFactory
+from tests.fixtures.line import FriendFactory, languages_while_building
 from tests.reports.factories import CategoryFactory, ReportFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,14 +64,7 @@ def test_issue21_the_notice_is_built_in_the_reporters_language_not_the_clerks(
     """issue 21: a Vietnamese reporter's notice is built in Vietnamese though the console speaks English."""
     from civicline.reports import line_messages
 
-    spoken = []
-    original = line_messages.status_text
-
-    def recording(report, status):
-        spoken.append(translation.get_language())
-        return original(report, status)
-
-    monkeypatch.setattr(line_messages, "status_text", recording)
+    spoken = languages_while_building(monkeypatch, line_messages, "status_text")
     report = report_of(FriendFactory(language="vi"), roads)
 
     with translation.override("en"):
