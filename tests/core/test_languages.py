@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from django import forms
+from django.template import Context, Template
 from django.test import Client
 from django.utils import translation
 
@@ -69,6 +70,19 @@ def test_translated_content_uses_the_language_spoken_then_the_fallbacks():
     with translation.override("en"):
         assert translations.translated(entry, "answer") == "Burnable."
     assert translations.language_of(entry, "vi") == "ja-easy"
+
+
+def test_a_version_staff_wrote_is_shown_as_text_never_as_markup():
+    """issue 21: a version is staff-written text like the master: {% translated %} escapes it."""
+    written = '<img src=x onerror="alert(1)">News'
+    entry = SimpleNamespace(name="お知らせ", translations={"en": {"name": written}})
+
+    with translation.override("en"):
+        html = Template('{% load languages %}<p>{% translated entry "name" %}</p>').render(
+            Context({"entry": entry})
+        )
+
+    assert html == "<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;News</p>"
 
 
 def test_the_console_knows_which_languages_a_piece_of_content_lacks():
