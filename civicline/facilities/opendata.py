@@ -35,6 +35,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 
+from civicline.core.exports import unescaped_cell
+
 from .models import DisasterKind, Facility, FacilityDataset
 
 Kind = FacilityDataset.Kind
@@ -593,6 +595,8 @@ def _csv_records(text: str, result: ParsedFile) -> Iterator[_Record]:
                 problem = _(
                     "項目の数（%(n)d）が見出しの列数（%(m)d）より多く、列がずれている可能性があります。"
                 ) % {"n": len(cells), "m": len(header)}
+            # A file exported here and edited comes back with export's formula escapes: taken off.
+            cells = [unescaped_cell(cell) for cell in cells]
             yield _Record(
                 start,
                 dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=False)),

@@ -206,3 +206,25 @@ def test_issue21_a_changed_english_name_is_previewed_applied_and_exported(staff_
     exported = staff_client.get(f"/console/facilities/datasets/{dataset.pk}/export.csv")
     header_line, first_line = b"".join(exported.streaming_content).decode("utf-8-sig").splitlines()[:2]
     assert header_line.endswith(",名称_英語") and first_line.endswith(",Deep Seawater Museum")
+
+
+def test_issue21_a_name_a_spreadsheet_would_run_is_exported_escaped_and_imported_as_written(
+    staff_user, staff_client
+):
+    """issue 21: an English name starting with "=" goes out escaped ('=…, text in Excel), and the
+    exported file imported again keeps the name as staff wrote it."""
+    dataset = DatasetFactory(department=staff_user.department, name="公共施設一覧")
+    header, rows = yaizu_rows()
+    header.append("名称_英語")
+    for row in rows:
+        row.append("")
+    rows[0][-1] = "=Museum"
+    import_file(dataset, csv_bytes(header, rows), staff_user)
+
+    exported = staff_client.get(f"/console/facilities/datasets/{dataset.pk}/export.csv")
+    content = b"".join(exported.streaming_content)
+    assert ",'=Museum" in content.decode("utf-8-sig")
+    import_file(dataset, content, staff_user)
+
+    museum = Facility.objects.get(dataset=dataset, dataset_key=rows[0][header.index("NO")])
+    assert museum.translations == {"en": {"name": "=Museum"}}
