@@ -116,7 +116,7 @@ def personal_topic(topic: Topic, now: datetime) -> dict[str, Any]:
     """A personal topic: the resident goes on in the LIFF chat page, never in the talk."""
     lines = [
         _("「%(topic)s」のご相談（%(department)s）")
-        % {"topic": translated(topic, "name"), "department": topic.department.name},
+        % {"topic": translated(topic, "name"), "department": topic.department.resident_name},
         _("個人情報を守るため、このご相談は専用の画面でお伺いします。下のボタンから開いてください。"),
         hours_line(topic),
         "" if hours.is_open(topic, now) else closed_line(topic, now),
@@ -140,7 +140,7 @@ def started(conversation: Conversation, now: datetime) -> dict[str, Any]:
         _("「%(topic)s」のご相談を受け付けました。担当: %(department)s、受付番号: %(number)s")
         % {
             "topic": translated(topic, "name"),
-            "department": conversation.department.name,
+            "department": conversation.department.resident_name,
             "number": conversation.receipt_number,
         },
         _("ご用件をこのトークに送ってください。写真や位置情報も送れます。"),
@@ -178,7 +178,7 @@ def still_talking(conversation: Conversation, *, keep_items: Sequence[dict[str, 
             "このトークに送った内容は担当者に届きます。"
             "チャットボットなどほかの機能を使うときは「相談を終える」を押してください。"
         )
-        % {"department": conversation.department.name, "number": conversation.receipt_number},
+        % {"department": conversation.department.resident_name, "number": conversation.receipt_number},
         [*keep_items[: MAX_QUICK_REPLIES - 1], _end_item(conversation)],
     )
 
@@ -225,7 +225,7 @@ def staff_reply(conversation: Conversation, text: str) -> list[dict[str, Any]]:
 
 def reply_notice(conversation: Conversation) -> dict[str, Any]:
     lines = [
-        _("%(department)sから返信がありました") % {"department": conversation.department.name},
+        _("%(department)sから返信がありました") % {"department": conversation.department.resident_name},
         _("ご相談（受付番号 %(number)s）への返信です。内容は下のボタンからご確認ください。")
         % {"number": conversation.receipt_number},
     ]
@@ -237,7 +237,7 @@ def closed_notice(conversation: Conversation) -> list[dict[str, Any]]:
         "%(department)sです。ご相談（受付番号 %(number)s）への対応を終了しました。"
         "ご利用ありがとうございました。"
     ) % {
-        "department": conversation.department.name,
+        "department": conversation.department.resident_name,
         "number": conversation.receipt_number,
     }
     if conversation.channel == Conversation.Channel.TALK:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import AllowedNetwork, AuditEntry, Department, Staff
 from .selectors import AuditFilters, department_choices_for, staff_choices_for
+from .translations import TranslationsFormMixin
 
 
 def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
@@ -71,11 +72,19 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
         raise NotImplementedError("use services.staff_change_password")
 
 
-class DepartmentForm(ConsoleModelForm):
+class DepartmentForm(TranslationsFormMixin, ConsoleModelForm):
     class Meta:
         model = Department
         fields = ["code", "name", "email", "is_active"]
         help_texts = {"code": _("半角英数字とハイフン。例: digital-strategy")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.translation_fields_add(self.instance, fields=("name",))
+
+    def department_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+        return {**data, "translations": self.translations_cleaned()}
 
 
 class StaffForm(ConsoleModelForm):

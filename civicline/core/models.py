@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .scoping import DepartmentScopedQuerySet
+from .translations import TranslationsField, translated
 
 GENESIS_HASH = "0" * 64
 
@@ -23,6 +24,9 @@ class Department(models.Model):
     email = models.EmailField(_("通知先メールアドレス"), blank=True)
     is_active = models.BooleanField(_("有効"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Residents read the department's name on cards and pages: written per language (issue 21).
+    translations = TranslationsField()
+    TRANSLATED_FIELDS = ("name",)
 
     class Meta:
         ordering = ["code"]
@@ -31,6 +35,11 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def resident_name(self) -> str:
+        """The name in the language being spoken to a resident (the city's fallbacks, else Japanese)."""
+        return translated(self, "name")
 
 
 class Staff(AbstractUser):

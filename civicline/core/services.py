@@ -25,8 +25,9 @@ from .middleware import ALLOWED_NETWORKS_CACHE_KEY
 from .models import AllowedNetwork, Department, Staff
 from .netaddr import whole_families_covered
 from .permissions import require_system_admin
+from .translations import cleaned
 
-DEPARTMENT_FIELDS = ("code", "name", "email", "is_active")
+DEPARTMENT_FIELDS = ("code", "name", "email", "is_active", "translations")
 STAFF_FIELDS = ("username", "display_name", "email", "department", "role", "is_active")
 NETWORK_FIELDS = ("cidr", "note")
 # No 0/O or 1/l/I: temporary passwords are read off a screen and typed by hand.
@@ -42,10 +43,18 @@ def _random_password(length: int = 14) -> str:
 
 @transaction.atomic
 def department_create(
-    *, actor: Staff | None, code: str, name: str, email: str = "", is_active: bool = True
+    *,
+    actor: Staff | None,
+    code: str,
+    name: str,
+    email: str = "",
+    is_active: bool = True,
+    translations: Mapping[str, Any] | None = None,
 ) -> Department:
     require_system_admin(actor)
-    department = Department(code=code, name=name, email=email, is_active=is_active)
+    department = Department(
+        code=code, name=name, email=email, is_active=is_active, translations=cleaned(translations)
+    )
     return audited_create(actor=actor, obj=department, summary=_("課を作成"), fields=DEPARTMENT_FIELDS)
 
 

@@ -28,6 +28,60 @@ DEPARTMENTS = [
     ("koho", "広報戦略課", "koho@demo-city.example"),
 ]
 
+# The departments' names as residents of each language read them on cards and pages (issue 21).
+DEPARTMENT_NAMES = {
+    "digital": (
+        "Digital Strategy Division",
+        "数字战略课",
+        "디지털전략과",
+        "Phòng Chiến lược Số",
+        "デジタルの かかり",
+    ),
+    "shimin": (
+        "Citizens Affairs Division",
+        "市民课",
+        "시민과",
+        "Phòng Hộ tịch Thị dân",
+        "しみんの てつづきの かかり",
+    ),
+    "kankyo": (
+        "Environmental Policy Division",
+        "环境政策课",
+        "환경정책과",
+        "Phòng Chính sách Môi trường",
+        "ごみと かんきょうの かかり",
+    ),
+    "doro": (
+        "Road Management Division",
+        "道路管理课",
+        "도로관리과",
+        "Phòng Quản lý Đường bộ",
+        "どうろの かかり",
+    ),
+    "kikikanri": (
+        "Crisis Management Division",
+        "危机管理课",
+        "위기관리과",
+        "Phòng Quản lý Khủng hoảng",
+        "さいがいに そなえる かかり",
+    ),
+    "kosodate": (
+        "Children's Consultation Division",
+        "儿童咨询课",
+        "아동상담과",
+        "Phòng Tư vấn Trẻ em",
+        "こどもの そうだんの かかり",
+    ),
+    "koho": (
+        "Public Relations Division",
+        "宣传战略课",
+        "홍보전략과",
+        "Phòng Quan hệ Công chúng",
+        "おしらせの かかり",
+    ),
+}
+NAME_LANGUAGES = ("en", "zh-hans", "ko", "vi", "ja-easy")
+
 # (username, display name, department code, role)
 ACCOUNTS = [
     ("admin", "デジタル 太郎", "digital", Staff.Role.SYSTEM_ADMIN),
@@ -59,8 +113,12 @@ def seed_city(credentials_file: Path) -> list[Credential]:
     known = json.loads(credentials_file.read_text()) if credentials_file.exists() else {}
     departments = {}
     for code, name, email in DEPARTMENTS:
+        names = {
+            language: {"name": text}
+            for language, text in zip(NAME_LANGUAGES, DEPARTMENT_NAMES[code], strict=True)
+        }
         departments[code], _ = Department.objects.get_or_create(
-            code=code, defaults={"name": name, "email": email}
+            code=code, defaults={"name": name, "email": email, "translations": names}
         )
     result = []
     for username, display_name, dept_code, role in ACCOUNTS:
@@ -73,13 +131,15 @@ def seed_city(credentials_file: Path) -> list[Credential]:
             staff.save()
             known[username] = password
         device, _ = TOTPDevice.objects.get_or_create(user=staff, name="demo", defaults={"confirmed": True})
-        result.append(Credential(
-            username=username,
-            password=known[username],
-            department=departments[dept_code].name,
-            role=staff.get_role_display(),
-            totp_secret=base64.b32encode(device.bin_key).decode(),
-        ))
+        result.append(
+            Credential(
+                username=username,
+                password=known[username],
+                department=departments[dept_code].name,
+                role=staff.get_role_display(),
+                totp_secret=base64.b32encode(device.bin_key).decode(),
+            )
+        )
     credentials_file.write_text(json.dumps(known, indent=1))
     credentials_file.chmod(0o600)
     for feature in all_features():

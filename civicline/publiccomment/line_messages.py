@@ -89,7 +89,7 @@ def _bubble(consultation: Consultation, *, talk: bool) -> dict[str, Any]:
                     _("%(start)s〜%(end)s")
                     % {"start": _date(consultation.opens_at), "end": _date(consultation.closes_at)},
                 ),
-                _row(_("担当"), consultation.department.name),
+                _row(_("担当"), consultation.department.resident_name),
             ],
         },
         "footer": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": footer},
@@ -125,7 +125,7 @@ def received(submission: Submission) -> dict[str, Any]:
                     _text(translated(consultation, "title"), weight="bold", size="lg"),
                     _row(_("受付番号"), submission.receipt_number),
                     _row(_("受付日"), _date(submission.created_at)),
-                    _row(_("担当"), consultation.department.name),
+                    _row(_("担当"), consultation.department.resident_name),
                     _text(
                         _(
                             "お問い合わせの際は受付番号をお伝えください。いただいたご意見への個別の回答は行っておりません。"
@@ -144,7 +144,7 @@ def staff_message(submission: Submission, text: str) -> list[dict[str, Any]]:
     heading = _("【%(title)s】受付番号 %(n)s のご意見について、%(department)sからのお知らせです。") % {
         "title": translated(submission.consultation, "title"),
         "n": submission.receipt_number,
-        "department": submission.consultation.department.name,
+        "department": submission.consultation.department.resident_name,
     }
     return [{"type": "text", "text": f"{heading}\n\n{text}"[:5000]}]
 

@@ -179,3 +179,37 @@ def test_staff_switch_the_console_to_english_and_back():
 
     client.post("/i18n/setlang/", {"language": "ja", "next": "/console/login/"})
     assert '<html lang="ja">' in client.get("/console/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_departments_name_is_written_per_language_and_residents_read_theirs(system_admin_client):
+    from django.urls import reverse
+
+    from civicline.core.models import AuditEntry, Department
+
+    response = system_admin_client.post(
+        reverse("console:department-create"),
+        {"code": "shimin", "name": "市民課", "is_active": "on", "name__en": "Citizens Affairs Division"},
+    )
+    assert response.status_code == 302
+    department = Department.objects.get(code="shimin")
+    system_admin_client.post(
+        reverse("console:department-update", args=[department.pk]),
+        {
+            "code": "shimin",
+            "name": "市民課",
+            "is_active": "on",
+            "name__en": "Citizens Affairs",
+            "name__vi": "Phòng Thị dân",
+        },
+    )
+
+    department.refresh_from_db()
+    with translation.override("en"):
+        assert department.resident_name == "Citizens Affairs"
+    with translation.override("vi"):
+        assert department.resident_name == "Phòng Thị dân"
+    with translation.override("ko"):
+        assert department.resident_name == "市民課"  # no Korean, no やさしい日本語: the master
+    change = AuditEntry.objects.get(action="update", target_type="core.department").changes
+    assert change["translations"]["after"]["vi"] == {"name": "Phòng Thị dân"}

@@ -135,7 +135,7 @@ def department_create(request: StaffRequest) -> HttpResponse:
         form=DepartmentForm(request.POST or None),
         title=_("課の作成"),
         back="console:department-list",
-        save=lambda form: services.department_create(actor=request.user, **form.cleaned_data),
+        save=lambda form: services.department_create(actor=request.user, **form.department_data()),
         success_message=lambda department: _("課「%(name)s」を作成しました。") % {"name": department.name},
     )
 
@@ -149,7 +149,7 @@ def department_update(request: StaffRequest, pk: int) -> HttpResponse:
         title=_("課の編集"),
         back="console:department-list",
         save=lambda form: services.department_update(
-            department=department, actor=request.user, data=_model_data(form)
+            department=department, actor=request.user, data=form.department_data()
         ),
         success_message=_("課の設定を保存しました。"),
     )
