@@ -113,7 +113,7 @@ def test_staff_build_and_send_a_branching_survey_residents_answer_and_staff_anal
     console.check("#id_q-0-required")
     console.fill("#id_q-1-label", "不満だった点を教えてください")
     console.select_option("#id_q-1-type", "long_text")
-    console.locator("fieldset.fm-question").nth(1).locator("summary").click()
+    console.locator("fieldset.fm-question").nth(1).get_by_text("分岐の設定").click()
     console.select_option("#id_q-1-cond_action", "show")
     console.select_option("#id_q-1-cond_question", "new0")
     console.select_option("#id_q-1-cond_op", "is")
