@@ -92,7 +92,11 @@ def _bubble(survey: Survey) -> dict[str, Any]:
         _text(_("アンケート"), weight="bold", color="#06c755", size="sm"),
         _text(translated(survey, "title"), weight="bold", size="lg"),
         _text(invitation_text(survey), size="sm", color="#555555", maxLines=4),
-        _text(_("担当: %(department)s") % {"department": survey.department.resident_name}, size="xs", color="#8c8c8c"),
+        _text(
+            _("担当: %(department)s") % {"department": survey.department.resident_name},
+            size="xs",
+            color="#8c8c8c",
+        ),
     ]
     if survey.closes_at:
         closes = formats.date_format(timezone.localtime(survey.closes_at), "DATETIME_FORMAT")
