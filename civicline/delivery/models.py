@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicline.core import languages
 from civicline.core.crypto import EncryptedCharField, EncryptedTextField
@@ -504,7 +505,7 @@ class EmailSubscriber(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("確認待ち")
-        CONFIRMED = "confirmed", _("登録済み")
+        CONFIRMED = "confirmed", pgettext_lazy("email subscription", "登録済み")
 
     email = EncryptedTextField(_("メールアドレス"))
     email_digest = models.CharField(max_length=64, unique=True)

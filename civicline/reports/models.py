@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civicline.core.crypto import EncryptedCharField, EncryptedJSONField, EncryptedTextField
 from civicline.core.scoping import DepartmentScopedQuerySet
@@ -115,7 +116,7 @@ class RoutingRule(models.Model):
 
 
 class Status(models.TextChoices):
-    RECEIVED = "received", _("受付")
+    RECEIVED = "received", pgettext_lazy("report status", "受付")
     IN_PROGRESS = "in_progress", _("対応中")
     DONE = "done", _("完了")
     REJECTED = "rejected", _("対応不可")
@@ -257,7 +258,7 @@ class ReportEvent(models.Model):
     """One line of a report's history, as staff see it on the report."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", _("受付")
+        CREATED = "created", pgettext_lazy("report status", "受付")
         ROUTED = "routed", _("振り分け")
         NOTIFIED = "notified", _("通知メール")
         STATUS = "status", _("状況の変更")
