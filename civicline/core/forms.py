@@ -82,10 +82,6 @@ class DepartmentForm(TranslationsFormMixin, ConsoleModelForm):
         super().__init__(*args, **kwargs)
         self.translation_fields_add(self.instance, fields=("name",))
 
-    def department_data(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
-        return {**data, "translations": self.translations_cleaned()}
-
 
 class StaffForm(ConsoleModelForm):
     class Meta:

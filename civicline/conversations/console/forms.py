@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields
+from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields, model_data
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 from civicline.core.translations import TranslationsFormMixin
@@ -33,7 +33,7 @@ class _DepartmentChoice:
         return self.cleaned_data.get("department") or staff.department
 
     def model_data(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return model_data(self)
 
 
 class TopicForm(_DepartmentChoice, WeeklyHoursFields, TranslationsFormMixin, ConsoleModelForm):
@@ -70,11 +70,7 @@ class TopicForm(_DepartmentChoice, WeeklyHoursFields, TranslationsFormMixin, Con
         return cleaned
 
     def topic_data(self) -> dict[str, Any]:
-        return {
-            **self.model_data(),
-            "hours": self.cleaned_data["hours"],
-            "translations": self.translations_cleaned(),
-        }
+        return {**self.model_data(), "hours": self.cleaned_data["hours"]}
 
 
 class CannedReplyForm(_DepartmentChoice, ConsoleModelForm):

@@ -27,6 +27,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from ..calendar import DAY_KEYS, DAY_LABELS, HOURS_HELP, Hours, ranges_format, ranges_parse
+from ..translations import TranslationsFormMixin
 
 FORM_PAGE_TEMPLATE = "core/console/form_page.html"
 
@@ -73,6 +74,15 @@ def form_page(
             return target if isinstance(target, HttpResponse) else redirect(target)
     page = {"form": form, "title": title, "back_url_name": back, **context}
     return render(request, template, page, status=status)
+
+
+def model_data(form: forms.BaseModelForm, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a model form gives its service: its model fields' cleaned values, and the content's
+    versions in other languages when the form has them (``translations``, issue 21)."""
+    data = {name: form.cleaned_data[name] for name in form._meta.fields or () if name not in exclude}
+    if isinstance(form, TranslationsFormMixin) and form.translated_field_names:
+        data["translations"] = form.translations_cleaned()
+    return data
 
 
 def form_errors_add(form: forms.BaseForm, error: ValidationError) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,17 +28,13 @@ from ..forms import AllowedNetworkForm, AuditFilterForm, DepartmentForm, StaffCr
 from ..http import StaffRequest
 from ..models import AllowedNetwork, Department, Staff
 from .decorators import staff_required, system_admin_required
-from .forms import form_page
+from .forms import form_page, model_data
 
 PAGE_SIZE = 50
 
 
 def _page(request: StaffRequest, queryset: QuerySet, per_page: int = PAGE_SIZE) -> Page:
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
-
-
-def _model_data(form: forms.ModelForm) -> dict:
-    return {name: form.cleaned_data[name] for name in form._meta.fields or ()}
 
 
 def _show_password_once(request: StaffRequest, staff: Staff, password: str, *, created: bool) -> HttpResponse:
@@ -135,7 +130,7 @@ def department_create(request: StaffRequest) -> HttpResponse:
         form=DepartmentForm(request.POST or None),
         title=_("課の作成"),
         back="console:department-list",
-        save=lambda form: services.department_create(actor=request.user, **form.department_data()),
+        save=lambda form: services.department_create(actor=request.user, **model_data(form)),
         success_message=lambda department: _("課「%(name)s」を作成しました。") % {"name": department.name},
     )
 
@@ -149,7 +144,7 @@ def department_update(request: StaffRequest, pk: int) -> HttpResponse:
         title=_("課の編集"),
         back="console:department-list",
         save=lambda form: services.department_update(
-            department=department, actor=request.user, data=form.department_data()
+            department=department, actor=request.user, data=model_data(form)
         ),
         success_message=_("課の設定を保存しました。"),
     )
@@ -185,7 +180,7 @@ def staff_update(request: StaffRequest, pk: int) -> HttpResponse:
     form = StaffForm(request.POST or None, instance=staff)
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_update(staff=staff, actor=request.user, data=_model_data(form))
+            services.staff_update(staff=staff, actor=request.user, data=model_data(form))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

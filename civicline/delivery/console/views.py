@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from civicline.core import languages
 from civicline.core.console.decorators import staff_required, system_admin_required
+from civicline.core.console.forms import model_data
 from civicline.core.models import Department
 from civicline.line.phone import phone_url
 
@@ -404,8 +405,7 @@ def _list_item_page(
     request: HttpRequest, form: Any, save: Callable[[dict[str, Any]], Any], title: str
 ) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form._meta.fields}
-        save({**data, "translations": form.translations_cleaned()})
+        save(model_data(form))
         messages.success(request, _("保存しました。"))
         return redirect("delivery:topic-list")
     return render(

@@ -23,9 +23,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from civicline.core.console.decorators import staff_required, system_admin_required
-from civicline.core.console.forms import form_page
+from civicline.core.console.forms import form_page, model_data
 from civicline.core.exports import csv_response
-from civicline.core.translations import TranslationsFormMixin
 from civicline.line.liff.links import liff_url
 
 from .. import selectors, services
@@ -44,14 +43,6 @@ from .forms import (
 
 PAGE_SIZE = 50
 BOARD_FILTERS = ("q", "status", "page")
-
-
-def _model_data(form: forms.ModelForm) -> dict[str, Any]:
-    """The form's model fields, and its per-language versions when it has them (issue 21)."""
-    data = {name: form.cleaned_data[name] for name in form._meta.fields}
-    if isinstance(form, TranslationsFormMixin):
-        data["translations"] = form.translations_cleaned()
-    return data
 
 
 def _department(request: HttpRequest, form: forms.Form) -> Any:
@@ -91,7 +82,7 @@ def facility_create(request: HttpRequest) -> HttpResponse:
         return services.facility_create(
             actor=request.user,
             department=_department(request, form),
-            data=_model_data(form),
+            data=model_data(form),
             kinds=form.cleaned_data["kinds"],
         )
 
@@ -113,7 +104,7 @@ def facility_update(request: HttpRequest, pk: int) -> HttpResponse:
         services.facility_update(
             facility=facility,
             actor=request.user,
-            data=_model_data(form),
+            data=model_data(form),
             kinds=form.cleaned_data["kinds"],
         )
 
@@ -159,7 +150,7 @@ def dataset_create(request: HttpRequest) -> HttpResponse:
         return services.dataset_create(
             actor=request.user,
             department=_department(request, form),
-            **_model_data(form),
+            **model_data(form),
         )
 
     return form_page(
@@ -186,7 +177,7 @@ def dataset_update(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("データセットの編集"),
         back="facilities:dataset-list",
         save=lambda form: services.dataset_update(
-            dataset=dataset, actor=request.user, data=_model_data(form)
+            dataset=dataset, actor=request.user, data=model_data(form)
         ),
         success_message=_("データセットを保存しました。"),
         redirect_to=reverse("facilities:dataset-detail", args=[dataset.pk]),
@@ -298,7 +289,7 @@ def category_create(request: HttpRequest) -> HttpResponse:
         form=CategoryForm(request.POST or None),
         title=_("施設の分類の作成"),
         back="facilities:category-list",
-        save=lambda form: services.category_create(actor=request.user, **_model_data(form)),
+        save=lambda form: services.category_create(actor=request.user, **model_data(form)),
         success_message=_("分類を作成しました。"),
     )
 
@@ -312,7 +303,7 @@ def category_update(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("施設の分類の編集"),
         back="facilities:category-list",
         save=lambda form: services.category_update(
-            category=category, actor=request.user, data=_model_data(form)
+            category=category, actor=request.user, data=model_data(form)
         ),
         success_message=_("分類を保存しました。"),
     )

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from civicline.core import languages
 from civicline.core.console.decorators import staff_required, system_admin_required
-from civicline.core.console.forms import FORM_PAGE_TEMPLATE, form_page
+from civicline.core.console.forms import FORM_PAGE_TEMPLATE, form_page, model_data
 from civicline.core.translations import TranslationsFormMixin
 from civicline.line.direct import (
     DirectMessageRefused,
@@ -345,16 +345,12 @@ def _setting_page(
     **extra: Any,
 ) -> HttpResponse:
     def save(form: forms.ModelForm) -> models.Model:
-        versions = form.translations_cleaned() if isinstance(form, TranslationsFormMixin) else None
         if instance.pk is None:
             obj = form.save(commit=False)
-            if versions is not None:
-                obj.translations = versions
+            if isinstance(form, TranslationsFormMixin):
+                obj.translations = form.translations_cleaned()
             return services.setting_create(actor=request.user, obj=obj)
-        data = {name: form.cleaned_data[name] for name in form._meta.fields}
-        if versions is not None:
-            data["translations"] = versions
-        return services.setting_update(actor=request.user, obj=instance, data=data)
+        return services.setting_update(actor=request.user, obj=instance, data=model_data(form))
 
     return form_page(
         request,

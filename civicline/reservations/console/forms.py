@@ -11,7 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from civicline.core.calendar import HOURS_HELP, ranges_parse
-from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields
+from civicline.core.console.forms import HOURS_FIELDS, WeeklyHoursFields, model_data
 from civicline.core.forms import ConsoleForm, ConsoleModelForm
 from civicline.core.models import Department, Staff
 from civicline.core.translations import TranslationsFormMixin
@@ -39,8 +39,7 @@ class CounterForm(TranslationsFormMixin, ConsoleModelForm):
         self.translation_fields_add(self.instance, fields=Counter.TRANSLATED_FIELDS)
 
     def counter_data(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in self._meta.fields or () if name != "department"}
-        return {**data, "translations": self.translations_cleaned()}
+        return model_data(self, exclude=("department",))
 
 
 SERVICE_SECTIONS = [
@@ -95,9 +94,7 @@ class ServiceForm(TranslationsFormMixin, WeeklyHoursFields, ConsoleModelForm):
         return [(title, [self[name] for name in names]) for title, names in SERVICE_SECTIONS]
 
     def service_data(self) -> dict[str, Any]:
-        data = {name: self.cleaned_data[name] for name in self._meta.fields or ()}
-        data.update(hours=self.cleaned_data["hours"], translations=self.translations_cleaned())
-        return data
+        return {**model_data(self), "hours": self.cleaned_data["hours"]}
 
 
 class SpecialDayForm(TranslationsFormMixin, ConsoleModelForm):
