@@ -79,3 +79,16 @@ def resident_client(friend: Friend) -> Client:
     session[SESSION_KEY] = {"user_id": friend.user_id, "seen": time.time()}
     session.save()
     return client
+
+
+def rows(*items: dict) -> dict:
+    """The question builder's POST for these question rows (its formset's management fields)."""
+    data = {
+        "q-INITIAL_FORMS": "0",
+        "q-MIN_NUM_FORMS": "0",
+        "q-MAX_NUM_FORMS": "100",
+        "q-TOTAL_FORMS": str(len(items)),
+    }
+    for index, item in enumerate(items):
+        data.update({f"q-{index}-{name}": value for name, value in item.items()})
+    return data

@@ -6,19 +6,10 @@ from __future__ import annotations
 import pytest
 
 from civicline.forms.models import Form
+from tests.forms.factories import rows
 from tests.publiccomment.factories import COMMENT, make_consultation, submit
 
 pytestmark = pytest.mark.django_db
-
-MANAGEMENT = {"q-INITIAL_FORMS": "0", "q-MIN_NUM_FORMS": "0", "q-MAX_NUM_FORMS": "100"}
-
-
-def rows(*items: dict) -> dict:
-    data = {**MANAGEMENT, "q-TOTAL_FORMS": str(len(items))}
-    for index, item in enumerate(items):
-        data.update({f"q-{index}-{name}": value for name, value in item.items()})
-    return data
-
 
 def saved(consultation) -> list[dict]:
     return Form.objects.get(pk=consultation.form_id).questions

@@ -11,7 +11,7 @@ from civicline.forms import schema, talk
 from civicline.forms.fields import PageForm
 from civicline.forms.models import Draft, Form
 from tests.fixtures.line import FriendFactory
-from tests.forms.factories import resident_client
+from tests.forms.factories import resident_client, rows
 from tests.publiccomment.factories import key_of, make_consultation
 
 QUESTION = {
@@ -85,18 +85,16 @@ def test_the_builder_saves_each_languages_texts_and_shows_them_again(staff_clien
     """issue 21: staff write the English question beside the Japanese one."""
     consultation = make_consultation(department=department, questions=[])
     url = f"/console/publiccomment/{consultation.pk}/questions"
-    data = {
-        "q-TOTAL_FORMS": "1",
-        "q-INITIAL_FORMS": "0",
-        "q-MIN_NUM_FORMS": "0",
-        "q-MAX_NUM_FORMS": "100",
-        "q-0-ref": "new0",
-        "q-0-label": "賛否",
-        "q-0-type": "single",
-        "q-0-choices": "賛成\n反対",
-        "q-0-label__en": "Your view",
-        "q-0-choices__en": "For\nAgainst",
-    }
+    data = rows(
+        {
+            "ref": "new0",
+            "label": "賛否",
+            "type": "single",
+            "choices": "賛成\n反対",
+            "label__en": "Your view",
+            "choices__en": "For\nAgainst",
+        }
+    )
 
     staff_client.post(url, data)
 
@@ -110,17 +108,9 @@ def test_the_builder_saves_each_languages_texts_and_shows_them_again(staff_clien
 def test_the_builder_refuses_a_short_choice_list_and_saves_nothing(staff_client, department):
     """issue 21: bad input gets a clear message and changes nothing."""
     consultation = make_consultation(department=department, questions=[])
-    data = {
-        "q-TOTAL_FORMS": "1",
-        "q-INITIAL_FORMS": "0",
-        "q-MIN_NUM_FORMS": "0",
-        "q-MAX_NUM_FORMS": "100",
-        "q-0-ref": "new0",
-        "q-0-label": "賛否",
-        "q-0-type": "single",
-        "q-0-choices": "賛成\n反対",
-        "q-0-choices__en": "For",
-    }
+    data = rows(
+        {"ref": "new0", "label": "賛否", "type": "single", "choices": "賛成\n反対", "choices__en": "For"}
+    )
 
     response = staff_client.post(f"/console/publiccomment/{consultation.pk}/questions", data)
 
